@@ -1,0 +1,557 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Loader of the daemon's and uploader's settings file (INI in the style of systemd's *.conf files)
+ * and its drop-ins. Does no logging itself: every complaint goes to the caller's report callback
+ * with file and line, and an invalid value leaves the previous (default) value in place.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "cleanup.h"
+#include "settings.h"
+#include "session-scripts/session-scripts.h"
+
+/* Hard limits on what an administrator controls. */
+#define SETTINGS_MAX_FILE_SIZE (256U * 1024U)   /* per file */
+#define SETTINGS_MAX_DROPINS 256U               /* *.conf files read from the drop-in dir */
+#define SETTINGS_MAX_VALUE 4096U                /* characters of one value */
+
+#define DEFAULT_STACK_NAME "default"
+#define DEFAULT_FLEET_NAME "default"
+#define DEFAULT_ACCESS_MODE "custom"
+#define DEFAULT_REGION "us-east-1"
+#define DEFAULT_MAX_SPOOL_SIZE (UINT64_C(1) << 30)
+
+#define STR_IN_SET3(s, a, b, c) (strcmp((s), (a)) == 0 || strcmp((s), (b)) == 0 || strcmp((s), (c)) == 0)
+
+typedef struct ParseState {
+        const char *file;
+        unsigned line;
+        SettingsReportFn report;
+        void *userdata;
+} ParseState;
+
+__attribute__((format(printf, 2, 3))) static void report(const ParseState *st, const char *fmt, ...);
+
+static void report(const ParseState *st, const char *fmt, ...) {
+        char msg[1024];
+        va_list ap;
+
+        if (!st->report)
+                return;
+
+        va_start(ap, fmt);
+        (void) vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+
+        st->report(st->file, st->line, msg, st->userdata);
+}
+
+void settings_done(Settings *s) {
+        if (!s)
+                return;
+
+        free(s->stack_name);
+        free(s->fleet_name);
+        free(s->access_mode);
+        free(s->config_file);
+        free(s->bucket);
+        free(s->region);
+        free(s->endpoint);
+        free(s->profile);
+        *s = (Settings) {};
+}
+
+/* Replaces *field by a copy of value (NULL value: by NULL). */
+static int set_string(char **field, const char *value) {
+        char *copy = NULL;
+
+        if (value) {
+                copy = strdup(value);
+                if (!copy)
+                        return -ENOMEM;
+        }
+        free(*field);
+        *field = copy;
+        return 0;
+}
+
+static int settings_defaults(Settings *s) {
+        *s = (Settings) {
+                .server_side_encryption = true,
+                .max_spool_size = DEFAULT_MAX_SPOOL_SIZE,
+        };
+
+        if (set_string(&s->stack_name, DEFAULT_STACK_NAME) < 0 ||
+            set_string(&s->fleet_name, DEFAULT_FLEET_NAME) < 0 ||
+            set_string(&s->access_mode, DEFAULT_ACCESS_MODE) < 0 ||
+            set_string(&s->config_file, SESSION_SCRIPTS_CONFIG_PATH) < 0 ||
+            set_string(&s->region, DEFAULT_REGION) < 0) {
+                settings_done(s);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static bool has_control_chars(const char *s) {
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+                if (*p < 0x20 || *p == 0x7f)
+                        return true;
+        return false;
+}
+
+/* Parses yes/no/true/false/on/off/1/0 (case-insensitive) like systemd's parse_boolean(). */
+static int parse_boolean(const char *v) {
+        static const char *const yes[] = { "1", "yes", "y", "true", "t", "on" };
+        static const char *const no[] = { "0", "no", "n", "false", "f", "off" };
+
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++)
+                if (strcasecmp(v, yes[i]) == 0)
+                        return 1;
+        for (size_t i = 0; i < ELEMENTSOF(no); i++)
+                if (strcasecmp(v, no[i]) == 0)
+                        return 0;
+        return -EINVAL;
+}
+
+/* Parses a byte size: decimal digits with an optional K, M, G or T suffix (base 1024, an optional
+ * trailing "B"/"iB" accepted). Rejects overflow, signs, blanks inside. */
+static int parse_size(const char *v, uint64_t *ret) {
+        uint64_t n = 0, mul = 1;
+        const char *p = v;
+
+        if (*p < '0' || *p > '9')
+                return -EINVAL;
+        for (; *p >= '0' && *p <= '9'; p++) {
+                if (n > (UINT64_MAX - (uint64_t) (*p - '0')) / 10)
+                        return -ERANGE;
+                n = n * 10 + (uint64_t) (*p - '0');
+        }
+
+        switch (*p) {
+        case 0:
+                break;
+        case 'K': case 'k':
+                mul = UINT64_C(1) << 10;
+                p++;
+                break;
+        case 'M': case 'm':
+                mul = UINT64_C(1) << 20;
+                p++;
+                break;
+        case 'G': case 'g':
+                mul = UINT64_C(1) << 30;
+                p++;
+                break;
+        case 'T': case 't':
+                mul = UINT64_C(1) << 40;
+                p++;
+                break;
+        case 'B':
+                break;
+        default:
+                return -EINVAL;
+        }
+        if (strcmp(p, "") != 0 && strcmp(p, "B") != 0 && strcmp(p, "iB") != 0)
+                return -EINVAL;
+        if (mul > 1 && strcmp(p, "") == 0 && p[-1] == 'B')
+                return -EINVAL;
+        if (n > UINT64_MAX / mul)
+                return -ERANGE;
+
+        *ret = n * mul;
+        return 0;
+}
+
+/* A key component of the S3 object key (stack, fleet): no '/', no control characters, not "."/"..". */
+static bool name_is_valid(const char *v) {
+        return *v && !strchr(v, '/') && !has_control_chars(v) && strcmp(v, ".") != 0 &&
+                strcmp(v, "..") != 0 && strlen(v) <= 255;
+}
+
+/* S3 bucket naming rules: 3…63 characters of lowercase letters, digits, '.', '-', starting and
+ * ending with a letter or digit. */
+static bool bucket_is_valid(const char *v) {
+        size_t n = strlen(v);
+
+        if (n < 3 || n > 63)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = v[i];
+                bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+
+                if (!alnum && c != '.' && c != '-')
+                        return false;
+                if ((i == 0 || i == n - 1) && !alnum)
+                        return false;
+        }
+        return true;
+}
+
+/* An AWS region name such as eu-central-1: lowercase letters, digits and '-'. */
+static bool region_is_valid(const char *v) {
+        size_t n = strlen(v);
+
+        if (n == 0 || n > 64)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9') || v[i] == '-'))
+                        return false;
+        return true;
+}
+
+static bool endpoint_is_valid(const char *v) {
+        const char *host;
+
+        if (strncmp(v, "https://", 8) == 0)
+                host = v + 8;
+        else if (strncmp(v, "http://", 7) == 0)
+                host = v + 7;
+        else
+                return false;
+        return *host && *host != '/' && !has_control_chars(v) && !strchr(v, ' ');
+}
+
+static bool profile_is_valid(const char *v) {
+        return *v && strlen(v) <= 128 && !has_control_chars(v) && !strchr(v, '[') && !strchr(v, ']');
+}
+
+/* Applies one assignment. Returns 0 (also when the value was rejected and reported), -ENOMEM. */
+static int settings_assign(Settings *s, const ParseState *st, const char *section, const char *key,
+                           const char *value) {
+        bool empty = value[0] == 0;
+        int r;
+
+        if (strlen(value) > SETTINGS_MAX_VALUE) {
+                report(st, "Value of %s= is longer than %u characters, ignoring.", key, SETTINGS_MAX_VALUE);
+                return 0;
+        }
+
+        if (strcasecmp(section, "Session") == 0) {
+                if (strcmp(key, "StackName") == 0 || strcmp(key, "FleetName") == 0) {
+                        bool stack = key[0] == 'S';
+                        char **field = stack ? &s->stack_name : &s->fleet_name;
+
+                        if (empty)      /* An empty assignment resets to the default, as in systemd. */
+                                return set_string(field, stack ? DEFAULT_STACK_NAME : DEFAULT_FLEET_NAME);
+                        if (!name_is_valid(value)) {
+                                report(st, "Invalid %s=%s (must not contain '/' or control characters), "
+                                           "ignoring.",
+                                       key, value);
+                                return 0;
+                        }
+                        return set_string(field, value);
+                }
+                if (strcmp(key, "AccessMode") == 0) {
+                        if (empty)
+                                return set_string(&s->access_mode, DEFAULT_ACCESS_MODE);
+                        if (STR_IN_SET3(value, "userpool", "federated", "custom"))
+                                return set_string(&s->access_mode, value);
+                        report(st, "Invalid AccessMode=%s (expected userpool, federated or custom), "
+                                   "ignoring.", value);
+                        return 0;
+                }
+                if (strcmp(key, "ConfigFile") == 0) {
+                        if (empty)
+                                return set_string(&s->config_file, SESSION_SCRIPTS_CONFIG_PATH);
+                        if (value[0] != '/' || has_control_chars(value) || strlen(value) >= PATH_MAX) {
+                                report(st, "Invalid ConfigFile=%s (expected an absolute path), ignoring.",
+                                           value);
+                                return 0;
+                        }
+                        return set_string(&s->config_file, value);
+                }
+        } else if (strcasecmp(section, "S3") == 0) {
+                if (strcmp(key, "Bucket") == 0) {
+                        if (empty)
+                                return set_string(&s->bucket, NULL);
+                        if (!bucket_is_valid(value)) {
+                                report(st, "Invalid Bucket=%s (3…63 lowercase letters, digits, '.' and "
+                                           "'-'), ignoring.",
+                                       value);
+                                return 0;
+                        }
+                        return set_string(&s->bucket, value);
+                }
+                if (strcmp(key, "Region") == 0) {
+                        if (empty)
+                                return set_string(&s->region, DEFAULT_REGION);
+                        if (!region_is_valid(value)) {
+                                report(st, "Invalid Region=%s, ignoring.", value);
+                                return 0;
+                        }
+                        return set_string(&s->region, value);
+                }
+                if (strcmp(key, "Endpoint") == 0) {
+                        if (empty)
+                                return set_string(&s->endpoint, NULL);
+                        if (!endpoint_is_valid(value)) {
+                                report(st, "Invalid Endpoint=%s (expected an https:// or http:// URL), "
+                                           "ignoring.",
+                                       value);
+                                return 0;
+                        }
+                        return set_string(&s->endpoint, value);
+                }
+                if (strcmp(key, "ServerSideEncryption") == 0) {
+                        if (empty) {
+                                s->server_side_encryption = true;
+                                return 0;
+                        }
+                        r = parse_boolean(value);
+                        if (r < 0) {
+                                report(st, "Invalid ServerSideEncryption=%s (expected yes or no), ignoring.",
+                                           value);
+                                return 0;
+                        }
+                        s->server_side_encryption = r;
+                        return 0;
+                }
+                if (strcmp(key, "MaxSpoolSize") == 0) {
+                        uint64_t v;
+
+                        if (empty) {
+                                s->max_spool_size = DEFAULT_MAX_SPOOL_SIZE;
+                                return 0;
+                        }
+                        if (parse_size(value, &v) < 0 || v == 0) {
+                                report(st, "Invalid MaxSpoolSize=%s (expected a size such as 512M or 1G), "
+                                           "ignoring.",
+                                       value);
+                                return 0;
+                        }
+                        s->max_spool_size = v;
+                        return 0;
+                }
+                if (strcmp(key, "Profile") == 0) {
+                        if (empty)
+                                return set_string(&s->profile, NULL);
+                        if (!profile_is_valid(value)) {
+                                report(st, "Invalid Profile=%s, ignoring.", value);
+                                return 0;
+                        }
+                        return set_string(&s->profile, value);
+                }
+        } else {
+                /* The section itself was reported once when it was opened. */
+                return 0;
+        }
+
+        report(st, "Unknown key %s= in section [%s], ignoring.", key, section);
+        return 0;
+}
+
+static char *strip(char *s) {
+        char *e;
+
+        while (*s == ' ' || *s == '\t')
+                s++;
+        e = s + strlen(s);
+        while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
+                e--;
+        *e = 0;
+        return s;
+}
+
+/* Parses one file's text (NUL-terminated, modified in place). */
+static int settings_parse_text(Settings *s, char *text, const char *file, SettingsReportFn rep,
+                               void *userdata) {
+        ParseState st = { .file = file, .report = rep, .userdata = userdata };
+        char section[64] = "";
+        bool section_known = false;
+        char *line, *next;
+        int r;
+
+        for (line = text; line; line = next) {
+                char *eq, *l, *key, *value;
+
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = 0;
+                st.line++;
+
+                l = strip(line);
+                if (*l == 0 || *l == '#' || *l == ';')
+                        continue;
+
+                if (*l == '[') {
+                        size_t n = strlen(l);
+
+                        if (l[n - 1] != ']' || n < 3 || n - 2 >= sizeof(section)) {
+                                report(&st, "Invalid section header '%s', ignoring the section.", l);
+                                section[0] = 0;
+                                section_known = false;
+                                strcpy(section, "?");
+                                continue;
+                        }
+                        memcpy(section, l + 1, n - 2);
+                        section[n - 2] = 0;
+                        section_known = strcasecmp(section, "Session") == 0 ||
+                                        strcasecmp(section, "S3") == 0;
+                        if (!section_known)
+                                report(&st, "Unknown section [%s], ignoring.", section);
+                        continue;
+                }
+
+                eq = strchr(l, '=');
+                if (!eq) {
+                        report(&st,
+                               "Line is neither a section header nor a Key=Value assignment, ignoring.");
+                        continue;
+                }
+                if (section[0] == 0) {
+                        report(&st, "Assignment outside of any section, ignoring.");
+                        continue;
+                }
+                if (!section_known)
+                        continue;
+
+                *eq = 0;
+                key = strip(l);
+                value = strip(eq + 1);
+                if (*key == 0) {
+                        report(&st, "Assignment without a key, ignoring.");
+                        continue;
+                }
+
+                r = settings_assign(s, &st, section, key, value);
+                if (r < 0)
+                        return r;
+        }
+
+        return 0;
+}
+
+/* Reads one file. Returns 0 when it was parsed, 0 when it does not exist, -errno otherwise. */
+static int settings_load_file(Settings *s, int dir_fd, const char *name, const char *display,
+                              SettingsReportFn rep, void *userdata) {
+        _cleanup_(closep) int fd = -EBADF;
+        _cleanup_(freep) char *text = NULL;
+        struct stat st;
+        size_t have = 0;
+
+        fd = openat(dir_fd, name, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        if ((uint64_t) st.st_size > SETTINGS_MAX_FILE_SIZE)
+                return -EFBIG;
+
+        text = malloc(SETTINGS_MAX_FILE_SIZE + 1);
+        if (!text)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n;
+
+                n = read(fd, text + have, SETTINGS_MAX_FILE_SIZE + 1 - have);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                have += (size_t) n;
+                if (have > SETTINGS_MAX_FILE_SIZE)
+                        return -EFBIG;  /* grew while we read it */
+        }
+        text[have] = 0;
+        if (memchr(text, 0, have))
+                return -EBADMSG;       /* NUL bytes: not a text file */
+
+        return settings_parse_text(s, text, display, rep, userdata);
+}
+
+static int string_compare(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static bool is_conf_name(const char *n) {
+        size_t l = strlen(n);
+
+        return n[0] != '.' && l > 5 && strcmp(n + l - 5, ".conf") == 0;
+}
+
+int settings_load(const char *path, Settings *ret, SettingsReportFn rep, void *userdata) {
+        _cleanup_(settings_done) Settings s = {};
+        _cleanup_(closedirp) DIR *d = NULL;
+        _cleanup_(strv_freep) char **names = NULL;
+        _cleanup_(freep) char *dropin_dir = NULL;
+        size_t n_names = 0;
+        int r;
+
+        if (!ret)
+                return -EINVAL;
+        if (!path)
+                path = SESSION_SCRIPTS_SETTINGS_PATH;
+
+        r = settings_defaults(&s);
+        if (r < 0)
+                return r;
+
+        r = settings_load_file(&s, AT_FDCWD, path, path, rep, userdata);
+        if (r < 0)
+                return r;
+
+        if (asprintf(&dropin_dir, "%s.d", path) < 0)
+                return -ENOMEM;
+
+        d = opendir(dropin_dir);
+        if (!d) {
+                if (errno != ENOENT && errno != ENOTDIR)
+                        return -errno;
+        } else {
+                struct dirent *de;
+
+                names = calloc(SETTINGS_MAX_DROPINS + 1, sizeof(char *));
+                if (!names)
+                        return -ENOMEM;
+
+                while ((errno = 0, de = readdir(d))) {
+                        if (!is_conf_name(de->d_name))
+                                continue;
+                        if (n_names >= SETTINGS_MAX_DROPINS) {
+                                ParseState st = { .file = dropin_dir, .report = rep, .userdata = userdata };
+
+                                report(&st, "More than %u drop-in files, ignoring the rest.",
+                                            SETTINGS_MAX_DROPINS);
+                                break;
+                        }
+                        names[n_names] = strdup(de->d_name);
+                        if (!names[n_names])
+                                return -ENOMEM;
+                        n_names++;
+                }
+                if (errno != 0)
+                        return -errno;
+
+                qsort(names, n_names, sizeof(char *), string_compare);
+
+                for (size_t i = 0; i < n_names; i++) {
+                        _cleanup_(freep) char *display = NULL;
+
+                        if (asprintf(&display, "%s/%s", dropin_dir, names[i]) < 0)
+                                return -ENOMEM;
+                        r = settings_load_file(&s, dirfd(d), names[i], display, rep, userdata);
+                        if (r < 0)
+                                return r;
+                }
+        }
+
+        *ret = s;
+        s = (Settings) {};
+        return 0;
+}
