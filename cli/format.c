@@ -1,0 +1,434 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Output helpers and formatters of the command line tool; see format.h.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "format.h"
+#include "json-util.h"
+#include "session-scripts/session-scripts.h"
+
+#define USEC_PER_MSEC UINT64_C(1000)
+#define USEC_PER_SEC UINT64_C(1000000)
+#define USEC_PER_MIN (UINT64_C(60) * USEC_PER_SEC)
+#define USEC_PER_HOUR (UINT64_C(60) * USEC_PER_MIN)
+#define USEC_PER_DAY (UINT64_C(24) * USEC_PER_HOUR)
+
+/* Room for a session id on screen (the daemon bounds ids to 64 characters). */
+#define SESSION_ID_TEXT_MAX 256
+
+/* A bounded line of script output on screen (the daemon bounds lines too). */
+#define LINE_SCREEN_MAX 16384
+
+bool colors_enabled(void) {
+        static int cached = -1;
+
+        if (cached < 0) {
+                const char *term = getenv("TERM");
+                cached = isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && !(term && strcmp(term, "dumb") == 0);
+        }
+        return cached;
+}
+
+const char *color(const char *ansi) {
+        return colors_enabled() ? ansi : "";
+}
+
+bool progress_enabled(void) {
+        static int cached = -1;
+
+        if (cached < 0) {
+                const char *term = getenv("TERM");
+                cached = isatty(STDERR_FILENO) && !(term && strcmp(term, "dumb") == 0);
+        }
+        return cached;
+}
+
+void progress_show(const char *text) {
+        if (!progress_enabled())
+                return;
+        /* \r + "erase line": the progress line never mixes with real output. */
+        fprintf(stderr, "\r\x1b[K%s", text ?: "");
+        fflush(stderr);
+}
+
+char *format_duration(char *buf, size_t size, uint64_t usec) {
+        if (usec < USEC_PER_SEC)
+                snprintf(buf, size, "%" PRIu64 "ms", usec / USEC_PER_MSEC);
+        else if (usec < USEC_PER_MIN)
+                snprintf(buf, size, "%" PRIu64 ".%02" PRIu64 "s", usec / USEC_PER_SEC,
+                         (usec % USEC_PER_SEC) / (10 * USEC_PER_MSEC));
+        else if (usec < USEC_PER_HOUR)
+                snprintf(buf, size, "%" PRIu64 "min %" PRIu64 "s", usec / USEC_PER_MIN,
+                         (usec % USEC_PER_MIN) / USEC_PER_SEC);
+        else if (usec < USEC_PER_DAY)
+                snprintf(buf, size, "%" PRIu64 "h %" PRIu64 "min", usec / USEC_PER_HOUR,
+                         (usec % USEC_PER_HOUR) / USEC_PER_MIN);
+        else
+                snprintf(buf, size, "%" PRIu64 "d %" PRIu64 "h", usec / USEC_PER_DAY,
+                         (usec % USEC_PER_DAY) / USEC_PER_HOUR);
+        return buf;
+}
+
+char *format_bytes(char *buf, size_t size, uint64_t bytes) {
+        static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+        double v = (double) bytes;
+        size_t i = 0;
+
+        if (bytes < 1024) {
+                snprintf(buf, size, "%" PRIu64 " B", bytes);
+                return buf;
+        }
+        v /= 1024.0;
+        while (v >= 1024.0 && i + 1 < ELEMENTSOF(units)) {
+                v /= 1024.0;
+                i++;
+        }
+        snprintf(buf, size, "%.1f %s", v, units[i]);
+        return buf;
+}
+
+char *format_timestamp(char *buf, size_t size, uint64_t realtime_usec) {
+        time_t t = (time_t) (realtime_usec / USEC_PER_SEC);
+        struct tm tm;
+
+        if (realtime_usec == 0 || !localtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+                snprintf(buf, size, "-");
+        return buf;
+}
+
+char *format_timestamp_utc(char *buf, size_t size, uint64_t realtime_usec) {
+        time_t t = (time_t) (realtime_usec / USEC_PER_SEC);
+        char base[32];
+        struct tm tm;
+
+        if (realtime_usec == 0 || !gmtime_r(&t, &tm) || strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+                snprintf(buf, size, "%s", "");
+        else
+                snprintf(buf, size, "%s.%06" PRIu64 "Z", base, realtime_usec % USEC_PER_SEC);
+        return buf;
+}
+
+/* Length of the valid UTF-8 sequence at s (max bytes available), 0 when invalid. Rejects overlong
+ * forms, surrogates and code points above U+10FFFF. */
+static size_t utf8_sequence_length(const unsigned char *s, size_t max) {
+        uint32_t cp;
+        size_t n;
+
+        if (s[0] < 0x80)
+                return 1;
+        if ((s[0] & 0xe0) == 0xc0) {
+                n = 2;
+                cp = s[0] & 0x1f;
+        } else if ((s[0] & 0xf0) == 0xe0) {
+                n = 3;
+                cp = s[0] & 0x0f;
+        } else if ((s[0] & 0xf8) == 0xf0) {
+                n = 4;
+                cp = s[0] & 0x07;
+        } else
+                return 0;
+        if (n > max)
+                return 0;
+        for (size_t i = 1; i < n; i++) {
+                if ((s[i] & 0xc0) != 0x80)
+                        return 0;
+                cp = (cp << 6) | (s[i] & 0x3f);
+        }
+        if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+                return 0;
+        return n;
+}
+
+char *text_sanitize(char *dst, size_t size, const char *src, size_t len) {
+        const unsigned char *s = (const unsigned char *) src;
+        size_t o = 0;
+
+        if (size == 0)
+                return dst;
+        for (size_t i = 0; i < len;) {
+                size_t n = utf8_sequence_length(s + i, len - i);
+
+                if (n == 0) {
+                        /* U+FFFD for an invalid byte. */
+                        if (o + 3 >= size)
+                                break;
+                        memcpy(dst + o, "\xef\xbf\xbd", 3);
+                        o += 3;
+                        i++;
+                        continue;
+                }
+                if (o + n >= size)
+                        break;
+                if (n == 1 && ((s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7f))
+                        dst[o++] = '?';
+                else if (n == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0) {
+                        /* C1 controls (U+0080…U+009F): some terminals act on them. */
+                        dst[o++] = '?';
+                } else {
+                        memcpy(dst + o, s + i, n);
+                        o += n;
+                }
+                i += n;
+        }
+        dst[o] = 0;
+        return dst;
+}
+
+void run_info_done(RunInfo *r) {
+        if (!r)
+                return;
+        free(r->event);
+        free(r->context);
+        free(r->unit);
+        free(r->executable);
+        free(r->result);
+        *r = (RunInfo) {};
+}
+
+void session_infos_free(SessionInfo *s, size_t n) {
+        if (!s)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                free(s[i].id);
+                free(s[i].user);
+                free(s[i].start_state);
+                free(s[i].term_state);
+                for (size_t k = 0; k < s[i].n_runs; k++)
+                        run_info_done(&s[i].runs[k]);
+                free(s[i].runs);
+        }
+        free(s);
+}
+
+bool run_info_succeeded(const RunInfo *r) {
+        return r->result && strcmp(r->result, "success") == 0;
+}
+
+char *format_run_result(char *buf, size_t size, const RunInfo *r) {
+        const char *res = r->result ?: "";
+
+        if (strcmp(res, "success") == 0)
+                snprintf(buf, size, "success");
+        else if (strcmp(res, "exit-code") == 0)
+                snprintf(buf, size, "exit status %" PRIu64, r->exit_status);
+        else if (strcmp(res, "signal") == 0) {
+                const char *name = r->signal > 0 ? sigabbrev_np(r->signal) : NULL;
+                if (name)
+                        snprintf(buf, size, "killed by SIG%s", name);
+                else
+                        snprintf(buf, size, "killed by a signal");
+        } else if (strcmp(res, "timeout") == 0)
+                snprintf(buf, size, "timed out");
+        else if (strcmp(res, "tampered") == 0)
+                snprintf(buf, size, "skipped: modified after provisioning");
+        else if (strcmp(res, "failed") == 0)
+                snprintf(buf, size, "could not be started");
+        else if (strcmp(res, "running") == 0)
+                snprintf(buf, size, "running");
+        else
+                snprintf(buf, size, "%s", res);
+        return buf;
+}
+
+static const char *result_color(const RunInfo *r, bool colors) {
+        if (!colors)
+                return "";
+        if (run_info_succeeded(r))
+                return ANSI_GREEN;
+        if (r->result && strcmp(r->result, "running") == 0)
+                return ANSI_YELLOW;
+        return ANSI_RED;
+}
+
+void run_infos_print(FILE *f, const RunInfo *runs, size_t n, bool colors) {
+        for (size_t i = 0; i < n; i++) {
+                const RunInfo *r = &runs[i];
+                char res[128], dur[32], what[64], exe[512];
+
+                snprintf(what, sizeof what, "%s/%s", r->event ?: "?", r->context ?: "?");
+                text_sanitize(exe, sizeof exe, r->executable ?: "", strlen(r->executable ?: ""));
+                format_run_result(res, sizeof res, r);
+                if (r->result && strcmp(r->result, "running") == 0)
+                        snprintf(dur, sizeof dur, "-");
+                else
+                        format_duration(dur, sizeof dur, r->duration_usec);
+                fprintf(f, "  %-29s %s  %s%s%s  %s\n", what, exe, result_color(r, colors), res,
+                        colors ? ANSI_NORMAL : "", dur);
+        }
+}
+
+void sessions_print(FILE *f, const SessionInfo *s, size_t n, bool colors) {
+        if (n == 0) {
+                fprintf(f, "No sessions.\n");
+                return;
+        }
+        fprintf(f, "%s%-36s %-16s %-19s %-8s %-11s%s\n", colors ? ANSI_BOLD : "", "SESSION", "USER", "SINCE",
+                "START", "TERMINATION", colors ? ANSI_NORMAL : "");
+        for (size_t i = 0; i < n; i++) {
+                char since[64], id[SESSION_ID_TEXT_MAX], user[128];
+
+                text_sanitize(id, sizeof id, s[i].id ?: "", strlen(s[i].id ?: ""));
+                text_sanitize(user, sizeof user, s[i].user ?: "", strlen(s[i].user ?: ""));
+                fprintf(f, "%-36s %-16s %-19s %-8s %-11s\n", id, user,
+                        format_timestamp(since, sizeof since, s[i].since_usec), s[i].start_state ?: "?",
+                        s[i].term_state ?: "?");
+                run_infos_print(f, s[i].runs, s[i].n_runs, colors);
+        }
+        fprintf(f, "\n%zu session%s.\n", n, n == 1 ? "" : "s");
+}
+
+/* json-c: a string value, or null for NULL. For values that came over D-Bus or were written by
+ * the daemon (valid UTF-8); script output goes through the sanitising path in log_entry_to_json(). */
+static struct json_object *json_string_or_null(const char *s) {
+        return s ? json_object_new_string(s) : NULL;
+}
+
+struct json_object *run_info_to_json(const RunInfo *r) {
+        struct json_object *o = json_object_new_object();
+
+        if (!o)
+                return NULL;
+        json_object_object_add(o, "event", json_string_or_null(r->event));
+        json_object_object_add(o, "context", json_string_or_null(r->context));
+        json_object_object_add(o, "unit", r->unit && r->unit[0] ? json_object_new_string(r->unit) : NULL);
+        json_object_object_add(o, "executable", json_string_or_null(r->executable));
+        json_object_object_add(o, "result", json_string_or_null(r->result));
+        json_object_object_add(o, "exit_status", json_object_new_int64((int64_t) r->exit_status));
+        json_object_object_add(o, "signal", json_object_new_int(r->signal));
+        json_object_object_add(o, "duration_usec", json_object_new_int64((int64_t) r->duration_usec));
+        json_object_object_add(o, "success", json_object_new_boolean(run_info_succeeded(r)));
+        return o;
+}
+
+struct json_object *sessions_to_json(const SessionInfo *s, size_t n) {
+        _cleanup_(json_object_putp) struct json_object *arr = json_object_new_array();
+
+        if (!arr)
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                struct json_object *o = json_object_new_object(), *runs = json_object_new_array();
+                char ts[64];
+
+                if (!o || !runs) {
+                        json_object_put(o);
+                        json_object_put(runs);
+                        return NULL;
+                }
+                json_object_object_add(o, "id", json_string_or_null(s[i].id));
+                json_object_object_add(o, "user", json_string_or_null(s[i].user));
+                json_object_object_add(o, "uid", json_object_new_int64(s[i].uid));
+                json_object_object_add(o, "since", json_object_new_string(
+                                                           format_timestamp_utc(ts, sizeof ts, s[i].since_usec)));
+                json_object_object_add(o, "since_usec", json_object_new_int64((int64_t) s[i].since_usec));
+                json_object_object_add(o, "start_state", json_string_or_null(s[i].start_state));
+                json_object_object_add(o, "termination_state", json_string_or_null(s[i].term_state));
+                for (size_t k = 0; k < s[i].n_runs; k++)
+                        json_object_array_add(runs, run_info_to_json(&s[i].runs[k]));
+                json_object_object_add(o, "runs", runs);
+                json_object_array_add(arr, o);
+        }
+        return TAKE_PTR(arr);
+}
+
+void log_entry_done(LogEntry *e) {
+        if (!e)
+                return;
+        free(e->session_id);
+        free(e->event);
+        free(e->context);
+        free(e->stream);
+        free(e->result);
+        free(e->message_id);
+        free(e->message);
+        *e = (LogEntry) {};
+}
+
+void log_entry_print(FILE *f, const LogEntry *e, bool show_session, bool colors) {
+        _cleanup_(freep) char *text = malloc(LINE_SCREEN_MAX);
+        char ts[64], sid[SESSION_ID_TEXT_MAX], what[96];
+        const char *tag = "", *on = "", *off = colors ? ANSI_NORMAL : "";
+        bool is_stderr = e->stream && strcmp(e->stream, "stderr") == 0;
+
+        if (!text)
+                return;
+        text_sanitize(text, LINE_SCREEN_MAX, e->message ?: "", e->message ? e->message_len : 0);
+        format_timestamp(ts, sizeof ts, e->realtime_usec);
+        text_sanitize(sid, sizeof sid, e->session_id ?: "-", strlen(e->session_id ?: "-"));
+        if (e->event) {
+                char ev[48], cx[24];
+                text_sanitize(ev, sizeof ev, e->event, strlen(e->event));
+                text_sanitize(cx, sizeof cx, e->context ?: "?", strlen(e->context ?: "?"));
+                snprintf(what, sizeof what, "%s/%s", ev, cx);
+        } else
+                snprintf(what, sizeof what, "session");
+
+        if (is_stderr) {
+                tag = " [stderr]";
+                on = colors ? ANSI_RED : "";
+        } else if (e->result) {
+                tag = " [result]";
+                on = colors ? (strcmp(e->result, "success") == 0 ? ANSI_GREEN : ANSI_RED) : "";
+        } else if (!e->stream)
+                on = colors ? ANSI_GREY : "";
+        if (!*on)
+                off = "";
+
+        fprintf(f, "%s %s%s%s%s: %s%s%s\n", ts, show_session ? sid : "", show_session ? " " : "", what, tag, on,
+                text, off);
+}
+
+struct json_object *log_entry_to_json(const LogEntry *e) {
+        _cleanup_(freep) char *text = malloc(LINE_SCREEN_MAX);
+        struct json_object *o;
+        char ts[64];
+
+        if (!text)
+                return NULL;
+        o = json_object_new_object();
+        if (!o)
+                return NULL;
+        /* JSON keeps the control characters (json-c escapes them); only invalid UTF-8 is replaced. */
+        {
+                const unsigned char *s = (const unsigned char *) (e->message ?: "");
+                size_t len = e->message ? e->message_len : 0, out = 0;
+                for (size_t i = 0; i < len && out + 4 < LINE_SCREEN_MAX;) {
+                        size_t n = utf8_sequence_length(s + i, len - i);
+                        if (n == 0) {
+                                memcpy(text + out, "\xef\xbf\xbd", 3);
+                                out += 3;
+                                i++;
+                        } else {
+                                if (out + n + 1 >= LINE_SCREEN_MAX)
+                                        break;
+                                memcpy(text + out, s + i, n);
+                                out += n;
+                                i += n;
+                        }
+                }
+                text[out] = 0;
+        }
+        json_object_object_add(o, "time",
+                               json_object_new_string(format_timestamp_utc(ts, sizeof ts, e->realtime_usec)));
+        json_object_object_add(o, "time_usec", json_object_new_int64((int64_t) e->realtime_usec));
+        json_object_object_add(o, "session_id", json_string_or_null(e->session_id));
+        json_object_object_add(o, "event", json_string_or_null(e->event));
+        json_object_object_add(o, "context", json_string_or_null(e->context));
+        json_object_object_add(o, "stream", json_string_or_null(e->stream));
+        json_object_object_add(o, "result", json_string_or_null(e->result));
+        json_object_object_add(o, "message", json_object_new_string(text));
+        return o;
+}
+
+void json_print(FILE *f, struct json_object *o, bool pretty) {
+        int flags = JSON_C_TO_STRING_NOSLASHESCAPE;
+
+        flags |= pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN;
+        fprintf(f, "%s\n", json_object_to_json_string_ext(o, flags));
+}

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Output helpers of the command line tool: colours (only on a terminal, never with NO_COLOR),
+ * durations, sizes and timestamps for people, making untrusted text (script output from the
+ * journal) safe for a terminal and for JSON, and the formatters of the `sessions` and `logs`
+ * verbs. The formatters write to a FILE * and take the colour decision as a parameter, so the unit
+ * tests drive them into memory streams.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <json-c/json.h>
+
+#define ANSI_RED "\x1b[0;31m"
+#define ANSI_GREEN "\x1b[0;32m"
+#define ANSI_YELLOW "\x1b[0;33m"
+#define ANSI_GREY "\x1b[0;38;5;245m"
+#define ANSI_BOLD "\x1b[1m"
+#define ANSI_NORMAL "\x1b[0m"
+
+/* True when stdout is a terminal, $NO_COLOR is unset and $TERM is not "dumb". Decided once. */
+bool colors_enabled(void);
+
+/* ansi when colours are on (colors_enabled()), else "". */
+const char *color(const char *ansi);
+
+/* True when stderr is a terminal (progress lines go there, and only then). */
+bool progress_enabled(void);
+
+/* Writes (over the previous one) or clears (text NULL) a one-line progress message on stderr,
+ * when progress_enabled(). */
+void progress_show(const char *text);
+
+/* "850ms", "1.25s", "3min 20s", "2h 5min", "3d 4h"; returns buf. */
+char *format_duration(char *buf, size_t size, uint64_t usec);
+
+/* "512 B", "1.5 KiB", "20.0 MiB", …; returns buf. */
+char *format_bytes(char *buf, size_t size, uint64_t bytes);
+
+/* Local time "YYYY-MM-DD HH:MM:SS" of a CLOCK_REALTIME µs value ("-" for 0); returns buf. */
+char *format_timestamp(char *buf, size_t size, uint64_t realtime_usec);
+
+/* ISO 8601 UTC "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" for JSON ("" for 0); returns buf. */
+char *format_timestamp_utc(char *buf, size_t size, uint64_t realtime_usec);
+
+/*
+ * Copies src[0..len) into dst (size bytes, NUL-terminated, truncated on a character boundary) as
+ * valid UTF-8 in which every control character but TAB is replaced by '?' and every invalid byte
+ * by U+FFFD: script output comes from users and must not drive the terminal. Returns dst.
+ */
+char *text_sanitize(char *dst, size_t size, const char *src, size_t len);
+
+/* One run as ListRuns reports it. */
+typedef struct RunInfo {
+        char *event;
+        char *context;
+        char *unit;
+        char *executable;
+        char *result;           /* success|exit-code|signal|timeout|tampered|failed|running */
+        uint64_t exit_status;
+        int32_t signal;
+        uint64_t duration_usec;
+} RunInfo;
+
+/* One session as ListSessions reports it, plus its runs. */
+typedef struct SessionInfo {
+        char *id;
+        char *user;
+        uint32_t uid;
+        uint64_t since_usec;
+        char *start_state;
+        char *term_state;
+        RunInfo *runs;
+        size_t n_runs;
+} SessionInfo;
+
+/* Frees what the infos own (and the arrays). Accept NULL/0. */
+void run_info_done(RunInfo *r);
+void session_infos_free(SessionInfo *s, size_t n);
+
+/* A short description of a run's result: "success", "exit status 3", "killed by SIGKILL",
+ * "timed out", "skipped: modified after provisioning", "could not be started", "running". */
+char *format_run_result(char *buf, size_t size, const RunInfo *r);
+
+/* True when the result counts as a success (exit 0). */
+bool run_info_succeeded(const RunInfo *r);
+
+/* Prints one line per run: "  EVENT/CONTEXT  EXECUTABLE  RESULT  DURATION" (coloured when
+ * colors). */
+void run_infos_print(FILE *f, const RunInfo *runs, size_t n, bool colors);
+
+/* Prints the sessions table with each session's runs below it; "No sessions." when n == 0. */
+void sessions_print(FILE *f, const SessionInfo *s, size_t n, bool colors);
+
+/* JSON of one run / of the session list (an array). Returns a new object or NULL (OOM). */
+struct json_object *run_info_to_json(const RunInfo *r);
+struct json_object *sessions_to_json(const SessionInfo *s, size_t n);
+
+/* One journal entry of a session's runs (see cli/journal-read.h). */
+typedef struct LogEntry {
+        uint64_t realtime_usec;
+        char *session_id;
+        char *event;            /* NULL for session-level entries */
+        char *context;
+        char *stream;           /* "stdout"/"stderr" for script output, else NULL */
+        char *result;           /* set on the per-run summary entry */
+        char *message_id;
+        char *message;          /* raw bytes, NUL-terminated (may contain invalid UTF-8) */
+        size_t message_len;
+} LogEntry;
+
+void log_entry_done(LogEntry *e);
+
+/*
+ * Prints "TIME [SESSION ]EVENT/CONTEXT: MESSAGE" (script stdout), "… EVENT/CONTEXT [stderr]: …"
+ * (stderr, red), "… EVENT/CONTEXT [result]: …" (the run summary) or "… session: …" (session
+ * events), the message sanitised for a terminal. show_session adds the session id column.
+ */
+void log_entry_print(FILE *f, const LogEntry *e, bool show_session, bool colors);
+
+/* {"time":"…","time_usec":N,"session_id":…,"event":…,"context":…,"stream":…,"result":…,
+ * "message":…} (absent values as null). Returns a new object or NULL. */
+struct json_object *log_entry_to_json(const LogEntry *e);
+
+/* Prints a JSON document on stdout: pretty (pretty) or as one line. */
+void json_print(FILE *f, struct json_object *o, bool pretty);

@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * `session-scripts validate [--json] [--no-file-checks] [PATH]`: what an image builder runs before
+ * creating an image. Parses config.json with the shared engine, runs the file-security checks
+ * (config.json itself and every executable it names), and prints every finding plus a verdict —
+ * as compiler-style lines or as one JSON document (fields documented in session-scripts(1)).
+ *
+ * Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage error or unreadable file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "json-util.h"
+#include "script-config.h"
+#include "session-scripts/session-scripts.h"
+#include "verbs.h"
+
+static void help(void) {
+        printf("%s validate [OPTIONS…] [PATH]\n\n"
+               "Check a session scripts config.json: JSON syntax, the rules of every key, and the\n"
+               "security of config.json and of the executables it names.\n\n"
+               "  -h --help            Show this help\n"
+               "     --json            Print the findings as a JSON document\n"
+               "     --no-file-checks  Do not look at the files (for a config whose scripts are\n"
+               "                       not installed on this machine yet)\n\n"
+               "PATH defaults to %s.\n"
+               "Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage error or unreadable file.\n",
+               program_name, SESSION_SCRIPTS_CONFIG_PATH);
+}
+
+/*
+ * Reads at most SCRIPT_CONFIG_MAX_FILE_SIZE + 1 bytes (one more than the parser accepts, so that it
+ * can say "too large" instead of us silently cutting the file). Returns 0 or -errno.
+ */
+static int read_config(const char *path, char **ret, size_t *ret_len) {
+        _cleanup_(closep) int fd = -EBADF;
+        _cleanup_(freep) char *buf = NULL;
+        const size_t max = SCRIPT_CONFIG_MAX_FILE_SIZE + 1;
+        size_t have = 0;
+        struct stat st;
+
+        /* O_NONBLOCK: a FIFO given by mistake must not hang the validator. */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+
+        buf = malloc(max);
+        if (!buf)
+                return -ENOMEM;
+
+        while (have < max) {
+                ssize_t n = read(fd, buf + have, max - have);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                have += (size_t) n;
+        }
+
+        *ret = TAKE_PTR(buf);
+        *ret_len = have;
+        return 0;
+}
+
+/* The file checks need an absolute path (they walk it from /); a relative PATH is taken relative
+ * to the working directory, without resolving symlinks (a symlinked config.json is a finding). */
+static int make_absolute(const char *path, char **ret) {
+        _cleanup_(freep) char *cwd = NULL;
+        char *p = NULL;
+
+        if (path[0] == '/') {
+                p = strdup(path);
+                if (!p)
+                        return -ENOMEM;
+                *ret = p;
+                return 0;
+        }
+
+        cwd = get_current_dir_name();
+        if (!cwd)
+                return -errno;
+        if (asprintf(&p, "%s/%s", cwd, path) < 0)
+                return -ENOMEM;
+        *ret = p;
+        return 0;
+}
+
+static const char *severity_name(FindingSeverity s) {
+        return s == FINDING_ERROR ? "error" : "warning";
+}
+
+static void print_human(const char *path, const FindingList *l) {
+        for (size_t i = 0; i < l->n; i++) {
+                const Finding *f = &l->items[i];
+                bool has_path = f->json_path && f->json_path[0];
+
+                if (f->file)
+                        printf("%s: %s: %s%s%s%s\n", f->file, severity_name(f->severity), f->message,
+                               has_path ? " [" : "", has_path ? f->json_path : "", has_path ? "]" : "");
+                else if (f->line > 0)
+                        printf("%s:%u:%u: %s: %s%s%s%s\n",
+                               path, f->line, f->column, severity_name(f->severity),
+                               f->message, has_path ? " [" : "", has_path ? f->json_path : "",
+                               has_path ? "]" : "");
+                else
+                        printf("%s: %s: %s%s%s%s\n", path, severity_name(f->severity), f->message,
+                               has_path ? " [" : "", has_path ? f->json_path : "", has_path ? "]" : "");
+        }
+
+        printf("%s: %s (%zu error%s, %zu warning%s)\n", path, l->n_errors > 0 ? "invalid" : "valid",
+               l->n_errors, l->n_errors == 1 ? "" : "s", l->n_warnings, l->n_warnings == 1 ? "" : "s");
+}
+
+static int print_json(const char *path, const FindingList *l) {
+        _cleanup_(json_object_putp) struct json_object *doc = NULL;
+        struct json_object *arr;
+
+        doc = json_object_new_object();
+        arr = json_object_new_array();
+        if (!doc || !arr) {
+                json_object_put(arr);
+                return -ENOMEM;
+        }
+
+        json_object_object_add(doc, "path", json_object_new_string(path));
+        json_object_object_add(doc, "valid", json_object_new_boolean(l->n_errors == 0));
+        json_object_object_add(doc, "errors", json_object_new_int64((int64_t) l->n_errors));
+        json_object_object_add(doc, "warnings", json_object_new_int64((int64_t) l->n_warnings));
+        json_object_object_add(doc, "findings", arr);
+
+        for (size_t i = 0; i < l->n; i++) {
+                const Finding *f = &l->items[i];
+                struct json_object *o = json_object_new_object();
+
+                if (!o)
+                        return -ENOMEM;
+                json_object_object_add(o, "severity", json_object_new_string(severity_name(f->severity)));
+                json_object_object_add(o, "line", json_object_new_int64(f->line));
+                json_object_object_add(o, "column", json_object_new_int64(f->column));
+                json_object_object_add(o, "path", json_object_new_string(f->json_path ?: ""));
+                json_object_object_add(o, "file", f->file ? json_object_new_string(f->file) : NULL);
+                json_object_object_add(o, "message", json_object_new_string(f->message));
+                if (json_object_array_add(arr, o) < 0) {
+                        json_object_put(o);
+                        return -ENOMEM;
+                }
+        }
+
+        puts(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                 JSON_C_TO_STRING_NOSLASHESCAPE));
+        return 0;
+}
+
+int verb_validate(int argc, char *argv[]) {
+        enum {
+                ARG_JSON = 0x100,
+                ARG_NO_FILE_CHECKS,
+        };
+        static const struct option options[] = {
+                { "help",           no_argument, NULL, 'h'                },
+                { "json",           no_argument, NULL, ARG_JSON           },
+                { "no-file-checks", no_argument, NULL, ARG_NO_FILE_CHECKS },
+                {}
+        };
+        _cleanup_(script_config_freep) ScriptConfig *config = NULL;
+        _cleanup_(finding_list_done) FindingList findings = {};
+        _cleanup_(freep) char *buf = NULL, *abs_path = NULL;
+        bool json = false, file_checks = true;
+        const char *path = SESSION_SCRIPTS_CONFIG_PATH;
+        size_t len = 0;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_JSON:
+                        json = true;
+                        break;
+                case ARG_NO_FILE_CHECKS:
+                        file_checks = false;
+                        break;
+                default:
+                        return EXIT_USAGE;
+                }
+
+        if (argc - optind > 1) {
+                fprintf(stderr, "%s validate: too many arguments; expected at most one PATH.\n",
+                        program_name);
+                return EXIT_USAGE;
+        }
+        if (optind < argc)
+                path = argv[optind];
+        if (path[0] == 0) {
+                fprintf(stderr, "%s validate: PATH must not be empty.\n", program_name);
+                return EXIT_USAGE;
+        }
+
+        r = read_config(path, &buf, &len);
+        if (r < 0) {
+                fprintf(stderr, "%s validate: cannot read %s: %s\n", program_name, path, strerror(-r));
+                return EXIT_USAGE;
+        }
+
+        r = script_config_parse(buf, len, &config, &findings);
+        if (r == -ENOMEM) {
+                fprintf(stderr, "%s validate: out of memory\n", program_name);
+                return EXIT_USAGE;
+        }
+
+        if (file_checks) {
+                r = make_absolute(path, &abs_path);
+                if (r >= 0)
+                        /* On a config with errors there is no parsed config: only config.json itself
+                         * is checked then. */
+                        r = script_config_check_files(config, abs_path, &findings);
+                if (r < 0) {
+                        fprintf(stderr, "%s validate: cannot check the files of %s: %s\n",
+                                program_name, path, strerror(-r));
+                        return EXIT_USAGE;
+                }
+        }
+
+        if (json) {
+                r = print_json(path, &findings);
+                if (r < 0) {
+                        fprintf(stderr, "%s validate: out of memory\n", program_name);
+                        return EXIT_USAGE;
+                }
+        } else
+                print_human(path, &findings);
+
+        if (fflush(stdout) != 0) {
+                fprintf(stderr, "%s validate: cannot write the result: %m\n", program_name);
+                return EXIT_USAGE;
+        }
+
+        return findings.n_errors > 0 ? EXIT_INVALID : EXIT_VALID;
+}
