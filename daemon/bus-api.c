@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The org.sessionscripts.Manager1 interface on the system bus: method handlers, signals, and the
+ * acquisition of the well-known name. See bus-api.h and units/org.sessionscripts.Manager1.xml.
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+#include "bus-api.h"
+#include "bus-run.h"
+#include "cleanup.h"
+#include "log.h"
+#include "output.h"
+#include "session-scripts/session-scripts.h"
+
+/* Bounds on what a caller may send: the PAM environment is small; anything beyond is refused. */
+#define BUS_ENV_ENTRIES_MAX 1024
+#define BUS_ENV_STRING_MAX 8192
+#define BUS_USER_MAX 256
+
+/* D-Bus strings must be valid UTF-8; script output and metadata may not be. Bounded copy. */
+#define BUS_TEXT_MAX 4096
+
+/*
+ * Checks that the caller's effective uid is 0. This is on top of the bus policy (which already
+ * keeps others away from these methods) and of sd-bus's own capability check, so that a lax or
+ * missing policy file cannot open the door. Fails closed when the uid cannot be determined.
+ * Returns 1 for root, 0 with error set otherwise, -errno on failure.
+ */
+static int bus_check_root(sd_bus_message *msg, sd_bus_error *error) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        uid_t euid;
+        int r;
+
+        r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &creds);
+        if (r < 0)
+                return r;
+        r = sd_bus_creds_get_euid(creds, &euid);
+        if (r < 0 || euid != 0) {
+                sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Only root may call this method.");
+                return 0;
+        }
+        return 1;
+}
+
+/* The caller's uid (for the per-user views), or -errno. */
+static int bus_get_caller_uid(sd_bus_message *msg, uid_t *ret) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        int r;
+
+        r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &creds);
+        if (r < 0)
+                return r;
+        return sd_bus_creds_get_euid(creds, ret);
+}
+
+/* Reads the a{ss} environment into req (pointers into msg, valid while msg is). */
+static int bus_read_environment(sd_bus_message *msg, SessionRequest *req, sd_bus_error *error) {
+        const char *k, *v;
+        size_t n = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'a', "{ss}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(msg, "{ss}", &k, &v)) > 0) {
+                if (++n > BUS_ENV_ENTRIES_MAX || strlen(k) > BUS_ENV_STRING_MAX || strlen(v) > BUS_ENV_STRING_MAX)
+                        return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                "Environment too large.");
+
+                if (strcmp(k, SESSION_SCRIPTS_ENV_SESSION_ID) == 0)
+                        req->session_id = v;
+                else if (strcmp(k, SESSION_SCRIPTS_ENV_USER_NAME) == 0)
+                        req->user_name = v;
+                else if (strcmp(k, SESSION_SCRIPTS_ENV_ACCESS_MODE) == 0)
+                        req->access_mode = v;
+                else if (strcmp(k, SESSION_SCRIPTS_ENV_STACK_NAME) == 0)
+                        req->stack_name = v;
+                else if (strcmp(k, SESSION_SCRIPTS_ENV_RESOURCE_NAME) == 0)
+                        req->resource_name = v;
+                else if (strcmp(k, "XDG_SESSION_ID") == 0)
+                        req->xdg_session_id = v;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(msg);
+}
+
+static int method_open_session(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        SessionRequest req = {};
+        Session *s;
+        uint64_t wait_usec = 0;
+        int r;
+
+        r = bus_check_root(msg, error);
+        if (r <= 0)
+                return r;
+
+        r = sd_bus_message_read(msg, "ss", &req.user, &req.service);
+        if (r < 0)
+                return r;
+        if (!req.user[0] || strlen(req.user) > BUS_USER_MAX || strlen(req.service) > BUS_USER_MAX)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid user or service name.");
+        r = bus_read_environment(msg, &req, error);
+        if (r < 0)
+                return r;
+
+        r = manager_open_session(m, &req, &s, &wait_usec);
+        if (r == -ESRCH)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "No such user: %s", req.user);
+        if (r == -EUSERS)
+                return sd_bus_error_set(error, SD_BUS_ERROR_LIMITS_EXCEEDED, "Too many sessions.");
+        if (r < 0)
+                return r;
+
+        return sd_bus_reply_method_return(msg, "st", s->id, wait_usec);
+}
+
+static int method_close_session(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        SessionRequest req = {};
+        const char *id;
+        Session *s;
+        uint64_t wait_usec = 0;
+        int r;
+
+        r = bus_check_root(msg, error);
+        if (r <= 0)
+                return r;
+
+        r = sd_bus_message_read(msg, "s", &id);
+        if (r < 0)
+                return r;
+        r = bus_read_environment(msg, &req, error);
+        if (r < 0)
+                return r;
+
+        r = manager_close_session(m, id, &req, &s, &wait_usec);
+        if (r == -ESRCH)
+                return sd_bus_error_setf(error, SESSION_SCRIPTS_ERROR_NO_SUCH_SESSION, "No such session%s%s.",
+                                         id[0] ? ": " : "", id);
+        if (r < 0)
+                return r;
+
+        return sd_bus_reply_method_return(msg, "st", s->id, wait_usec);
+}
+
+static int method_wait_session_event(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *id, *event;
+        Session *s;
+        int e, r;
+
+        r = bus_check_root(msg, error);
+        if (r <= 0)
+                return r;
+
+        r = sd_bus_message_read(msg, "ss", &id, &event);
+        if (r < 0)
+                return r;
+
+        e = script_event_from_string(event);
+        if (e < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown event: %s", event);
+        s = manager_find_session(m, id);
+        if (!s)
+                return sd_bus_error_setf(error, SESSION_SCRIPTS_ERROR_NO_SUCH_SESSION, "No such session: %s", id);
+
+        r = manager_wait_session_event(m, s, e, msg);
+        if (r == -EBUSY)
+                return sd_bus_error_set(error, SD_BUS_ERROR_LIMITS_EXCEEDED, "Too many waiters.");
+        /* ≥ 0: answered now, or later (then returning without a reply is how sd-bus does async). */
+        return r < 0 ? r : 1;
+}
+
+static int method_list_sessions(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        uid_t caller;
+        int r;
+
+        /* Anyone may ask; an unprivileged caller sees only its own sessions. Unknown uid: nothing. */
+        r = bus_get_caller_uid(msg, &caller);
+        if (r < 0)
+                caller = (uid_t) -1;
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(ssutss)");
+        if (r < 0)
+                return r;
+        for (Session *s = m->sessions; s; s = s->next) {
+                /* A refused session never existed for its user; it only lingers until its start
+                 * runs have ended. Not listing it also keeps it from counting in a policy script
+                 * that looks for a user's other sessions. */
+                if (s->refused || (caller != 0 && caller != s->uid))
+                        continue;
+                r = sd_bus_message_append(reply, "(ssutss)", s->id, s->user, (uint32_t) s->uid,
+                                          s->since_realtime_usec,
+                                          event_state_to_string(s->events[SCRIPT_EVENT_START].state),
+                                          event_state_to_string(s->events[SCRIPT_EVENT_TERMINATION].state));
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_list_runs(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        const char *id;
+        Session *s;
+        uid_t caller;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &id);
+        if (r < 0)
+                return r;
+
+        r = bus_get_caller_uid(msg, &caller);
+        if (r < 0)
+                caller = (uid_t) -1;
+        s = manager_find_session(m, id);
+        /* Someone else's session looks the same as no session: ids are not to be probed. */
+        if (!s || (caller != 0 && caller != s->uid))
+                return sd_bus_error_setf(error, SESSION_SCRIPTS_ERROR_NO_SUCH_SESSION, "No such session: %s", id);
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(ssssstit)");
+        if (r < 0)
+                return r;
+        for (ScriptEvent e = 0; e < _SCRIPT_EVENT_MAX; e++)
+                for (ScriptContext c = 0; c < _SCRIPT_CONTEXT_MAX; c++) {
+                        const SessionRun *run = &s->events[e].runs[c];
+                        const char *unit = run->unit ?: (run->run ? run_get_unit(run->run) : NULL);
+
+                        if (!run->used)
+                                continue;
+                        r = sd_bus_message_append(reply, "(ssssstit)", script_event_to_string(e),
+                                                  script_context_to_string(c), unit ?: "",
+                                                  run->executable ?: "",
+                                                  run->finished ? run_result_to_string(run->kind) : "running",
+                                                  (uint64_t) (run->finished ? run->exit_status : 0),
+                                                  (int32_t) (run->finished ? run->signal : 0),
+                                                  run->finished ? run->duration_usec : (uint64_t) 0);
+                        if (r < 0)
+                                return r;
+                }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_refuse_session(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *id;
+        Session *s;
+        int r;
+
+        /* Root only: refusing drops a session's termination, which must never be up to a user. */
+        r = bus_check_root(msg, error);
+        if (r <= 0)
+                return r;
+
+        r = sd_bus_message_read(msg, "s", &id);
+        if (r < 0)
+                return r;
+
+        s = manager_find_session(m, id);
+        if (!s)
+                return sd_bus_error_setf(error, SESSION_SCRIPTS_ERROR_NO_SUCH_SESSION, "No such session: %s", id);
+
+        /* s may be gone after this call. */
+        r = manager_refuse_session(m, s);
+        if (r == -EBUSY)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED,
+                                         "The termination of session %s has started; too late to refuse it.", id);
+        if (r < 0)
+                return r;
+
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        int r;
+
+        r = bus_check_root(msg, error);
+        if (r <= 0)
+                return r;
+
+        r = manager_reload(m);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+/* Root-only methods carry no SD_BUS_VTABLE_UNPRIVILEGED: sd-bus then also requires CAP_SYS_ADMIN. */
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_NAMES("OpenSession", "ssa{ss}",
+                                 SD_BUS_PARAM(user) SD_BUS_PARAM(service) SD_BUS_PARAM(environment),
+                                 "st", SD_BUS_PARAM(session_id) SD_BUS_PARAM(wait_usec),
+                                 method_open_session, 0),
+        SD_BUS_METHOD_WITH_NAMES("WaitSessionEvent", "ss", SD_BUS_PARAM(session_id) SD_BUS_PARAM(event),
+                                 "bss", SD_BUS_PARAM(success) SD_BUS_PARAM(message) SD_BUS_PARAM(last_line),
+                                 method_wait_session_event, 0),
+        SD_BUS_METHOD_WITH_NAMES("CloseSession", "sa{ss}", SD_BUS_PARAM(session_id) SD_BUS_PARAM(environment),
+                                 "st", SD_BUS_PARAM(session_id) SD_BUS_PARAM(wait_usec),
+                                 method_close_session, 0),
+        SD_BUS_METHOD_WITH_NAMES("ListSessions", "", "", "a(ssutss)", SD_BUS_PARAM(sessions),
+                                 method_list_sessions, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ListRuns", "s", SD_BUS_PARAM(session_id), "a(ssssstit)", SD_BUS_PARAM(runs),
+                                 method_list_runs, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("RefuseSession", "s", SD_BUS_PARAM(session_id), "", "",
+                                 method_refuse_session, 0),
+        SD_BUS_METHOD("Reload", NULL, NULL, method_reload, 0),
+        SD_BUS_METHOD_WITH_NAMES("RunEvent", "ssa{ss}",
+                                 SD_BUS_PARAM(user) SD_BUS_PARAM(event) SD_BUS_PARAM(environment),
+                                 "st", SD_BUS_PARAM(session_id) SD_BUS_PARAM(wait_usec),
+                                 bus_run_method_run_event, 0),
+        SD_BUS_SIGNAL_WITH_NAMES("SessionStarted", "ss", SD_BUS_PARAM(session_id) SD_BUS_PARAM(user), 0),
+        SD_BUS_SIGNAL_WITH_NAMES("SessionEnded", "ss", SD_BUS_PARAM(session_id) SD_BUS_PARAM(user), 0),
+        SD_BUS_SIGNAL_WITH_NAMES("RunStarted", "ssss",
+                                 SD_BUS_PARAM(session_id) SD_BUS_PARAM(event) SD_BUS_PARAM(context)
+                                 SD_BUS_PARAM(unit), 0),
+        SD_BUS_SIGNAL_WITH_NAMES("RunFinished", "sssssit",
+                                 SD_BUS_PARAM(session_id) SD_BUS_PARAM(event) SD_BUS_PARAM(context)
+                                 SD_BUS_PARAM(unit) SD_BUS_PARAM(result) SD_BUS_PARAM(exit_status)
+                                 SD_BUS_PARAM(duration_usec), 0),
+        SD_BUS_VTABLE_END,
+};
+
+static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        Manager *m = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        if (e) {
+                log_error("Failed to acquire bus name %s: %s", SESSION_SCRIPTS_BUS_NAME, e->message ?: e->name);
+                return sd_event_exit(m->event, EXIT_FAILURE);
+        }
+
+        log_info("Acquired bus name %s; ready.", SESSION_SCRIPTS_BUS_NAME);
+        (void) sd_notify(false, "READY=1\nSTATUS=Processing requests…");
+        return 0;
+}
+
+int bus_api_setup(Manager *m) {
+        int r;
+
+        r = sd_bus_add_object_vtable(m->bus, NULL, SESSION_SCRIPTS_BUS_PATH, SESSION_SCRIPTS_BUS_INTERFACE,
+                                     manager_vtable, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register object %s: %m", SESSION_SCRIPTS_BUS_PATH);
+
+        /* Only after the object exists: a client activated us by calling it. */
+        r = sd_bus_request_name_async(m->bus, NULL, SESSION_SCRIPTS_BUS_NAME, 0, on_name_acquired, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to request bus name %s: %m", SESSION_SCRIPTS_BUS_NAME);
+        return 0;
+}
+
+/* Copies s into buf as valid UTF-8 (bounded). */
+static const char *bus_text(char buf[static BUS_TEXT_MAX + 1], const char *s) {
+        buf[0] = 0;
+        if (s)
+                (void) utf8_sanitize(buf, BUS_TEXT_MAX + 1, s, strlen(s), false);
+        return buf;
+}
+
+static void bus_emit(Manager *m, const char *member, const char *types, ...) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *sig = NULL;
+        va_list ap;
+        int r;
+
+        if (!m->bus)
+                return;
+
+        r = sd_bus_message_new_signal(m->bus, &sig, SESSION_SCRIPTS_BUS_PATH, SESSION_SCRIPTS_BUS_INTERFACE,
+                                      member);
+        if (r >= 0) {
+                va_start(ap, types);
+                r = sd_bus_message_appendv(sig, types, ap);
+                va_end(ap);
+        }
+        if (r >= 0)
+                r = sd_bus_send(m->bus, sig, NULL);
+        if (r < 0)
+                log_debug_errno(r, "Failed to emit signal %s, ignoring: %m", member);
+}
+
+void bus_api_emit_session_started(Manager *m, const Session *s) {
+        char u[BUS_TEXT_MAX + 1];
+        bus_emit(m, "SessionStarted", "ss", s->id, bus_text(u, s->user));
+}
+
+void bus_api_emit_session_ended(Manager *m, const Session *s) {
+        char u[BUS_TEXT_MAX + 1];
+        bus_emit(m, "SessionEnded", "ss", s->id, bus_text(u, s->user));
+}
+
+void bus_api_emit_run_started(Manager *m, const SessionRun *r) {
+        const char *unit = r->run ? run_get_unit(r->run) : NULL;
+
+        bus_emit(m, "RunStarted", "ssss", r->session->id, script_event_to_string(r->event),
+                 script_context_to_string(r->context), unit ?: "");
+}
+
+void bus_api_emit_run_finished(Manager *m, const SessionRun *r) {
+        bus_emit(m, "RunFinished", "sssssit", r->session->id, script_event_to_string(r->event),
+                 script_context_to_string(r->context), r->unit ?: "", run_result_to_string(r->kind),
+                 (int32_t) r->exit_status, r->duration_usec);
+}
+
+int bus_api_reply_wait(sd_bus_message *call, bool success, const char *message, const char *last_line) {
+        char mb[BUS_TEXT_MAX + 1], lb[BUS_TEXT_MAX + 1];
+
+        return sd_bus_reply_method_return(call, "bss", (int) success, bus_text(mb, message),
+                                          bus_text(lb, last_line));
+}

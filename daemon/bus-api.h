@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The D-Bus face of session-scriptsd: the object SESSION_SCRIPTS_BUS_PATH with the interface
+ * SESSION_SCRIPTS_BUS_INTERFACE (methods and signals as documented in session-scripts.h and
+ * units/org.sessionscripts.Manager1.xml). Handlers check the caller's credentials (root for
+ * everything that starts, ends or waits for sessions, besides the bus policy), translate -errno
+ * from the manager into D-Bus errors, and never block.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <systemd/sd-bus.h>
+
+#include "manager.h"
+
+/* Adds the object vtable to m->bus and requests SESSION_SCRIPTS_BUS_NAME asynchronously; once
+ * the name is ours, sends READY=1 to the service manager. When the name cannot be acquired, the
+ * event loop exits with failure. Returns 0 or -errno. */
+int bus_api_setup(Manager *m);
+
+/* The signals of the interface. Failures are logged at debug level and otherwise ignored (a
+ * signal nobody can receive is no reason to fail a session). */
+void bus_api_emit_session_started(Manager *m, const Session *s);
+void bus_api_emit_session_ended(Manager *m, const Session *s);
+void bus_api_emit_run_started(Manager *m, const SessionRun *r);
+void bus_api_emit_run_finished(Manager *m, const SessionRun *r);
+
+/* Replies to a WaitSessionEvent() call with (b success, s message, s last_line); strings are made
+ * valid UTF-8 first. Returns 0 or -errno. */
+int bus_api_reply_wait(sd_bus_message *call, bool success, const char *message, const char *last_line);

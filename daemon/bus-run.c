@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The RunEvent method (see bus-run.h): the image builder's edit-run loop. It goes through the very
+ * code a login uses (manager_open_session(): same user lookup, metadata, environment, scopes,
+ * timeouts, journal fields and spool), marked transient so that the session neither lingers nor is
+ * ever terminated by itself.
+ */
+
+#include <errno.h>
+#include <string.h>
+
+#include "bus-run.h"
+#include "cleanup.h"
+#include "log.h"
+#include "manager.h"
+#include "session-scripts/session-scripts.h"
+
+/* The same bounds as OpenSession's (bus-api.c): a PAM environment is small. */
+#define RUN_ENV_ENTRIES_MAX 1024
+#define RUN_ENV_STRING_MAX 8192
+#define RUN_USER_MAX 256
+
+/* The PAM service name recorded for (and journaled with) RunEvent sessions. */
+#define RUN_SERVICE_NAME "session-scripts-run"
+
+/* Root only, on top of the bus policy and of sd-bus's CAP_SYS_ADMIN check for privileged methods:
+ * a run executes system-context scripts as root. Fails closed when the uid is unknown. */
+static int run_check_root(sd_bus_message *msg, sd_bus_error *error) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        uid_t euid;
+        int r;
+
+        r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &creds);
+        if (r < 0)
+                return r;
+        r = sd_bus_creds_get_euid(creds, &euid);
+        if (r < 0 || euid != 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Only root may call this method.");
+        return 1;
+}
+
+/* Reads the a{ss} environment into req (pointers into msg). Returns ≥ 0 or a negative error with
+ * error set for a too large environment. */
+static int run_read_environment(sd_bus_message *msg, SessionRequest *req, sd_bus_error *error) {
+        const char *k, *v;
+        size_t n = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'a', "{ss}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(msg, "{ss}", &k, &v)) > 0) {
+                if (++n > RUN_ENV_ENTRIES_MAX || strlen(k) > RUN_ENV_STRING_MAX || strlen(v) > RUN_ENV_STRING_MAX)
+                        return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Environment too large.");
+
+                if (strcmp(k, SESSION_SCRIPTS_ENV_SESSION_ID) == 0)
+                        req->session_id = v;
+                else if (strcmp(k, SESSION_SCRIPTS_ENV_USER_NAME) == 0)
+                        req->user_name = v;
+                else if (strcmp(k, SESSION_SCRIPTS_ENV_ACCESS_MODE) == 0)
+                        req->access_mode = v;
+                else if (strcmp(k, SESSION_SCRIPTS_ENV_STACK_NAME) == 0)
+                        req->stack_name = v;
+                else if (strcmp(k, SESSION_SCRIPTS_ENV_RESOURCE_NAME) == 0)
+                        req->resource_name = v;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(msg);
+}
+
+int bus_run_method_run_event(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        SessionRequest req = {
+                .service = RUN_SERVICE_NAME,
+                .transient = true,
+        };
+        const char *event;
+        uint64_t wait_usec = 0;
+        Session *s;
+        int e, r;
+
+        r = run_check_root(msg, error);
+        if (r <= 0)
+                return r;
+
+        r = sd_bus_message_read(msg, "ss", &req.user, &event);
+        if (r < 0)
+                return r;
+        if (!req.user[0] || strlen(req.user) > RUN_USER_MAX)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid user name.");
+        e = script_event_from_string(event);
+        if (e < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown event: %s", event);
+        req.transient_event = e;
+
+        r = run_read_environment(msg, &req, error);
+        if (r < 0)
+                return r;
+
+        /* Unlike OpenSession (where a repeated id is the same login asking again), a manual run
+         * with an id that is in use is a mistake: it must neither run nothing silently nor touch
+         * that session. An invalid id is refused rather than replaced, the caller chose it. */
+        if (req.session_id && req.session_id[0]) {
+                if (!session_id_is_valid(req.session_id))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Invalid session id (1…%u characters of A-Z a-z 0-9 . _ -).",
+                                                 SESSION_ID_MAX);
+                if (manager_find_session(m, req.session_id))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Session %s exists already.", req.session_id);
+        }
+
+        log_info("RunEvent: running %s for user %s without a login.", script_event_to_string(e), req.user);
+
+        r = manager_open_session(m, &req, &s, &wait_usec);
+        if (r == -ESRCH)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "No such user: %s", req.user);
+        if (r == -EUSERS)
+                return sd_bus_error_set(error, SD_BUS_ERROR_LIMITS_EXCEEDED, "Too many sessions.");
+        if (r < 0)
+                return r;
+
+        return sd_bus_reply_method_return(msg, "st", s->id, wait_usec);
+}

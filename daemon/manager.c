@@ -1,0 +1,1078 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The session lifecycle of session-scriptsd (SPEC §3): loading settings and config.json, opening
+ * and closing sessions, starting the runs of an event through the runner, collecting their
+ * results, answering waiters, and keeping the per-session state file current. See manager.h.
+ */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-journal.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bus-api.h"
+#include "cleanup.h"
+#include "home-folder.h"
+#include "log.h"
+#include "manager.h"
+#include "object-key.h"
+#include "output.h"
+#include "runner.h"
+#include "session-scripts/session-scripts.h"
+#include "user-env.h"
+
+#define USEC_PER_SEC 1000000ULL
+
+static char *strdup_or_null(const char *s) {
+        return s ? strdup(s) : NULL;
+}
+
+int manager_new(sd_event *event, const char *settings_path, const char *config_path, Manager **ret) {
+        _cleanup_(manager_freep) Manager *m = calloc(1, sizeof(Manager));
+
+        if (!m)
+                return -ENOMEM;
+
+        m->event = sd_event_ref(event);
+        m->settings_path = strdup_or_null(settings_path);
+        m->config_path_override = strdup_or_null(config_path);
+        m->sessions_dir = strdup(SESSION_SCRIPTS_SESSIONS_DIR);
+        m->spool_dir = strdup(SESSION_SCRIPTS_SPOOL_DIR);
+        if ((settings_path && !m->settings_path) || (config_path && !m->config_path_override) ||
+            !m->sessions_dir || !m->spool_dir)
+                return -ENOMEM;
+
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+static void manager_unlink_session(Manager *m, Session *s) {
+        if (s->prev)
+                s->prev->next = s->next;
+        else
+                m->sessions = s->next;
+        if (s->next)
+                s->next->prev = s->prev;
+        s->prev = s->next = NULL;
+        m->n_sessions--;
+}
+
+static void manager_link_session(Manager *m, Session *s) {
+        s->manager = m;
+        s->prev = NULL;
+        s->next = m->sessions;
+        if (m->sessions)
+                m->sessions->prev = s;
+        m->sessions = s;
+        m->n_sessions++;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+
+        while (m->sessions) {
+                Session *s = m->sessions;
+                manager_unlink_session(m, s);
+                session_free(s);
+        }
+
+        script_config_free(m->config);
+        tamper_baseline_done(&m->baseline);
+        settings_done(&m->settings);
+        free(m->config_path);
+        free(m->lang);
+        free(m->settings_path);
+        free(m->config_path_override);
+        free(m->sessions_dir);
+        free(m->spool_dir);
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_unref(m->event);
+        free(m);
+        return NULL;
+}
+
+Session *manager_find_session(Manager *m, const char *id) {
+        return session_find(m->sessions, id);
+}
+
+/* ---- Settings and config --------------------------------------------------------------------- */
+
+static void settings_report(const char *file, unsigned line, const char *message, void *userdata) {
+        log_warning("%s:%u: %s", file ?: "(settings)", line, message);
+}
+
+/* Reads a whole file of at most max bytes. Returns 0 and a new buffer + length, -EFBIG, -errno. */
+static int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_(closep) int fd = -EBADF;
+        _cleanup_(freep) char *buf = NULL;
+        size_t n = 0;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+
+        buf = malloc(max + 1);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t k = read(fd, buf + n, max + 1 - n);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+                if (n > max)
+                        return -EFBIG;
+        }
+        buf[n] = 0;
+        *ret = TAKE_PTR(buf);
+        *ret_len = n;
+        return 0;
+}
+
+static void log_findings(const char *path, const FindingList *f) {
+        for (size_t i = 0; i < f->n; i++) {
+                const Finding *x = &f->items[i];
+                int prio = x->severity == FINDING_ERROR ? LOG_ERR : LOG_WARNING;
+                const char *what = x->severity == FINDING_ERROR ? "error" : "warning";
+
+                if (x->line > 0)
+                        log_full_errno(prio, 0, "%s:%u:%u: %s: %s%s%s", path, x->line, x->column, what,
+                                       x->message, x->json_path && x->json_path[0] ? " at " : "",
+                                       x->json_path ?: "");
+                else
+                        log_full_errno(prio, 0, "%s: %s: %s%s%s", x->file ?: path, what, x->message,
+                                       x->json_path && x->json_path[0] ? " at " : "", x->json_path ?: "");
+        }
+}
+
+/* Collects config_path and every executable that runs, for the tamper baseline. */
+static int config_collect_paths(const ScriptConfig *c, const char *config_path, char ***ret) {
+        char **l = calloc(1 + _SCRIPT_EVENT_MAX * _SCRIPT_CONTEXT_MAX + 1, sizeof(char *));
+        size_t n = 0;
+
+        if (!l)
+                return -ENOMEM;
+        if (!(l[n++] = strdup(config_path))) {
+                strv_free(l);
+                return -ENOMEM;
+        }
+        for (ScriptEvent e = 0; e < _SCRIPT_EVENT_MAX; e++)
+                for (ScriptContext x = 0; x < _SCRIPT_CONTEXT_MAX; x++) {
+                        const ScriptExecutable *exe = &c->events[e].executables[x];
+                        if (!c->events[e].present || !script_executable_runs(exe))
+                                continue;
+                        if (!(l[n++] = strdup(exe->filename))) {
+                                strv_free(l);
+                                return -ENOMEM;
+                        }
+                }
+        *ret = l;
+        return 0;
+}
+
+static int manager_load_config(Manager *m) {
+        _cleanup_(script_config_freep) ScriptConfig *c = NULL;
+        _cleanup_(finding_list_done) FindingList findings = {};
+        _cleanup_(freep) char *buf = NULL, *path = NULL;
+        _cleanup_(strv_freep) char **paths = NULL;
+        TamperBaseline baseline = {};
+        size_t len = 0;
+        int r;
+
+        path = strdup(m->config_path_override ?: m->settings.config_file ?: SESSION_SCRIPTS_CONFIG_PATH);
+        if (!path)
+                return log_oom();
+
+        r = read_file_bounded(path, SCRIPT_CONFIG_MAX_FILE_SIZE, &buf, &len);
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r < 0) {
+                if (r == -ENOENT)
+                        log_notice("No configuration file %s; %s", path,
+                                   m->config ? "keeping the previous configuration." :
+                                               "no session scripts will run.");
+                else
+                        log_error_errno(r, "Failed to read configuration file %s%s: %m; %s", path,
+                                        r == -EFBIG ? " (too large)" : "",
+                                        m->config ? "keeping the previous configuration." :
+                                                    "no session scripts will run.");
+                return 0;
+        }
+
+        r = script_config_parse(buf, len, &c, &findings);
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r >= 0) {
+                r = script_config_check_files(c, path, &findings);
+                if (r < 0)
+                        return log_oom();
+        }
+        log_findings(path, &findings);
+
+        if (findings.n_errors > 0 || !c) {
+                log_error("Configuration %s has %zu error(s); %s", path, findings.n_errors,
+                          m->config ? "keeping the previous configuration." : "no session scripts will run.");
+                return 0;
+        }
+
+        /* The instance is "provisioned" now: record what the executables are, so that a later
+         * change is caught before a run (SPEC §3, tamper check). */
+        r = config_collect_paths(c, path, &paths);
+        if (r < 0)
+                return log_oom();
+        r = tamper_baseline_record(&baseline, paths);
+        if (r < 0)
+                return log_error_errno(r, "Failed to record the tamper baseline: %m");
+
+        tamper_baseline_done(&m->baseline);
+        m->baseline = baseline;
+        script_config_free(m->config);
+        m->config = TAKE_PTR(c);
+        free(m->config_path);
+        m->config_path = TAKE_PTR(path);
+
+        log_info("Loaded configuration %s (%zu warning(s)); tamper baseline of %zu file(s) recorded.",
+                 m->config_path, findings.n_warnings, m->baseline.n);
+        return 0;
+}
+
+int manager_load(Manager *m) {
+        Settings s = {};
+        char *lang = NULL;
+        int r;
+
+        r = settings_load(m->settings_path, &s, settings_report, m);
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r < 0)
+                log_error_errno(r, "Failed to read settings %s: %m; keeping the previous settings.",
+                                m->settings_path ?: SESSION_SCRIPTS_SETTINGS_PATH);
+        else {
+                settings_done(&m->settings);
+                m->settings = s;
+        }
+
+        if (!m->settings.bucket && !m->bucket_logged) {
+                log_info("No Bucket= configured in [S3]; session script logs go to the journal only.");
+                m->bucket_logged = true;
+        }
+
+        r = locale_lang_read(USER_ENV_LOCALE_PATH, &lang);
+        if (r < 0)
+                log_warning_errno(r, "Failed to read %s, using LANG=%s: %m", USER_ENV_LOCALE_PATH,
+                                  USER_ENV_LANG_DEFAULT);
+        free(m->lang);
+        m->lang = r > 0 ? lang : NULL;
+
+        return manager_load_config(m);
+}
+
+int manager_reload(Manager *m) {
+        int r;
+
+        (void) sd_notify(false, "RELOADING=1\nSTATUS=Reloading configuration…");
+        r = manager_load(m);
+        (void) sd_notify(false, "READY=1\nSTATUS=Processing requests…");
+        return r;
+}
+
+/* ---- Runs and events ------------------------------------------------------------------------- */
+
+static void session_save(Session *s) {
+        int r;
+
+        /* A RunEvent session dies with the daemon: nothing of it is to be resumed. */
+        if (s->transient)
+                return;
+        r = session_state_save(s, s->manager->sessions_dir);
+        if (r < 0)
+                log_warning_errno(r, "Failed to save state of session %s, ignoring: %m", s->id);
+}
+
+/* Drops a session for good: its state file, its entry in the list, the object. A refused session
+ * announces its end now (an accepted one did so when its termination finished). The caller must
+ * not be inside a callback of one of s's runs (use session_arm_forget() with delay 0 there). */
+static void manager_forget_session(Manager *m, Session *s) {
+        int r;
+
+        r = session_state_remove(s->id, m->sessions_dir);
+        if (r < 0)
+                log_warning_errno(r, "Failed to remove state of session %s, ignoring: %m", s->id);
+        if (s->refused)
+                bus_api_emit_session_ended(m, s);
+        log_debug("Forgetting session %s.", s->id);
+        manager_unlink_session(m, s);
+        session_free(s);
+}
+
+static int on_forget(sd_event_source *source, uint64_t usec, void *userdata) {
+        Session *s = userdata;
+
+        manager_forget_session(s->manager, s);
+        return 0;
+}
+
+/* Forgets s after delay_usec (0: on the next turn of the event loop, outside of any callback of
+ * its runs). The late forget may be coalesced by a second; an immediate one gets accuracy 1 µs
+ * (0 would mean sd-event's default of 250 ms), so a refused session is gone without delay. */
+static void session_arm_forget(Session *s, uint64_t delay_usec) {
+        int r;
+
+        if (s->forget_source)
+                return;
+        r = sd_event_add_time_relative(s->manager->event, &s->forget_source, CLOCK_MONOTONIC, delay_usec,
+                                       delay_usec > 0 ? USEC_PER_SEC : 1, on_forget, s);
+        if (r < 0)
+                log_warning_errno(r, "Failed to arm forget timer of session %s, ignoring: %m", s->id);
+}
+
+static int session_start_event(Session *s, ScriptEvent e);
+
+/* All runs of the event have ended (or none was to run): record, answer, go on. */
+static void session_finish_event(Session *s, ScriptEvent e) {
+        Manager *m = s->manager;
+        SessionEvent *ev = &s->events[e];
+        int r;
+
+        ev->overdue_source = sd_event_source_disable_unref(ev->overdue_source);
+
+        r = session_event_compose_result(ev);
+        if (r < 0) {
+                log_oom();
+                ev->success = false;
+        }
+        ev->state = EVENT_STATE_DONE;
+
+        if (ev->success)
+                log_info("%s of session %s (user %s) finished successfully.", script_event_to_string(e), s->id,
+                         s->user);
+        else
+                log_notice("%s of session %s (user %s) finished: %s", script_event_to_string(e), s->id, s->user,
+                           ev->message ?: "");
+
+        for (size_t i = 0; i < ev->n_waiters; i++) {
+                r = bus_api_reply_wait(ev->waiters[i], ev->success, ev->message ?: "", ev->last_line ?: "");
+                if (r < 0)
+                        log_debug_errno(r, "Failed to answer a waiter of session %s, ignoring: %m", s->id);
+                sd_bus_message_unref(ev->waiters[i]);
+        }
+        ev->waiters = (free(ev->waiters), NULL);
+        ev->n_waiters = 0;
+
+        if (s->transient) {
+                /* RunEvent: the one event of the manual run is over. Termination never follows a
+                 * transient start (marked done: the session is not counted as active any more);
+                 * kept a while so that a late WaitSessionEvent/ListRuns still gets the result. */
+                if (e == SCRIPT_EVENT_START) {
+                        s->events[SCRIPT_EVENT_TERMINATION].state = EVENT_STATE_DONE;
+                        s->events[SCRIPT_EVENT_TERMINATION].success = true;
+                }
+                bus_api_emit_session_ended(m, s);
+                session_arm_forget(s, MANAGER_FORGET_DELAY_USEC);
+                return;
+        }
+
+        if (e == SCRIPT_EVENT_START && s->refused) {
+                /* RefuseSession came while the start ran: nothing more happens to this session.
+                 * Deferred, as this may run inside a run's finished callback. */
+                session_save(s);
+                session_arm_forget(s, 0);
+                return;
+        }
+
+        if (e == SCRIPT_EVENT_START && s->events[SCRIPT_EVENT_TERMINATION].state == EVENT_STATE_PENDING) {
+                /* CloseSession came while the start ran: termination starts now, its deadline counts
+                 * from now (session_start_event() saves the state). */
+                (void) session_start_event(s, SCRIPT_EVENT_TERMINATION);
+                return;
+        }
+
+        session_save(s);
+
+        if (e == SCRIPT_EVENT_TERMINATION) {
+                bus_api_emit_session_ended(m, s);
+                session_arm_forget(s, MANAGER_FORGET_DELAY_USEC);
+        }
+}
+
+static void session_run_record_failure(SessionRun *r, RunResultKind kind, const char *error) {
+        r->finished = true;
+        r->kind = kind;
+        free(r->error);
+        r->error = strdup_or_null(error);
+        free(r->last_line);
+        r->last_line = strdup("");
+}
+
+static void on_run_finished(Run *run, const RunResult *result, void *userdata) {
+        SessionRun *r = userdata;
+        Session *s = r->session;
+        char last[OUTPUT_LAST_LINE_MAX + 1];
+
+        if (r->finished)
+                return;
+
+        r->finished = true;
+        r->kind = result->kind;
+        r->exit_status = result->exit_status;
+        r->signal = result->signal;
+        r->duration_usec = result->duration_usec;
+        if (result->unit) {
+                free(r->unit);
+                r->unit = strdup(result->unit);
+        }
+        /* The runner sanitises already; bound and clean again, the text goes to a user's screen. */
+        last[0] = 0;
+        if (result->last_line)
+                (void) utf8_sanitize(last, sizeof last, result->last_line, strlen(result->last_line), true);
+        free(r->last_line);
+        r->last_line = strdup(last);
+        free(r->error);
+        r->error = strdup_or_null(result->error);
+
+        bus_api_emit_run_finished(s->manager, r);
+
+        if (s->events[r->event].state == EVENT_STATE_RUNNING && session_event_all_finished(&s->events[r->event]))
+                session_finish_event(s, r->event);
+}
+
+static int on_event_overdue(sd_event_source *source, uint64_t usec, void *userdata) {
+        SessionEvent *ev = userdata;
+        Session *s = NULL;
+
+        for (ScriptContext c = 0; c < _SCRIPT_CONTEXT_MAX; c++) {
+                SessionRun *r = &ev->runs[c];
+                s = r->session;
+                if (!r->used || r->finished)
+                        continue;
+                log_error("Run of %s (%s context) of session %s did not report its end; counting it as timed out.",
+                          r->executable, script_context_to_string(c), s->id);
+                if (r->run)
+                        run_detach(r->run);
+                session_run_record_failure(r, RUN_RESULT_TIMEOUT, NULL);
+                bus_api_emit_run_finished(s->manager, r);
+        }
+        if (s && ev->state == EVENT_STATE_RUNNING)
+                session_finish_event(s, ev->runs[0].event);
+        return 0;
+}
+
+/* Builds argv = [filename, split arguments…]. */
+static int executable_argv(const ScriptExecutable *x, char ***ret) {
+        size_t n = 0;
+        char **l;
+
+        while (x->argv && x->argv[n])
+                n++;
+        l = calloc(n + 2, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        l[0] = strdup(x->filename);
+        if (!l[0]) {
+                free(l);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (!(l[i + 1] = strdup(x->argv[i]))) {
+                        strv_free(l);
+                        return -ENOMEM;
+                }
+        *ret = l;
+        return 0;
+}
+
+static int session_start_run(Session *s, ScriptEvent e, ScriptContext c, const ScriptEventConfig *ec,
+                             const char *runtime_dir) {
+        Manager *m = s->manager;
+        const ScriptExecutable *x = &ec->executables[c];
+        SessionRun *r = &s->events[e].runs[c];
+        _cleanup_(strv_freep) char **env = NULL, **argv = NULL;
+        _cleanup_(freep) char *key = NULL;
+        int k;
+
+        r->used = true;
+        r->finished = false;
+        r->waiting_time_sec = ec->waiting_time_sec;
+        free(r->executable);
+        r->executable = strdup(x->filename);
+        if (!r->executable)
+                return -ENOMEM;
+
+        if (!s->user_resolved) {
+                /* Only after a restart when the user vanished meanwhile: without uid, groups and home
+                 * nothing can run on the user's behalf, in either context. */
+                session_run_record_failure(r, RUN_RESULT_FAILED, "the user could not be looked up");
+                bus_api_emit_run_started(m, r);
+                bus_api_emit_run_finished(m, r);
+                return 0;
+        }
+
+        UserEnvParams p = {
+                .event = e,
+                .context = c,
+                .user = s->user,
+                .uid = s->uid,
+                .home = s->home,
+                .shell = s->shell,
+                .lang = m->lang,
+                .xdg_runtime_dir = runtime_dir,
+                .session_id = s->id,
+                .user_name = s->user_name,
+                .access_mode = s->access_mode,
+                .stack_name = s->stack_name,
+                .resource_name = s->resource_name,
+                .home_folder_status = home_folder_status_to_string(s->home_folder_status),
+        };
+        k = user_env_build(&p, &env);
+        if (k < 0)
+                return k;
+        k = executable_argv(x, &argv);
+        if (k < 0)
+                return k;
+
+        /* Spool (and so S3 upload) only when a bucket is configured and the entry wants it. */
+        if (m->settings.bucket && x->s3_log_enabled) {
+                k = object_key_build(s->stack_name, s->resource_name, s->access_mode, s->user_name, s->id,
+                                     script_event_to_string(e), script_context_to_string(c), &key);
+                if (k == -ENOMEM)
+                        return k;
+                if (k < 0)
+                        log_warning_errno(k, "Cannot build the S3 object key for session %s, logging to the journal only: %m",
+                                          s->id);
+        }
+
+        RunParams params = {
+                .session_id = s->id,
+                .event = e,
+                .context = c,
+                .user = s->user,
+                .uid = s->uid,
+                .gid = s->gid,
+                .groups = s->groups,
+                .n_groups = s->n_groups,
+                .home = s->home,
+                .argv = argv,
+                .envp = env,
+                .waiting_time_sec = ec->waiting_time_sec,
+                .baseline = &m->baseline,
+                .spool_key = key,
+        };
+
+        r->run = run_unref(r->run);
+        k = run_start(m->event, m->bus, &params, on_run_finished, r, &r->run);
+        if (k == -ENOMEM)
+                return k;
+        if (k < 0) {
+                log_error_errno(k, "Failed to start %s (%s context) of session %s: %m", x->filename,
+                                script_context_to_string(c), s->id);
+                session_run_record_failure(r, RUN_RESULT_FAILED, NULL);
+                /* Listeners see every run that was to start, also one that could not. */
+                bus_api_emit_run_started(m, r);
+                bus_api_emit_run_finished(m, r);
+                return 0;
+        }
+
+        bus_api_emit_run_started(m, r);
+        return 0;
+}
+
+static int session_start_event(Session *s, ScriptEvent e) {
+        Manager *m = s->manager;
+        SessionEvent *ev = &s->events[e];
+        const ScriptEventConfig *ec = m->config ? &m->config->events[e] : NULL;
+        _cleanup_(freep) char *runtime_dir = NULL;
+        uint64_t now = 0;
+        int r = 0;
+
+        ev->state = EVENT_STATE_RUNNING;
+        ev->waiting_time_sec = 0;
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+
+        if (!m->config)
+                log_notice("No valid configuration; nothing runs at %s of session %s.", script_event_to_string(e),
+                           s->id);
+
+        if (ec && ec->present) {
+                if (s->user_resolved && user_env_runtime_dir(s->uid, &runtime_dir) < 0) {
+                        r = log_oom();
+                        goto finish;
+                }
+
+                /* Every executable of the event starts at once (SPEC §3). */
+                for (ScriptContext c = 0; c < _SCRIPT_CONTEXT_MAX; c++) {
+                        if (!script_executable_runs(&ec->executables[c]))
+                                continue;
+                        ev->waiting_time_sec = ec->waiting_time_sec;
+                        r = session_start_run(s, e, c, ec, runtime_dir);
+                        if (r < 0) {
+                                log_oom();
+                                session_run_record_failure(&ev->runs[c], RUN_RESULT_FAILED, "out of memory");
+                                bus_api_emit_run_started(m, &ev->runs[c]);
+                                bus_api_emit_run_finished(m, &ev->runs[c]);
+                        }
+                }
+        }
+
+finish:
+        ev->deadline_usec = now + ev->waiting_time_sec * USEC_PER_SEC;
+
+        if (session_event_all_finished(ev)) {
+                session_finish_event(s, e);
+                return r;
+        }
+
+        if (sd_event_add_time(m->event, &ev->overdue_source, CLOCK_MONOTONIC,
+                              ev->deadline_usec + MANAGER_OVERDUE_GRACE_USEC, USEC_PER_SEC, on_event_overdue,
+                              ev) < 0)
+                log_warning("Failed to arm the overdue timer of session %s, ignoring.", s->id);
+
+        session_save(s);
+        return r;
+}
+
+/* Remaining time of a running event, from now. */
+static uint64_t session_event_remaining_usec(Manager *m, const SessionEvent *ev) {
+        uint64_t now = 0;
+
+        if (ev->state != EVENT_STATE_RUNNING)
+                return 0;
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        return ev->deadline_usec > now ? ev->deadline_usec - now : 0;
+}
+
+/* The waiting time the configured event would have if it started now (0 when nothing runs). */
+static uint64_t manager_event_wait_usec(Manager *m, ScriptEvent e) {
+        const ScriptEventConfig *ec = m->config ? &m->config->events[e] : NULL;
+
+        if (!ec || !ec->present)
+                return 0;
+        for (ScriptContext c = 0; c < _SCRIPT_CONTEXT_MAX; c++)
+                if (script_executable_runs(&ec->executables[c]))
+                        return ec->waiting_time_sec * USEC_PER_SEC;
+        return 0;
+}
+
+/* ---- Sessions -------------------------------------------------------------------------------- */
+
+/* A metadata value from the PAM environment when usable, else the setting. Values that become S3 key
+ * components must not contain '/'. */
+static int pick_metadata(const char *name, const char *from_env, const char *from_settings, bool key_component,
+                         char **ret) {
+        const char *v = from_settings ?: "default";
+
+        if (from_env && from_env[0]) {
+                if (session_metadata_is_valid(from_env) && !(key_component && strchr(from_env, '/')))
+                        v = from_env;
+                else
+                        log_warning("Ignoring invalid %s from the PAM environment.", name);
+        }
+        *ret = strdup(v);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static void session_journal_opened(const Session *s) {
+        const char *hf = home_folder_status_to_string(s->home_folder_status);
+
+        (void) sd_journal_send("MESSAGE_ID=" SESSION_SCRIPTS_MESSAGE_HOME_FOLDER,
+                               "MESSAGE=Home folder mount status of session %s (user %s): %s", s->id, s->user, hf,
+                               "PRIORITY=%i", LOG_INFO,
+                               SESSION_SCRIPTS_FIELD_HOME_FOLDER_STATUS "=%s", hf,
+                               SESSION_SCRIPTS_FIELD_SESSION_ID "=%s", s->id,
+                               SESSION_SCRIPTS_FIELD_USER "=%s", s->user,
+                               NULL);
+        (void) sd_journal_send("MESSAGE_ID=" SESSION_SCRIPTS_MESSAGE_SESSION_OPENED,
+                               "MESSAGE=Session %s of user %s opened (PAM service %s).", s->id, s->user,
+                               s->service && s->service[0] ? s->service : "unknown",
+                               "PRIORITY=%i", LOG_INFO,
+                               SESSION_SCRIPTS_FIELD_SESSION_ID "=%s", s->id,
+                               SESSION_SCRIPTS_FIELD_USER "=%s", s->user,
+                               "SESSION_SCRIPTS_SERVICE=%s", s->service ?: "",
+                               "SESSION_SCRIPTS_USER_NAME=%s", s->user_name,
+                               "SESSION_SCRIPTS_ACCESS_MODE=%s", s->access_mode,
+                               "SESSION_SCRIPTS_STACK_NAME=%s", s->stack_name,
+                               "SESSION_SCRIPTS_RESOURCE_NAME=%s", s->resource_name,
+                               NULL);
+}
+
+/*
+ * A session whose close_session never came (the login process crashed) stays known until reboot.
+ * Only when the table is full, the oldest such session whose logind session is gone (no
+ * /run/systemd/sessions/ID) and whose start is over is dropped, without running its termination
+ * — there is no close to run it for. Returns true when one was dropped.
+ */
+static bool manager_evict_stale_session(Manager *m) {
+        Session *victim = NULL;
+
+        for (Session *s = m->sessions; s; s = s->next) {
+                char path[128];
+
+                if (s->events[SCRIPT_EVENT_START].state != EVENT_STATE_DONE ||
+                    s->events[SCRIPT_EVENT_TERMINATION].state != EVENT_STATE_NOT_RUN || !s->xdg_session_id ||
+                    strchr(s->xdg_session_id, '/'))
+                        continue;
+                (void) snprintf(path, sizeof path, "/run/systemd/sessions/%s", s->xdg_session_id);
+                if (access(path, F_OK) >= 0 || errno != ENOENT)
+                        continue;
+                if (!victim || s->since_realtime_usec < victim->since_realtime_usec)
+                        victim = s;
+        }
+        if (!victim)
+                return false;
+
+        log_warning("Session table full; dropping session %s of user %s, whose login session %s is gone without a close.",
+                    victim->id, victim->user, victim->xdg_session_id);
+        (void) session_state_remove(victim->id, m->sessions_dir);
+        manager_unlink_session(m, victim);
+        session_free(victim);
+        return true;
+}
+
+int manager_open_session(Manager *m, const SessionRequest *req, Session **ret, uint64_t *ret_wait_usec) {
+        _cleanup_(session_freep) Session *s = NULL;
+        char uuid[SESSION_ID_UUID_LEN + 1];
+        const char *id;
+        Session *existing;
+        int r;
+
+        if (!req->user || !req->user[0])
+                return -EINVAL;
+
+        if (req->session_id && session_id_is_valid(req->session_id))
+                id = req->session_id;
+        else {
+                if (req->session_id && req->session_id[0])
+                        log_warning("Ignoring invalid %s from the PAM environment of user %s; generating one.",
+                                    SESSION_SCRIPTS_ENV_SESSION_ID, req->user);
+                r = session_id_generate(uuid);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to generate a session id: %m");
+                id = uuid;
+        }
+
+        /* Idempotent: a second OpenSession for the same id runs nothing again. */
+        existing = manager_find_session(m, id);
+        if (existing) {
+                log_info("Session %s is already open; not running its start again.", id);
+                *ret = existing;
+                *ret_wait_usec = session_event_remaining_usec(m, &existing->events[SCRIPT_EVENT_START]);
+                return 0;
+        }
+
+        if (m->n_sessions >= MANAGER_SESSIONS_MAX && !manager_evict_stale_session(m))
+                return log_error_errno(EUSERS, "Too many sessions (%u), refusing session of user %s.",
+                                       MANAGER_SESSIONS_MAX, req->user);
+
+        s = session_new();
+        if (!s)
+                return -ENOMEM;
+        s->manager = m;
+        s->transient = req->transient;
+        s->id = strdup(id);
+        s->user = strdup(req->user);
+        s->service = strdup(req->service ?: "");
+        if (!s->id || !s->user || !s->service)
+                return -ENOMEM;
+        if (req->xdg_session_id && session_metadata_is_valid(req->xdg_session_id) &&
+            !(s->xdg_session_id = strdup(req->xdg_session_id)))
+                return -ENOMEM;
+
+        r = session_resolve_user(s);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return log_error_errno(r == -ESRCH ? ESRCH : r, "Failed to look up user %s: %m", req->user);
+
+        if (pick_metadata(SESSION_SCRIPTS_ENV_USER_NAME, req->user_name, req->user, false, &s->user_name) < 0 ||
+            pick_metadata(SESSION_SCRIPTS_ENV_ACCESS_MODE, req->access_mode, m->settings.access_mode, true,
+                          &s->access_mode) < 0 ||
+            pick_metadata(SESSION_SCRIPTS_ENV_STACK_NAME, req->stack_name, m->settings.stack_name, true,
+                          &s->stack_name) < 0 ||
+            pick_metadata(SESSION_SCRIPTS_ENV_RESOURCE_NAME, req->resource_name, m->settings.fleet_name, true,
+                          &s->resource_name) < 0)
+                return -ENOMEM;
+
+        /* Read as root, but home_folder_status_read() opens every component with O_NOFOLLOW. */
+        r = home_folder_status_read(s->home, &s->home_folder_status);
+        if (r < 0)
+                log_warning_errno(r, "Failed to read the home-folder status of user %s, assuming Unknown: %m",
+                                  s->user);
+
+        {
+                struct timespec ts;
+                (void) clock_gettime(CLOCK_REALTIME, &ts);
+                s->since_realtime_usec = (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+        }
+
+        manager_link_session(m, s);
+        session_journal_opened(s);
+        bus_api_emit_session_started(m, s);
+
+        /* The session is the manager's from here on. */
+        Session *t = TAKE_PTR(s);
+        ScriptEvent first = SCRIPT_EVENT_START;
+        if (t->transient && req->transient_event == SCRIPT_EVENT_TERMINATION) {
+                /* RunEvent SessionTermination without a start: the start counts as done, unrun. */
+                t->events[SCRIPT_EVENT_START].state = EVENT_STATE_DONE;
+                t->events[SCRIPT_EVENT_START].success = true;
+                first = SCRIPT_EVENT_TERMINATION;
+        }
+        r = session_start_event(t, first);
+        if (r < 0)
+                log_warning_errno(r, "Starting the scripts of session %s failed partly: %m", t->id);
+
+        *ret = t;
+        *ret_wait_usec = session_event_remaining_usec(m, &t->events[first]);
+        return 0;
+}
+
+int manager_close_session(Manager *m, const char *id, const SessionRequest *req, Session **ret,
+                          uint64_t *ret_wait_usec) {
+        Session *s;
+        SessionEvent *start, *term;
+        int r;
+
+        s = session_resolve(m->sessions, id, req ? req->session_id : NULL, req ? req->xdg_session_id : NULL);
+        /* A refused session never existed for the user: there is nothing to terminate. */
+        if (!s || s->refused || s->transient)
+                return -ESRCH;
+
+        start = &s->events[SCRIPT_EVENT_START];
+        term = &s->events[SCRIPT_EVENT_TERMINATION];
+
+        /* Exactly once per session: any later call runs nothing and need not wait. */
+        if (term->state != EVENT_STATE_NOT_RUN) {
+                log_info("Termination of session %s was requested before; not running it again.", s->id);
+                *ret = s;
+                *ret_wait_usec = 0;
+                return 0;
+        }
+
+        if (start->state == EVENT_STATE_RUNNING) {
+                /* Ordered: termination waits for the start. The caller must wait for the rest of the
+                 * start plus the whole termination. */
+                term->state = EVENT_STATE_PENDING;
+                session_save(s);
+                log_info("Session %s closes while its start still runs; termination follows it.", s->id);
+                *ret = s;
+                *ret_wait_usec = session_event_remaining_usec(m, start) +
+                                 manager_event_wait_usec(m, SCRIPT_EVENT_TERMINATION);
+                return 0;
+        }
+
+        r = session_start_event(s, SCRIPT_EVENT_TERMINATION);
+        if (r < 0)
+                log_warning_errno(r, "Starting the termination scripts of session %s failed partly: %m", s->id);
+
+        *ret = s;
+        *ret_wait_usec = session_event_remaining_usec(m, term);
+        return 0;
+}
+
+int manager_wait_session_event(Manager *m, Session *s, ScriptEvent e, sd_bus_message *msg) {
+        SessionEvent *ev = &s->events[e];
+        sd_bus_message **w;
+
+        if (ev->state == EVENT_STATE_DONE)
+                return bus_api_reply_wait(msg, ev->success, ev->message ?: "", ev->last_line ?: "");
+        if (ev->state == EVENT_STATE_NOT_RUN)
+                /* Nothing runs for this event (it was not requested): nothing to wait for. */
+                return bus_api_reply_wait(msg, true, "", "");
+
+        if (ev->n_waiters >= SESSION_EVENT_WAITERS_MAX)
+                return -EBUSY;
+
+        w = reallocarray(ev->waiters, ev->n_waiters + 1, sizeof(sd_bus_message *));
+        if (!w)
+                return -ENOMEM;
+        ev->waiters = w;
+        ev->waiters[ev->n_waiters++] = sd_bus_message_ref(msg);
+        return 1;
+}
+
+int manager_refuse_session(Manager *m, Session *s) {
+        SessionEvent *start = &s->events[SCRIPT_EVENT_START], *term = &s->events[SCRIPT_EVENT_TERMINATION];
+
+        if (s->refused)
+                return 0; /* said before: nothing changes */
+
+        /* Once termination scripts run, the session existed for the user; too late to refuse. */
+        if (term->state == EVENT_STATE_RUNNING || term->state == EVENT_STATE_DONE)
+                return -EBUSY;
+
+        s->refused = true;
+        log_notice("Session %s of user %s was refused by the PAM module; its termination will not run.", s->id,
+                   s->user);
+
+        if (term->state == EVENT_STATE_PENDING) {
+                /* A CloseSession that came during the start: nothing will run for it. */
+                term->state = EVENT_STATE_NOT_RUN;
+                for (size_t i = 0; i < term->n_waiters; i++) {
+                        int r = bus_api_reply_wait(term->waiters[i], true, "", "");
+                        if (r < 0)
+                                log_debug_errno(r, "Failed to answer a waiter of session %s, ignoring: %m", s->id);
+                        sd_bus_message_unref(term->waiters[i]);
+                }
+                term->waiters = (free(term->waiters), NULL);
+                term->n_waiters = 0;
+        }
+
+        if (start->state == EVENT_STATE_RUNNING) {
+                /* The module gave up waiting (timeout): forget the session when the start ends,
+                 * so that its RunFinished signals still come before SessionEnded. Saved, so a
+                 * restarted daemon forgets it too. */
+                session_save(s);
+                return 0;
+        }
+
+        /* Called from a bus handler, not from a run's callback: safe to free right away, so that
+         * the very next ListSessions no longer shows it. */
+        manager_forget_session(m, s);
+        return 0;
+}
+
+/* ---- Restart --------------------------------------------------------------------------------- */
+
+static int mkdir_safe(const char *path, mode_t mode) {
+        struct stat st;
+
+        if (mkdir(path, mode) < 0 && errno != EEXIST)
+                return -errno;
+        /* Session state is root's: refuse a directory that is a symlink or someone else's. */
+        if (lstat(path, &st) < 0)
+                return -errno;
+        if (!S_ISDIR(st.st_mode) || st.st_uid != 0)
+                return -ENOTDIR;
+        if (chmod(path, mode) < 0)
+                return -errno;
+        return 0;
+}
+
+int manager_load_sessions(Manager *m) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        Session *loaded = NULL;
+        struct dirent *de;
+        size_t n = 0;
+        int r;
+
+        /* /run/session-scripts is the unit's RuntimeDirectory (preserved across restarts). */
+        r = mkdir_safe(SESSION_SCRIPTS_RUNTIME_DIR, 0755);
+        if (r >= 0)
+                r = mkdir_safe(m->sessions_dir, 0700);
+        if (r < 0)
+                return log_error_errno(r, "Failed to prepare %s: %m", m->sessions_dir);
+
+        d = opendir(m->sessions_dir);
+        if (!d)
+                return log_error_errno(errno, "Failed to open %s: %m", m->sessions_dir);
+
+        while ((de = readdir(d))) {
+                Session *s = NULL;
+
+                if (de->d_name[0] == '.') {
+                        /* Leftovers of an interrupted atomic write. */
+                        if (strncmp(de->d_name, ".#", 2) == 0)
+                                (void) unlinkat(dirfd(d), de->d_name, 0);
+                        continue;
+                }
+                if (n >= MANAGER_SESSIONS_MAX) {
+                        log_warning("More than %u session state files; ignoring the rest.", MANAGER_SESSIONS_MAX);
+                        break;
+                }
+
+                r = session_state_load(m->sessions_dir, de->d_name, &s);
+                if (r == -ENOMEM)
+                        return log_oom();
+                if (r < 0 || strcmp(s->id, de->d_name) != 0) {
+                        log_warning_errno(r < 0 ? r : EBADMSG, "Removing unusable session state %s/%s: %m",
+                                          m->sessions_dir, de->d_name);
+                        session_free(s);
+                        (void) unlinkat(dirfd(d), de->d_name, 0);
+                        continue;
+                }
+
+                s->next = loaded;
+                loaded = s;
+                n++;
+        }
+
+        while (loaded) {
+                Session *s = loaded;
+                SessionEvent *start = &s->events[SCRIPT_EVENT_START], *term = &s->events[SCRIPT_EVENT_TERMINATION];
+
+                loaded = s->next;
+                s->next = NULL;
+                manager_link_session(m, s);
+
+                r = session_resolve_user(s);
+                if (r == -ENOMEM)
+                        return log_oom();
+                if (r < 0)
+                        log_warning_errno(r, "Failed to look up user %s of session %s, its scripts cannot run: %m",
+                                          s->user, s->id);
+
+                /* Fill metadata a damaged file may lack. */
+                if ((!s->user_name && !(s->user_name = strdup(s->user))) ||
+                    (!s->access_mode && !(s->access_mode = strdup(m->settings.access_mode ?: "custom"))) ||
+                    (!s->stack_name && !(s->stack_name = strdup(m->settings.stack_name ?: "default"))) ||
+                    (!s->resource_name && !(s->resource_name = strdup(m->settings.fleet_name ?: "default"))))
+                        return log_oom();
+
+                /* A run that was going on when the previous daemon ended was not ours to watch any
+                 * more (its scope is bounded by RuntimeMaxSec anyway). Its result is unknown; count
+                 * the event as done and successful rather than run anything twice. */
+                for (ScriptEvent e = 0; e < _SCRIPT_EVENT_MAX; e++) {
+                        SessionEvent *ev = &s->events[e];
+                        if (ev->state != EVENT_STATE_RUNNING)
+                                continue;
+                        log_notice("%s of session %s was running when the daemon stopped; its result is unknown, counting it as done.",
+                                   script_event_to_string(e), s->id);
+                        ev->state = EVENT_STATE_DONE;
+                        ev->success = true;
+                        if ((!ev->message && !(ev->message = strdup(""))) ||
+                            (!ev->last_line && !(ev->last_line = strdup(""))))
+                                return log_oom();
+                }
+                if (start->state != EVENT_STATE_DONE) {
+                        start->state = EVENT_STATE_DONE;
+                        start->success = true;
+                        if ((!start->message && !(start->message = strdup(""))) ||
+                            (!start->last_line && !(start->last_line = strdup(""))))
+                                return log_oom();
+                }
+
+                if (s->refused) {
+                        /* Refused before the restart; its start is over now: forget it, as the
+                         * previous daemon would have, and never terminate it. */
+                        log_info("Session %s of user %s was refused; forgetting it.", s->id, s->user);
+                        manager_forget_session(m, s);
+                        continue;
+                }
+
+                log_info("Resumed session %s of user %s (start %s, termination %s).", s->id, s->user,
+                         event_state_to_string(start->state), event_state_to_string(term->state));
+
+                if (term->state == EVENT_STATE_PENDING)
+                        /* CloseSession came before the restart; the start is over now. */
+                        (void) session_start_event(s, SCRIPT_EVENT_TERMINATION);
+                else {
+                        session_save(s);
+                        if (term->state == EVENT_STATE_DONE)
+                                session_arm_forget(s, MANAGER_FORGET_DELAY_USEC);
+                }
+        }
+
+        return 0;
+}

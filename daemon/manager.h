@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The control plane of session-scriptsd: the settings, the last good config.json and its tamper
+ * baseline, and the set of sessions with their lifecycle (SPEC §3) — open starts the SessionStart
+ * runs, close starts SessionTermination once (after a still-running start), results are handed to
+ * waiting callers, state is kept under SESSION_SCRIPTS_SESSIONS_DIR so that a restarted daemon
+ * still runs each termination exactly once. Everything is driven by the sd-event loop; nothing
+ * here blocks on a script.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "script-config.h"
+#include "session.h"
+#include "settings.h"
+#include "tamper.h"
+
+/* Most sessions the daemon keeps at once (a hard bound on what callers can make it hold). */
+#define MANAGER_SESSIONS_MAX 4096
+
+/* How long a session stays known after its termination finished: a repeated CloseSession or a late
+ * WaitSessionEvent still gets the recorded answer, and `ListSessions` shows the result. */
+#define MANAGER_FORGET_DELAY_USEC (30ULL * 1000000ULL)
+
+/* Safety margin after an event's deadline before the daemon gives up on a run that did not report
+ * (the runner reports at the deadline itself; this only guards against a lost callback). */
+#define MANAGER_OVERDUE_GRACE_USEC (10ULL * 1000000ULL)
+
+struct Manager {
+        sd_event *event;
+        sd_bus *bus;
+
+        char *settings_path;            /* --settings; NULL = SESSION_SCRIPTS_SETTINGS_PATH */
+        char *config_path_override;     /* --config; NULL = settings' ConfigFile= */
+        char *sessions_dir;             /* SESSION_SCRIPTS_SESSIONS_DIR */
+        char *spool_dir;                /* SESSION_SCRIPTS_SPOOL_DIR */
+
+        Settings settings;
+        ScriptConfig *config;           /* the last good config, NULL when there never was one */
+        char *config_path;              /* where config was read from */
+        TamperBaseline baseline;        /* of config_path and config's executables */
+        char *lang;                     /* LANG for scripts, NULL = default */
+        bool bucket_logged;             /* "no Bucket=" said once */
+
+        Session *sessions;              /* doubly linked list, most recent first */
+        size_t n_sessions;
+};
+
+/* The parts of an OpenSession/CloseSession request taken from the PAM environment. Values not
+ * given are NULL. */
+typedef struct SessionRequest {
+        const char *user;
+        const char *service;
+        const char *session_id;         /* AppStream_Session_ID */
+        const char *user_name;          /* AppStream_UserName */
+        const char *access_mode;        /* AppStream_User_Access_Mode */
+        const char *stack_name;         /* AppStream_Stack_Name */
+        const char *resource_name;      /* AppStream_Resource_Name */
+        const char *xdg_session_id;     /* XDG_SESSION_ID */
+        /* RunEvent: a transient session (see Session.transient) that runs only transient_event;
+         * for SessionTermination its start counts as done without running. false for logins. */
+        bool transient;
+        ScriptEvent transient_event;
+} SessionRequest;
+
+/* Allocates a manager on event (takes a reference). Paths may be NULL (defaults). Returns 0 or
+ * -ENOMEM. */
+int manager_new(sd_event *event, const char *settings_path, const char *config_path, Manager **ret);
+
+/* Frees every session (detaching their runs, dropping waiters), the config and the settings.
+ * Accepts NULL. Returns NULL. */
+Manager *manager_free(Manager *m);
+static inline void manager_freep(Manager **m) {
+        manager_free(*m);
+}
+
+/*
+ * (Re)loads settings and config.json and re-records the tamper baseline. An invalid config keeps
+ * the last good one (and its baseline); every finding is journaled. Returns 0 (also when the
+ * config is bad or missing — the daemon then runs nothing and says why), -ENOMEM.
+ */
+int manager_load(Manager *m);
+
+/* Reload() / SIGHUP: manager_load() framed by sd_notify RELOADING=1 / READY=1. */
+int manager_reload(Manager *m);
+
+/* Reads the state files of a previous daemon instance and resumes: a start that was running counts
+ * as done (its result is unknown; the SPEC asks termination to run once, not start twice), a
+ * termination that was running counts as done, a pending termination starts now. Needs m->bus.
+ * Returns 0 or -errno when the directory cannot be prepared. */
+int manager_load_sessions(Manager *m);
+
+/*
+ * OpenSession: registers the session and starts its SessionStart runs. An existing session with
+ * the same id is returned as is (nothing runs twice). On success *ret is the session (owned by the
+ * manager) and *ret_wait_usec the longest the event may take from now (0 when nothing runs).
+ * Returns 0, -ESRCH (no such user), -EUSERS (too many sessions), -ENOMEM.
+ */
+int manager_open_session(Manager *m, const SessionRequest *req, Session **ret, uint64_t *ret_wait_usec);
+
+/*
+ * CloseSession: resolves the session (id, else req->session_id, else req->xdg_session_id) and
+ * starts its SessionTermination runs once — right away, or when a still-running start finishes.
+ * *ret_wait_usec covers the rest of the start plus the termination's waiting time; 0 when the
+ * termination was requested before or nothing runs. Returns 0, -ESRCH (unknown session), -ENOMEM.
+ */
+int manager_close_session(Manager *m, const char *id, const SessionRequest *req, Session **ret,
+                          uint64_t *ret_wait_usec);
+
+/*
+ * WaitSessionEvent: answers msg (a method call) with (b success, s message, s last_line) at once
+ * when the event is done (or will never run), else keeps a reference and answers when it is.
+ * Returns ≥ 0, -EBUSY (too many waiters), or -errno from sending.
+ */
+int manager_wait_session_event(Manager *m, Session *s, ScriptEvent e, sd_bus_message *msg);
+
+/*
+ * RefuseSession: the PAM module refused the session (require_success). Its SessionTermination
+ * will never run (a pending one is cancelled; its waiters get success, nothing ran), it is no
+ * longer listed or closable, and it is forgotten — state file removed, SessionEnded emitted — at
+ * once when its start is over, else as soon as the start's runs have ended. s may be freed by
+ * this call: the caller must not use it afterwards. Returns 0 (also when it was refused before),
+ * -EBUSY when its termination already started (too late to refuse).
+ */
+int manager_refuse_session(Manager *m, Session *s);
+
+/* Finds a session by id, or NULL. */
+Session *manager_find_session(Manager *m, const char *id);

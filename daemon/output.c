@@ -1,0 +1,625 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A run's output without the event loop: the line splitter (bytes → journal lines), the last-line
+ * text for the user, UTF-8 sanitising for D-Bus strings, and the spool entry writer plus the
+ * start-up recovery of entries a previous daemon left running. See output.h.
+ */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "output.h"
+#include "session-scripts/session-scripts.h"
+
+/* A .meta is a handful of short lines; anything bigger is not ours and is left alone. */
+#define SPOOL_META_MAX (64U * 1024U)
+#define SPOOL_META_TMP_SUFFIX ".meta.tmp"
+
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+
+/* ---- Line splitting ---------------------------------------------------------------------------- */
+
+/* Adds one segment of a line (eol: the segment ends with the line's '\n', which is not included). */
+static int splitter_add(LineSplitter *s, const char *p, size_t len, bool eol, LineFn fn, void *userdata) {
+        /* Fast path: nothing buffered, so hand on straight from the caller's data. */
+        if (s->n == 0) {
+                while (len >= OUTPUT_LINE_MAX && !(eol && len == OUTPUT_LINE_MAX)) {
+                        fn(p, OUTPUT_LINE_MAX, userdata);
+                        s->continued = true;
+                        p += OUTPUT_LINE_MAX;
+                        len -= OUTPUT_LINE_MAX;
+                }
+                if (eol) {
+                        /* An over-long line whose length is a multiple of the bound ends here: its
+                         * last piece was already handed on, no empty line follows. */
+                        if (len > 0 || !s->continued)
+                                fn(p, len, userdata);
+                        s->continued = false;
+                        return 0;
+                }
+        }
+
+        if (len > 0 && !s->buf) {
+                s->buf = malloc(OUTPUT_LINE_MAX);
+                if (!s->buf)
+                        return -ENOMEM;
+        }
+
+        while (len > 0) {
+                size_t k = MIN(len, OUTPUT_LINE_MAX - s->n);
+
+                memcpy(s->buf + s->n, p, k);
+                s->n += k;
+                p += k;
+                len -= k;
+
+                if (s->n == OUTPUT_LINE_MAX && (len > 0 || !eol)) {
+                        fn(s->buf, s->n, userdata);
+                        s->n = 0;
+                        s->continued = true;
+                }
+        }
+
+        if (eol) {
+                if (s->n > 0 || !s->continued)
+                        fn(s->buf ?: "", s->n, userdata);
+                s->n = 0;
+                s->continued = false;
+        }
+        return 0;
+}
+
+int line_splitter_feed(LineSplitter *s, const void *data, size_t len, LineFn fn, void *userdata) {
+        const char *p = data, *end = p + len;
+        int r;
+
+        /* Allocate up front, so -ENOMEM means "nothing consumed" as documented. */
+        if (!s->buf && len > 0) {
+                s->buf = malloc(OUTPUT_LINE_MAX);
+                if (!s->buf)
+                        return -ENOMEM;
+        }
+
+        while (p < end) {
+                const char *nl = memchr(p, '\n', end - p);
+
+                r = splitter_add(s, p, (nl ?: end) - p, nl, fn, userdata);
+                if (r < 0)
+                        return r;
+                if (!nl)
+                        break;
+                p = nl + 1;
+        }
+        return 0;
+}
+
+void line_splitter_flush(LineSplitter *s, LineFn fn, void *userdata) {
+        if (s->n > 0)
+                fn(s->buf, s->n, userdata);
+        s->n = 0;
+        s->continued = false;
+}
+
+void line_splitter_done(LineSplitter *s) {
+        free(s->buf);
+        s->buf = NULL;
+        s->n = 0;
+        s->continued = false;
+}
+
+/* ---- UTF-8 ------------------------------------------------------------------------------------- */
+
+/* Length of the valid UTF-8 character at s (len > 0 bytes available), or 0 when it is invalid. The
+ * same code points sd-bus refuses (surrogates, beyond U+10FFFF, non-characters) count as invalid. */
+static size_t utf8_char_len(const unsigned char *s, size_t len) {
+        uint32_t c;
+        size_t n;
+
+        if (s[0] < 0x80)
+                return 1;
+        if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+                n = 2;
+                c = s[0] & 0x1f;
+        } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+                n = 3;
+                c = s[0] & 0x0f;
+        } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+                n = 4;
+                c = s[0] & 0x07;
+        } else
+                return 0;
+
+        if (len < n)
+                return 0;
+        for (size_t i = 1; i < n; i++) {
+                if ((s[i] & 0xc0) != 0x80)
+                        return 0;
+                c = (c << 6) | (s[i] & 0x3f);
+        }
+
+        if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) || c >= 0x110000)
+                return 0; /* overlong or out of range */
+        if ((c & 0xfffff800) == 0xd800)
+                return 0; /* UTF-16 surrogates */
+        if ((c >= 0xfdd0 && c <= 0xfdef) || (c & 0xfffe) == 0xfffe)
+                return 0; /* non-characters */
+        return n;
+}
+
+size_t utf8_sanitize(char *ret, size_t size, const char *s, size_t len, bool strip_control) {
+        const unsigned char *p = (const unsigned char *) s;
+        size_t o = 0;
+
+        if (size == 0)
+                return 0;
+
+        for (size_t i = 0; i < len;) {
+                size_t n = utf8_char_len(p + i, len - i);
+
+                if (n == 0) {
+                        if (o + 1 > size - 1)
+                                break;
+                        ret[o++] = '?';
+                        i++;
+                        continue;
+                }
+                if (n == 1 && strip_control && (p[i] < 0x20 || p[i] == 0x7f)) {
+                        i++;
+                        continue;
+                }
+                if (o + n > size - 1)
+                        break;
+                memcpy(ret + o, p + i, n);
+                o += n;
+                i += n;
+        }
+
+        ret[o] = 0;
+        return o;
+}
+
+bool last_line_update(char ret[static OUTPUT_LAST_LINE_MAX + 1], const char *line, size_t len) {
+        char buf[OUTPUT_LAST_LINE_MAX + 1];
+        size_t n;
+
+        /* Only the first bytes can make it into the bound; but skip leading controls first, so that
+         * a line that starts with many of them still yields its text. */
+        while (len > 0 && ((unsigned char) *line < 0x20 || *line == 0x7f)) {
+                line++;
+                len--;
+        }
+
+        n = utf8_sanitize(buf, sizeof buf, line, MIN(len, (size_t) OUTPUT_LAST_LINE_MAX * 4), true);
+        if (n == 0)
+                return false;
+
+        memcpy(ret, buf, n + 1);
+        return true;
+}
+
+/* ---- Spool ------------------------------------------------------------------------------------- */
+
+struct SpoolEntry {
+        int dir_fd;
+        int log_fd;
+        gid_t gid;              /* the uploader's group, or (gid_t) -1 when it does not exist */
+        char id[SPOOL_RUN_ID_SIZE];
+        char *key, *session_id, *event, *context, *user;
+        uint64_t size;
+        bool finished;
+};
+
+/* The group of the uploader, so that it can read (never write) what the daemon spools; (gid_t) -1
+ * when there is no such group (then files stay root's). */
+static gid_t upload_group(void) {
+        struct group grp, *result = NULL;
+        size_t size = 4096;
+
+        /* A group with many members needs a bigger buffer; bounded at 1 MiB. */
+        for (;;) {
+                _cleanup_(freep) char *buf = malloc(size);
+                int r;
+
+                if (!buf)
+                        return (gid_t) -1;
+                r = getgrnam_r(SESSION_SCRIPTS_UPLOAD_USER, &grp, buf, size, &result);
+                if (r == ERANGE && size < 1024 * 1024) {
+                        size *= 4;
+                        continue;
+                }
+                return r == 0 && result ? result->gr_gid : (gid_t) -1;
+        }
+}
+
+/* Gives a file we created the spool's ownership and mode: root:session-scripts-upload 0640 (mode
+ * set explicitly, the daemon's umask must not decide what the uploader can read). */
+static int spool_file_fix_access(int fd, gid_t gid) {
+        if (gid != (gid_t) -1 && fchown(fd, (uid_t) -1, gid) < 0)
+                return -errno;
+        if (fchmod(fd, 0640) < 0)
+                return -errno;
+        return 0;
+}
+
+static void run_id_generate(char ret[SPOOL_RUN_ID_SIZE]) {
+        static const char hex[] = "0123456789abcdef";
+        uint8_t b[16];
+        size_t got = 0;
+
+        /* getrandom() of 16 bytes does not fail once the pool is initialised (always so after boot);
+         * fall back to weaker bits rather than fail a run over its file name. */
+        while (got < sizeof b) {
+                ssize_t k = getrandom(b + got, sizeof b - got, GRND_INSECURE);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        for (; got < sizeof b; got++)
+                                b[got] = (uint8_t) random();
+                        break;
+                }
+                got += (size_t) k;
+        }
+
+        for (size_t i = 0; i < sizeof b; i++) {
+                ret[2 * i] = hex[b[i] >> 4];
+                ret[2 * i + 1] = hex[b[i] & 15];
+        }
+        ret[32] = 0;
+}
+
+static bool run_id_valid(const char *s, size_t len) {
+        if (len != SPOOL_RUN_ID_SIZE - 1)
+                return false;
+        for (size_t i = 0; i < len; i++)
+                if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+                        return false;
+        return true;
+}
+
+static int write_all(int fd, const void *data, size_t len) {
+        const char *p = data;
+
+        while (len > 0) {
+                ssize_t k = write(fd, p, len);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += k;
+                len -= (size_t) k;
+        }
+        return 0;
+}
+
+/* Replaces RUNID.meta with content: temp file, fsync, rename(), fsync of the directory — so a crash
+ * leaves either the old or the new .meta, never a torn one. */
+static int meta_write_raw(int dir_fd, gid_t gid, const char *run_id, const char *content, size_t len) {
+        char tmp[SPOOL_RUN_ID_SIZE + 16], name[SPOOL_RUN_ID_SIZE + 8];
+        _cleanup_(closep) int fd = -EBADF;
+        int r;
+
+        snprintf(tmp, sizeof tmp, ".%s" SPOOL_META_TMP_SUFFIX, run_id);
+        snprintf(name, sizeof name, "%s" SESSION_SCRIPTS_SPOOL_META_SUFFIX, run_id);
+
+        /* The uploader's group may write the directory: never open something it may have put at our
+         * temp name, always a file of our own (O_EXCL, after removing whatever is there). */
+        (void) unlinkat(dir_fd, tmp, 0);
+        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+        if (fd < 0)
+                return -errno;
+
+        r = spool_file_fix_access(fd, gid);
+        if (r >= 0)
+                r = write_all(fd, content, len);
+        if (r >= 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r >= 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
+                r = -errno;
+        if (r < 0) {
+                (void) unlinkat(dir_fd, tmp, 0);
+                return r;
+        }
+
+        /* The rename is durable only once the directory is. */
+        (void) fsync(dir_fd);
+        return 0;
+}
+
+/* Appends "NAME=value\n" with control characters of value written as '_'. */
+static void meta_append(FILE *f, const char *name, const char *value) {
+        fputs(name, f);
+        fputc('=', f);
+        for (const char *p = value ?: ""; *p; p++)
+                fputc(((unsigned char) *p < 0x20 || *p == 0x7f) ? '_' : *p, f);
+        fputc('\n', f);
+}
+
+static int meta_write(int dir_fd, gid_t gid, const char *run_id, const SpoolMeta *meta, const char *state) {
+        _cleanup_(freep) char *buf = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        if (!run_id_valid(run_id, strlen(run_id)) || !meta || !state)
+                return -EINVAL;
+
+        f = open_memstream(&buf, &size);
+        if (!f)
+                return -ENOMEM;
+        meta_append(f, "KEY", meta->key);
+        meta_append(f, "STATE", state);
+        meta_append(f, "SESSION_ID", meta->session_id);
+        meta_append(f, "EVENT", meta->event);
+        meta_append(f, "CONTEXT", meta->context);
+        meta_append(f, "USER", meta->user);
+        if (fclose(f) != 0)
+                return -ENOMEM;
+
+        return meta_write_raw(dir_fd, gid, run_id, buf, size);
+}
+
+int spool_meta_write(int dir_fd, const char *run_id, const SpoolMeta *meta, const char *state) {
+        return meta_write(dir_fd, upload_group(), run_id, meta, state);
+}
+
+/* mkdir that is fine with an existing directory; a new spool directory gets the uploader's group. */
+static int spool_dir_ensure(const char *spool_dir, gid_t gid) {
+        _cleanup_(freep) char *parent = NULL;
+
+        parent = strdup(spool_dir);
+        if (!parent)
+                return -ENOMEM;
+        if (mkdir(dirname(parent), 0755) < 0 && errno != EEXIST)
+                return -errno;
+
+        if (mkdir(spool_dir, 0770) < 0) {
+                if (errno == EEXIST)
+                        return 0;
+                return -errno;
+        }
+        if (gid != (gid_t) -1)
+                (void) chown(spool_dir, 0, gid);
+        (void) chmod(spool_dir, 0770);
+        return 0;
+}
+
+int spool_entry_create(const char *spool_dir, const SpoolMeta *meta, SpoolEntry **ret) {
+        _cleanup_(spool_entry_freep) SpoolEntry *e = NULL;
+        char name[SPOOL_RUN_ID_SIZE + 8];
+        int r;
+
+        if (!spool_dir || !meta || !ret)
+                return -EINVAL;
+
+        e = calloc(1, sizeof *e);
+        if (!e)
+                return -ENOMEM;
+        e->dir_fd = e->log_fd = -EBADF;
+        e->gid = upload_group();
+
+        r = spool_dir_ensure(spool_dir, e->gid);
+        if (r < 0)
+                return r;
+
+        e->key = strdup(meta->key ?: "");
+        e->session_id = strdup(meta->session_id ?: "");
+        e->event = strdup(meta->event ?: "");
+        e->context = strdup(meta->context ?: "");
+        e->user = strdup(meta->user ?: "");
+        if (!e->key || !e->session_id || !e->event || !e->context || !e->user)
+                return -ENOMEM;
+
+        e->dir_fd = open(spool_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (e->dir_fd < 0)
+                return -errno;
+
+        /* 128 random bits: a collision is not going to happen, O_EXCL turns one into an error rather
+         * than two runs writing one file. */
+        run_id_generate(e->id);
+        snprintf(name, sizeof name, "%s" SESSION_SCRIPTS_SPOOL_LOG_SUFFIX, e->id);
+        e->log_fd = openat(e->dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
+                           0640);
+        if (e->log_fd < 0)
+                return -errno;
+
+        r = spool_file_fix_access(e->log_fd, e->gid);
+        if (r < 0)
+                goto fail;
+
+        r = meta_write(e->dir_fd, e->gid, e->id, meta, SESSION_SCRIPTS_SPOOL_STATE_RUNNING);
+        if (r < 0)
+                goto fail;
+
+        *ret = TAKE_PTR(e);
+        return 0;
+
+fail:
+        (void) unlinkat(e->dir_fd, name, 0);
+        return r;
+}
+
+const char *spool_entry_get_id(const SpoolEntry *e) {
+        return e->id;
+}
+
+uint64_t spool_entry_get_size(const SpoolEntry *e) {
+        return e->size;
+}
+
+int spool_entry_append(SpoolEntry *e, const void *data, size_t len) {
+        const char *p = data;
+
+        while (len > 0) {
+                ssize_t k = write(e->log_fd, p, len);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                e->size += (uint64_t) k;
+                p += k;
+                len -= (size_t) k;
+        }
+        return 0;
+}
+
+int spool_entry_finish(SpoolEntry *e) {
+        SpoolMeta meta;
+
+        if (e->finished)
+                return 0;
+
+        /* The uploader treats STATE=finished as "the .log is complete": make the bytes durable
+         * before the state says so. */
+        (void) fsync(e->log_fd);
+
+        meta = (SpoolMeta) {
+                .key = e->key,
+                .session_id = e->session_id,
+                .event = e->event,
+                .context = e->context,
+                .user = e->user,
+        };
+        int r = meta_write(e->dir_fd, e->gid, e->id, &meta, SESSION_SCRIPTS_SPOOL_STATE_FINISHED);
+        if (r < 0)
+                return r;
+
+        e->finished = true;
+        return 0;
+}
+
+SpoolEntry *spool_entry_free(SpoolEntry *e) {
+        if (!e)
+                return NULL;
+        safe_close(e->log_fd);
+        safe_close(e->dir_fd);
+        free(e->key);
+        free(e->session_id);
+        free(e->event);
+        free(e->context);
+        free(e->user);
+        free(e);
+        return NULL;
+}
+
+/* Reads RUNID.meta; if it says STATE=running, rewrites it with STATE=finished. Returns 1 when
+ * rewritten, 0 when there was nothing to do, -errno. */
+static int spool_recover_one(int dir_fd, gid_t gid, const char *run_id, const char *name) {
+        _cleanup_(freep) char *buf = NULL, *out = NULL;
+        _cleanup_(closep) int fd = -EBADF;
+        static const char running[] = "STATE=" SESSION_SCRIPTS_SPOOL_STATE_RUNNING;
+        static const char finished[] = "STATE=" SESSION_SCRIPTS_SPOOL_STATE_FINISHED;
+        size_t n = 0, o = 0;
+        bool changed = false;
+        struct stat st;
+
+        fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode) || st.st_size > SPOOL_META_MAX)
+                return 0;
+
+        buf = malloc(SPOOL_META_MAX + 1);
+        out = malloc(SPOOL_META_MAX + sizeof finished + 1);
+        if (!buf || !out)
+                return -ENOMEM;
+
+        while (n < SPOOL_META_MAX) {
+                ssize_t k = read(fd, buf + n, SPOOL_META_MAX - n);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+        }
+
+        /* Line by line, replacing exactly the STATE=running line. */
+        for (size_t i = 0; i < n;) {
+                const char *nl = memchr(buf + i, '\n', n - i);
+                size_t l = (nl ? (size_t) (nl - (buf + i)) : n - i);
+
+                if (l == sizeof running - 1 && memcmp(buf + i, running, l) == 0) {
+                        memcpy(out + o, finished, sizeof finished - 1);
+                        o += sizeof finished - 1;
+                        changed = true;
+                } else {
+                        memcpy(out + o, buf + i, l);
+                        o += l;
+                }
+                if (nl)
+                        out[o++] = '\n';
+                i += l + (nl ? 1 : 0);
+        }
+
+        if (!changed)
+                return 0;
+
+        int r = meta_write_raw(dir_fd, gid, run_id, out, o);
+        if (r < 0)
+                return r;
+        return 1;
+}
+
+int spool_recover(const char *spool_dir) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        int n = 0, first_error = 0;
+        struct dirent *de;
+        gid_t gid = upload_group();
+
+        d = opendir(spool_dir);
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+
+        while ((errno = 0, de = readdir(d))) {
+                const char *name = de->d_name;
+                size_t len = strlen(name);
+                const size_t ms = strlen(SESSION_SCRIPTS_SPOOL_META_SUFFIX),
+                             ts = strlen(SPOOL_META_TMP_SUFFIX);
+                int r;
+
+                /* ".RUNID.meta.tmp": a meta write that a crash interrupted; the rename never
+                 * happened, so the old .meta (if any) is intact. */
+                if (name[0] == '.' && len > ts + 1 && strcmp(name + len - ts, SPOOL_META_TMP_SUFFIX) == 0 &&
+                    run_id_valid(name + 1, len - 1 - ts)) {
+                        (void) unlinkat(dirfd(d), name, 0);
+                        continue;
+                }
+
+                if (len <= ms || strcmp(name + len - ms, SESSION_SCRIPTS_SPOOL_META_SUFFIX) != 0 ||
+                    !run_id_valid(name, len - ms))
+                        continue;
+
+                char run_id[SPOOL_RUN_ID_SIZE];
+                memcpy(run_id, name, SPOOL_RUN_ID_SIZE - 1);
+                run_id[SPOOL_RUN_ID_SIZE - 1] = 0;
+
+                r = spool_recover_one(dirfd(d), gid, run_id, name);
+                if (r < 0) {
+                        if (first_error == 0)
+                                first_error = r;
+                        continue;
+                }
+                n += r;
+        }
+        if (errno != 0)
+                return -errno;
+
+        /* Keep going over broken entries, but do not hide that something failed. */
+        return first_error < 0 && n == 0 ? first_error : n;
+}

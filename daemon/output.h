@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What happens to a run's output (SPEC §4), without any event loop or D-Bus: splitting a byte
+ * stream into lines for the journal, remembering the last non-empty stdout line for the user's
+ * error message, and the on-disk spool entry (RUNID.log + RUNID.meta, format in
+ * session-scripts.h) that the uploader ships to S3. The runner drives these; the unit tests drive
+ * them directly.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A line longer than this is handed on in pieces of this size (journald refuses huge fields, and
+ * we never want a script to make us buffer without bound). */
+#define OUTPUT_LINE_MAX (16U * 1024U)
+
+/* Bound of the last-line text shown to the user (bytes, without the NUL). */
+#define OUTPUT_LAST_LINE_MAX 256U
+
+/* A run id: 32 lowercase hex digits (128 random bits) + NUL. */
+#define SPOOL_RUN_ID_SIZE 33
+
+/* ---- Line splitting ---------------------------------------------------------------------------- */
+
+/* Called for every line, without its '\n' (a '\r' before it is kept: the line exactly as written).
+ * line points into the fed data or into the splitter's buffer; it is valid only during the call. */
+typedef void (*LineFn)(const char *line, size_t len, void *userdata);
+
+typedef struct LineSplitter {
+        char *buf;              /* OUTPUT_LINE_MAX bytes, allocated on first need */
+        size_t n;               /* bytes of an unfinished line in buf */
+        bool continued;         /* the unfinished line already had a piece handed on */
+} LineSplitter;
+
+/*
+ * Feeds data into the splitter: fn is called for every complete line, and for every
+ * OUTPUT_LINE_MAX-sized piece of an over-long line (the final piece of such a line is handed on at
+ * its '\n'; no empty line is produced when the line length is a multiple of the bound). A trailing
+ * partial line stays buffered. Returns 0, or -ENOMEM (then nothing of data was consumed).
+ */
+int line_splitter_feed(LineSplitter *s, const void *data, size_t len, LineFn fn, void *userdata);
+
+/* Hands on a buffered partial line (at EOF), if there is one, and resets the splitter. */
+void line_splitter_flush(LineSplitter *s, LineFn fn, void *userdata);
+
+/* Frees the buffer; the splitter may be fed again afterwards. */
+void line_splitter_done(LineSplitter *s);
+
+/* ---- Text for the user ------------------------------------------------------------------------- */
+
+/*
+ * Copies line[0..len) into ret (a buffer of OUTPUT_LAST_LINE_MAX + 1 bytes) with control characters
+ * (C0, DEL; this includes '\r' and '\t') removed and invalid UTF-8 replaced by '?', truncated at a
+ * character boundary to OUTPUT_LAST_LINE_MAX bytes — but only when the result is not empty; a line
+ * that is empty after stripping leaves ret as it was. Returns true when ret was updated.
+ */
+bool last_line_update(char ret[static OUTPUT_LAST_LINE_MAX + 1], const char *line, size_t len);
+
+/*
+ * Writes at most size-1 bytes of valid UTF-8 taken from s[0..len) to ret (NUL-terminated; size ≥ 1):
+ * invalid sequences become '?', and with strip_control, C0 controls and DEL are dropped. Never cuts a
+ * character in half. Returns the length written. D-Bus strings must be valid UTF-8; script output is
+ * any bytes.
+ */
+size_t utf8_sanitize(char *ret, size_t size, const char *s, size_t len, bool strip_control);
+
+/* ---- Spool ------------------------------------------------------------------------------------- */
+
+/* The .meta fields of a run (session-scripts.h, "Spool"). Control characters in the values are
+ * written as '_' so that a value can never start a line of its own. */
+typedef struct SpoolMeta {
+        const char *key;
+        const char *session_id;
+        const char *event;
+        const char *context;
+        const char *user;
+} SpoolMeta;
+
+typedef struct SpoolEntry SpoolEntry;
+
+/*
+ * Creates a new spool entry in the directory spool_dir (created mode 0770 if missing, its parent
+ * 0755): a fresh run id, RUNID.log (mode 0640, group SESSION_SCRIPTS_UPLOAD_USER when that group
+ * exists, opened for appending) and then RUNID.meta with STATE=running, written atomically (temp
+ * file, fsync, rename, fsync of the directory). Returns 0 and the entry in *ret (owned by the
+ * caller), or -errno.
+ */
+int spool_entry_create(const char *spool_dir, const SpoolMeta *meta, SpoolEntry **ret);
+
+/* The run id (32 hex digits) of the entry. */
+const char *spool_entry_get_id(const SpoolEntry *e);
+
+/* Bytes appended so far. */
+uint64_t spool_entry_get_size(const SpoolEntry *e);
+
+/* Appends data to RUNID.log (no fsync: the uploader reads what is there; finishing syncs).
+ * Returns 0 or -errno (disk full, …); a partial write counts as written. */
+int spool_entry_append(SpoolEntry *e, const void *data, size_t len);
+
+/* fsyncs the .log and rewrites the .meta atomically with STATE=finished. Idempotent.
+ * Returns 0 or -errno. */
+int spool_entry_finish(SpoolEntry *e);
+
+/* Closes the entry's files (without finishing it — a daemon that crashes leaves STATE=running,
+ * spool_recover() deals with that) and frees it; accepts NULL; returns NULL. */
+SpoolEntry *spool_entry_free(SpoolEntry *e);
+static inline void spool_entry_freep(SpoolEntry **e) {
+        spool_entry_free(*e);
+}
+
+/*
+ * Writes RUNID.meta in the directory dir_fd atomically: all of meta's fields and STATE=state.
+ * Exposed for spool_recover() and the tests. Returns 0 or -errno.
+ */
+int spool_meta_write(int dir_fd, const char *run_id, const SpoolMeta *meta, const char *state);
+
+/*
+ * Called once at daemon start: every RUNID.meta in spool_dir left with STATE=running by a previous
+ * daemon instance (whose capture ended with it) is rewritten atomically with STATE=finished (every
+ * other line kept as is), and stale temporary files of interrupted meta writes are removed. Only
+ * names of the spool format are touched. Returns the number of entries recovered (0 also when the
+ * directory does not exist), or -errno.
+ */
+int spool_recover(const char *spool_dir);

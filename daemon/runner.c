@@ -1,0 +1,1613 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * One run of one executable (see runner.h for the contract): tamper check, fork of a child that
+ * waits until systemd has put it into its own transient scope, privilege drop and exec of the
+ * verified fd, then output capture into the journal and the spool, the deadline, and the summary.
+ * Everything is asynchronous on the caller's sd-event loop; nothing here waits for a child or for
+ * systemd synchronously, so the daemon stays responsive while scripts run.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Script output lines carry our fields only, not CODE_FILE=runner.c and the like. */
+#define SD_JOURNAL_SUPPRESS_LOCATION 1
+#include <systemd/sd-journal.h>
+
+#include "cleanup.h"
+#include "output.h"
+#include "runner.h"
+#include "session-scripts/session-scripts.h"
+
+#define USEC_PER_SEC UINT64_C(1000000)
+#define USEC_PER_MSEC UINT64_C(1000)
+
+/* How long systemd waits after SIGTERM (sent at RuntimeMaxSec) before it SIGKILLs what is left of the
+ * scope. Short on purpose: the user's session start already waited the full waiting time, and a
+ * script that ignores SIGTERM must not linger for systemd's default 90 s. */
+#define RUN_TIMEOUT_STOP_USEC (2 * USEC_PER_SEC)
+
+/* Our own backstop after the deadline: if systemd's stop did not end the main process within
+ * TimeoutStop + this, we ask systemd to SIGKILL the whole scope (and SIGKILL the main process
+ * ourselves). */
+#define RUN_BACKSTOP_SLACK_USEC (1 * USEC_PER_SEC)
+
+/* After the backstop kill, output pipes that still have not reached EOF (a process that left the
+ * scope but kept our pipe) are abandoned after this much longer, so a run always ends. */
+#define RUN_CAPTURE_GRACE_USEC (5 * USEC_PER_SEC)
+
+/* Timer accuracy of the deadline: the user waits on it, so no coalescing beyond 1 ms. */
+#define RUN_DEADLINE_ACCURACY_USEC (1 * USEC_PER_MSEC)
+
+/* Output capture: read in 64 KiB chunks, at most 16 per wakeup so that one very chatty script does
+ * not starve the bus and other runs; pipes enlarged to 1 MiB (fewer wakeups at high throughput). */
+#define RUN_READ_CHUNK (64U * 1024U)
+#define RUN_READS_PER_DISPATCH 16U
+#define RUN_PIPE_SIZE (1024 * 1024)
+
+/* Per-run journal rate limit. journald limits per service (all runs of the daemon share it) and
+ * would drop the excess anyway, but only after we paid a send per line; limiting here keeps capture
+ * fast (≥ 100 MiB/s) and one noisy run from using up everybody's budget. The spool keeps all bytes;
+ * a note in the journal says how many lines were left out. */
+#define RUN_JOURNAL_BURST 10000U
+#define RUN_JOURNAL_INTERVAL_USEC (30 * USEC_PER_SEC)
+
+/* Upper bound of one run's spool log: 60 s at full speed could fill a disk otherwise. */
+#define RUN_SPOOL_LOG_MAX (UINT64_C(512) * 1024 * 1024)
+
+/* Bound of the session id part of a unit name (unit names are at most 255 characters). */
+#define RUN_UNIT_SESSION_MAX 64U
+
+/* Supplementary groups we accept from the caller (the kernel's NGROUPS_MAX). */
+#define RUN_GROUPS_MAX 65536U
+
+/* Raw bytes kept of the last stdout line: enough for OUTPUT_LAST_LINE_MAX bytes of text even when
+ * some control characters in it are dropped. */
+#define RUN_LAST_RAW_MAX (4U * OUTPUT_LAST_LINE_MAX)
+
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+
+typedef enum RunPhase {
+        RUN_PHASE_NEW,          /* not forked (tampered or failed before fork) */
+        RUN_PHASE_STARTING,     /* child forked and waiting on the go socket; scope job pending */
+        RUN_PHASE_RUNNING,      /* go sent: the child is in its scope and execs */
+} RunPhase;
+
+/* What the child reports through its status pipe when it fails before or at exec. */
+typedef enum ChildStage {
+        CHILD_STAGE_FDS,
+        CHILD_STAGE_RLIMIT,
+        CHILD_STAGE_GROUPS,
+        CHILD_STAGE_GID,
+        CHILD_STAGE_UID,
+        CHILD_STAGE_EXEC,
+        _CHILD_STAGE_MAX,
+} ChildStage;
+
+typedef struct ChildStatus {
+        int32_t stage;
+        int32_t error;
+} ChildStatus;
+
+typedef struct RunStream {
+        Run *run;
+        int fd;
+        sd_event_source *source;
+        LineSplitter splitter;
+        bool is_stderr;
+} RunStream;
+
+typedef struct JobWatch JobWatch;
+
+struct Run {
+        unsigned n_ref;
+        bool self_ref;          /* the run holds a reference on itself until run_is_done() */
+
+        sd_event *event;
+        sd_bus *bus;
+        RunFinishedFn callback;
+        void *userdata;
+
+        /* Copied parameters. */
+        char *session_id, *user, *executable, *home, *spool_key;
+        ScriptEvent event_kind;
+        ScriptContext context;
+        uid_t uid;
+        gid_t gid;
+        gid_t *groups;
+        size_t n_groups;
+        char **argv, **envp;
+        unsigned waiting_time_sec;
+
+        char *unit;
+        bool unit_requested;    /* StartTransientUnit was sent */
+        bool unit_created;      /* ... and systemd accepted it */
+
+        RunPhase phase;
+        uint64_t start_usec;    /* CLOCK_MONOTONIC */
+        pid_t pid;
+        int go_fd;              /* our end of the go socket */
+        int status_fd;          /* read end of the child's status pipe */
+        sd_event_source *child_source, *deadline_source, *backstop_source, *defer_source;
+        unsigned backstop_stage;
+        sd_bus_slot *start_slot;
+
+        JobWatch *watch;
+        Run *watch_next, *watch_prev;
+        char *job_path;
+
+        RunStream streams[2];
+        unsigned n_streams_open;
+        SpoolEntry *spool;
+        bool spool_broken, spool_truncated, spool_finished;
+
+        /* The last non-empty stdout line, raw (its first bytes only); made presentable only when
+         * the result is reported, so that capture does no per-byte work for it. */
+        char last_raw[RUN_LAST_RAW_MAX];
+        size_t last_raw_len;
+        char last_line[OUTPUT_LAST_LINE_MAX + 1];
+
+        RunResultKind pending_kind;     /* for the deferred early finish */
+        char *error;
+        bool finished;          /* the callback fired (or would have, if detached) */
+        bool reaped;            /* no child process left to wait for */
+        bool capture_done;
+
+        /* Prebuilt journal fields. */
+        char *f_session, *f_event, *f_context, *f_user, *f_exe, *f_unit, *f_ident;
+        char *msg_buf;          /* "MESSAGE=" + up to OUTPUT_LINE_MAX bytes */
+
+        uint64_t jl_begin_usec;
+        unsigned jl_n;
+        uint64_t jl_suppressed;
+};
+
+/* One JobRemoved match per bus connection, shared by all runs that wait for their scope job. */
+struct JobWatch {
+        sd_bus *bus;
+        sd_bus_slot *slot;
+        Run *runs;
+        JobWatch *next;
+};
+
+static JobWatch *job_watches;
+static char *spool_dir_override;
+static unsigned n_active_runs;
+
+static const char *const run_result_table[_RUN_RESULT_MAX] = {
+        [RUN_RESULT_SUCCESS] = "success",
+        [RUN_RESULT_EXIT_CODE] = "exit-code",
+        [RUN_RESULT_SIGNAL] = "signal",
+        [RUN_RESULT_TIMEOUT] = "timeout",
+        [RUN_RESULT_TAMPERED] = "tampered",
+        [RUN_RESULT_FAILED] = "failed",
+};
+
+const char *run_result_to_string(RunResultKind k) {
+        if ((unsigned) k >= _RUN_RESULT_MAX)
+                return NULL;
+        return run_result_table[k];
+}
+
+int run_set_spool_dir(const char *dir) {
+        char *d = NULL;
+
+        if (dir) {
+                d = strdup(dir);
+                if (!d)
+                        return -ENOMEM;
+        }
+        free(spool_dir_override);
+        spool_dir_override = d;
+        return 0;
+}
+
+static const char *spool_dir(void) {
+        return spool_dir_override ?: SESSION_SCRIPTS_SPOOL_DIR;
+}
+
+unsigned run_n_active(void) {
+        return n_active_runs;
+}
+
+static uint64_t now_monotonic(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/* The loop's notion of now (cached per iteration: cheap enough to call per line). */
+static uint64_t run_now(Run *r) {
+        uint64_t t;
+
+        if (sd_event_now(r->event, CLOCK_MONOTONIC, &t) < 0)
+                return now_monotonic();
+        return t;
+}
+
+/* Copies l, with room for `extra` more entries (left NULL) before the terminating NULL. */
+static char **strv_copy_extra(char * const *l, size_t extra) {
+        size_t n = 0;
+        char **c;
+
+        for (char * const *i = l; i && *i; i++)
+                n++;
+        c = calloc(n + extra + 1, sizeof(char *));
+        if (!c)
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                c[i] = strdup(l[i]);
+                if (!c[i]) {
+                        strv_free(c);
+                        return NULL;
+                }
+        }
+        return c;
+}
+
+static char **strv_copy(char * const *l) {
+        return strv_copy_extra(l, 0);
+}
+
+static bool streq_ptr(const char *a, const char *b) {
+        return a && b && strcmp(a, b) == 0;
+}
+
+/* ---- Logging ------------------------------------------------------------------------------------- */
+
+/* Logs a message about this run with its session fields (so `journalctl
+ * SESSION_SCRIPTS_SESSION_ID=…` shows it). Returns -abs(error) for `return run_log(...)`. */
+static int run_log(Run *r, int priority, int error, const char *format, ...)
+        __attribute__((format(printf, 4, 5)));
+static int run_log(Run *r, int priority, int error, const char *format, ...) {
+        _cleanup_(freep) char *msg = NULL, *m = NULL, *prio = NULL;
+        struct iovec iov[9];
+        size_t n = 0;
+        va_list ap;
+        int k;
+
+        errno = abs(error);
+        va_start(ap, format);
+        k = vasprintf(&msg, format, ap);
+        va_end(ap);
+        if (k < 0)
+                return -abs(error);
+        if (asprintf(&prio, "PRIORITY=%i", priority) < 0 || asprintf(&m, "MESSAGE=%s", msg) < 0)
+                return -abs(error);
+
+        iov[n++] = (struct iovec) { m, strlen(m) };
+        iov[n++] = (struct iovec) { prio, strlen(prio) };
+        if (r) {
+                iov[n++] = (struct iovec) { r->f_session, strlen(r->f_session) };
+                iov[n++] = (struct iovec) { r->f_event, strlen(r->f_event) };
+                iov[n++] = (struct iovec) { r->f_context, strlen(r->f_context) };
+                iov[n++] = (struct iovec) { r->f_user, strlen(r->f_user) };
+                iov[n++] = (struct iovec) { r->f_exe, strlen(r->f_exe) };
+                if (r->f_unit && r->unit_requested)
+                        iov[n++] = (struct iovec) { r->f_unit, strlen(r->f_unit) };
+        }
+        (void) sd_journal_sendv(iov, (int) n);
+        return -abs(error);
+}
+
+/* ---- Lifetime ------------------------------------------------------------------------------------ */
+
+static void job_watch_remove(Run *r);
+
+static void run_stream_release(RunStream *s) {
+        s->source = sd_event_source_disable_unref(s->source);
+        s->fd = safe_close(s->fd);
+        line_splitter_done(&s->splitter);
+}
+
+static Run *run_free(Run *r) {
+        job_watch_remove(r);
+
+        r->start_slot = sd_bus_slot_unref(r->start_slot);
+        r->child_source = sd_event_source_disable_unref(r->child_source);
+        r->deadline_source = sd_event_source_disable_unref(r->deadline_source);
+        r->backstop_source = sd_event_source_disable_unref(r->backstop_source);
+        r->defer_source = sd_event_source_disable_unref(r->defer_source);
+        for (size_t i = 0; i < ELEMENTSOF(r->streams); i++)
+                run_stream_release(&r->streams[i]);
+        safe_close(r->go_fd);
+        safe_close(r->status_fd);
+        spool_entry_free(r->spool);
+
+        free(r->session_id);
+        free(r->user);
+        free(r->executable);
+        free(r->home);
+        free(r->spool_key);
+        free(r->groups);
+        strv_free(r->argv);
+        strv_free(r->envp);
+        free(r->unit);
+        free(r->job_path);
+        free(r->error);
+        free(r->f_session);
+        free(r->f_event);
+        free(r->f_context);
+        free(r->f_user);
+        free(r->f_exe);
+        free(r->f_unit);
+        free(r->f_ident);
+        free(r->msg_buf);
+
+        sd_bus_unref(r->bus);
+        sd_event_unref(r->event);
+        free(r);
+        return NULL;
+}
+
+Run *run_ref(Run *r) {
+        if (r)
+                r->n_ref++;
+        return r;
+}
+
+Run *run_unref(Run *r) {
+        if (!r)
+                return NULL;
+        if (--r->n_ref > 0)
+                return NULL;
+        return run_free(r);
+}
+
+const char *run_get_unit(const Run *r) {
+        return r && r->unit_requested ? r->unit : NULL;
+}
+
+void run_detach(Run *r) {
+        if (!r)
+                return;
+        r->callback = NULL;
+        r->userdata = NULL;
+}
+
+bool run_is_done(const Run *r) {
+        return r->finished && r->reaped && r->capture_done;
+}
+
+/* Drops the run's reference on itself once nothing is left to wait for. The caller holds a
+ * reference of its own while calling this (the run may be freed by it otherwise). */
+static void run_maybe_release(Run *r) {
+        if (!r->self_ref || !run_is_done(r))
+                return;
+
+        r->deadline_source = sd_event_source_disable_unref(r->deadline_source);
+        r->backstop_source = sd_event_source_disable_unref(r->backstop_source);
+        job_watch_remove(r);
+
+        r->self_ref = false;
+        n_active_runs--;
+        run_unref(r);
+}
+
+/* ---- Journal ------------------------------------------------------------------------------------- */
+
+static void run_journal_line(Run *r, bool is_stderr, const char *line, size_t len) {
+        static const char prio_out[] = "PRIORITY=6", prio_err[] = "PRIORITY=4";
+        static const char stream_out[] = SESSION_SCRIPTS_FIELD_STREAM "=stdout",
+                          stream_err[] = SESSION_SCRIPTS_FIELD_STREAM "=stderr";
+        const size_t prefix = strlen("MESSAGE=");
+        struct iovec iov[10];
+        size_t n = 0;
+
+        /* MESSAGE= is the line exactly as written: sd_journal_sendv() takes it as a byte string,
+         * so NULs, '%' and invalid UTF-8 are all safe. */
+        memcpy(r->msg_buf + prefix, line, len);
+        iov[n++] = (struct iovec) { r->msg_buf, prefix + len };
+        iov[n++] = is_stderr ? (struct iovec) { (void *) prio_err, sizeof prio_err - 1 }
+                             : (struct iovec) { (void *) prio_out, sizeof prio_out - 1 };
+        iov[n++] = is_stderr ? (struct iovec) { (void *) stream_err, sizeof stream_err - 1 }
+                             : (struct iovec) { (void *) stream_out, sizeof stream_out - 1 };
+        iov[n++] = (struct iovec) { r->f_session, strlen(r->f_session) };
+        iov[n++] = (struct iovec) { r->f_event, strlen(r->f_event) };
+        iov[n++] = (struct iovec) { r->f_context, strlen(r->f_context) };
+        iov[n++] = (struct iovec) { r->f_user, strlen(r->f_user) };
+        iov[n++] = (struct iovec) { r->f_exe, strlen(r->f_exe) };
+        iov[n++] = (struct iovec) { r->f_unit, strlen(r->f_unit) };
+        iov[n++] = (struct iovec) { r->f_ident, strlen(r->f_ident) };
+
+        (void) sd_journal_sendv(iov, (int) n);
+}
+
+static void run_journal_flush_suppressed(Run *r) {
+        if (r->jl_suppressed == 0)
+                return;
+
+        run_log(r, LOG_WARNING, 0,
+                "Suppressed %" PRIu64 " lines of output of %s (at most %u lines per %u s of one run go to "
+                "the journal)%s.",
+                r->jl_suppressed, r->executable, RUN_JOURNAL_BURST,
+                (unsigned) (RUN_JOURNAL_INTERVAL_USEC / USEC_PER_SEC),
+                r->spool ? "; the run's log has the complete output" : "");
+        r->jl_suppressed = 0;
+}
+
+static bool run_journal_ratelimit(Run *r) {
+        uint64_t now = run_now(r);
+
+        if (now - r->jl_begin_usec >= RUN_JOURNAL_INTERVAL_USEC) {
+                run_journal_flush_suppressed(r);
+                r->jl_begin_usec = now;
+                r->jl_n = 0;
+        }
+        if (r->jl_n < RUN_JOURNAL_BURST) {
+                r->jl_n++;
+                return true;
+        }
+        r->jl_suppressed++;
+        return false;
+}
+
+static const char *run_context_string(Run *r) {
+        return script_context_to_string(r->context);
+}
+
+static void format_duration(char *buf, size_t size, uint64_t usec) {
+        snprintf(buf, size, "%" PRIu64 ".%03" PRIu64 "s", usec / USEC_PER_SEC, (usec % USEC_PER_SEC) / 1000);
+}
+
+/* The one summary entry per run (SPEC §4), written when the result is known. */
+static void run_journal_summary(Run *r, const RunResult *res) {
+        _cleanup_(freep) char *msg = NULL, *f_result = NULL, *f_detail = NULL, *f_duration = NULL;
+        const char *event = script_event_to_string(r->event_kind), *what;
+        char duration[32], text[128];
+        struct iovec iov[14];
+        size_t n = 0;
+        int priority, k;
+
+        format_duration(duration, sizeof duration, res->duration_usec);
+
+        if (res->kind == RUN_RESULT_TAMPERED) {
+                /* The SPEC's sentence, exactly, as the message (and in the run's log). */
+                k = asprintf(&msg, "MESSAGE=%s", SESSION_SCRIPTS_TAMPERED_TEXT);
+                priority = LOG_ERR;
+        } else {
+                switch (res->kind) {
+                case RUN_RESULT_SUCCESS:
+                        snprintf(text, sizeof text, "exited successfully after %s", duration);
+                        priority = LOG_INFO;
+                        break;
+                case RUN_RESULT_EXIT_CODE:
+                        snprintf(text, sizeof text, "exited with status %i after %s", res->exit_status,
+                                 duration);
+                        priority = LOG_WARNING;
+                        break;
+                case RUN_RESULT_SIGNAL:
+                        snprintf(text, sizeof text, "was killed by signal SIG%s after %s",
+                                 sigabbrev_np(res->signal) ?: "?", duration);
+                        priority = LOG_WARNING;
+                        break;
+                case RUN_RESULT_TIMEOUT:
+                        snprintf(text, sizeof text,
+                                 "was still running at the %us deadline and is being stopped",
+                                 r->waiting_time_sec);
+                        priority = LOG_WARNING;
+                        break;
+                default:
+                        snprintf(text, sizeof text, "could not be started");
+                        priority = LOG_ERR;
+                        break;
+                }
+                what = text;
+                k = asprintf(&msg, "MESSAGE=%s script %s (%s context) for %s %s%s%s.", event, r->executable,
+                             run_context_string(r), r->user, what, res->error ? ": " : "",
+                             res->error ?: "");
+        }
+        if (k < 0)
+                return;
+
+        if (asprintf(&f_result, SESSION_SCRIPTS_FIELD_RESULT "=%s", run_result_to_string(res->kind)) < 0 ||
+            asprintf(&f_duration, SESSION_SCRIPTS_FIELD_DURATION_USEC "=%" PRIu64, res->duration_usec) < 0)
+                return;
+        if ((res->kind == RUN_RESULT_SUCCESS || res->kind == RUN_RESULT_EXIT_CODE) &&
+            asprintf(&f_detail, SESSION_SCRIPTS_FIELD_EXIT_STATUS "=%i", res->exit_status) < 0)
+                return;
+        if (res->kind == RUN_RESULT_SIGNAL &&
+            asprintf(&f_detail, SESSION_SCRIPTS_FIELD_SIGNAL "=%i", res->signal) < 0)
+                return;
+
+        char prio[16];
+        snprintf(prio, sizeof prio, "PRIORITY=%i", priority);
+        const char *mid = res->kind == RUN_RESULT_TAMPERED
+                                  ? "MESSAGE_ID=" SESSION_SCRIPTS_MESSAGE_RUN_TAMPERED
+                                  : "MESSAGE_ID=" SESSION_SCRIPTS_MESSAGE_RUN_FINISHED;
+
+        iov[n++] = (struct iovec) { msg, strlen(msg) };
+        iov[n++] = (struct iovec) { (void *) mid, strlen(mid) };
+        iov[n++] = (struct iovec) { prio, strlen(prio) };
+        iov[n++] = (struct iovec) { f_result, strlen(f_result) };
+        iov[n++] = (struct iovec) { f_duration, strlen(f_duration) };
+        if (f_detail)
+                iov[n++] = (struct iovec) { f_detail, strlen(f_detail) };
+        iov[n++] = (struct iovec) { r->f_session, strlen(r->f_session) };
+        iov[n++] = (struct iovec) { r->f_event, strlen(r->f_event) };
+        iov[n++] = (struct iovec) { r->f_context, strlen(r->f_context) };
+        iov[n++] = (struct iovec) { r->f_user, strlen(r->f_user) };
+        iov[n++] = (struct iovec) { r->f_exe, strlen(r->f_exe) };
+        if (res->unit)
+                iov[n++] = (struct iovec) { r->f_unit, strlen(r->f_unit) };
+
+        (void) sd_journal_sendv(iov, (int) n);
+}
+
+/* ---- Spool --------------------------------------------------------------------------------------- */
+
+static void run_spool_append(Run *r, const void *data, size_t len) {
+        static const char note[] = "\n[session-scripts: output truncated, the log of one run is limited to "
+                                   "512 MiB]\n";
+        uint64_t size;
+        size_t k;
+        int q;
+
+        if (!r->spool || r->spool_broken || r->spool_truncated)
+                return;
+
+        size = spool_entry_get_size(r->spool);
+        k = (size_t) MIN((uint64_t) len, RUN_SPOOL_LOG_MAX - MIN(size, RUN_SPOOL_LOG_MAX));
+
+        q = spool_entry_append(r->spool, data, k);
+        if (q >= 0 && k < len) {
+                r->spool_truncated = true;
+                q = spool_entry_append(r->spool, note, sizeof note - 1);
+        }
+        if (q < 0) {
+                /* Keep journaling; the spool entry just stops growing (and is still finished). */
+                r->spool_broken = true;
+                run_log(r, LOG_ERR, q, "Failed to write the log of %s to the spool, no longer spooling: %m",
+                        r->executable);
+        }
+}
+
+static void run_spool_open(Run *r) {
+        SpoolMeta meta;
+        int q;
+
+        if (!r->spool_key || r->spool || r->spool_broken || r->spool_finished)
+                return;
+
+        meta = (SpoolMeta) {
+                .key = r->spool_key,
+                .session_id = r->session_id,
+                .event = script_event_to_string(r->event_kind),
+                .context = run_context_string(r),
+                .user = r->user,
+        };
+        q = spool_entry_create(spool_dir(), &meta, &r->spool);
+        if (q < 0) {
+                r->spool_broken = true;
+                run_log(r, LOG_ERR, q, "Failed to create a spool entry in %s for %s, the run's output is "
+                        "journaled only: %m", spool_dir(), r->executable);
+        }
+}
+
+static void run_spool_finish(Run *r) {
+        int q;
+
+        if (!r->spool)
+                return;
+        q = spool_entry_finish(r->spool);
+        if (q < 0)
+                run_log(r, LOG_ERR, q, "Failed to mark spool entry %s finished: %m",
+                        spool_entry_get_id(r->spool));
+        r->spool = spool_entry_free(r->spool);
+        r->spool_finished = true;
+}
+
+/* ---- Result ------------------------------------------------------------------------------------ */
+
+static void run_set_error(Run *r, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static void run_set_error(Run *r, const char *format, ...) {
+        char buf[512];
+        va_list ap;
+
+        va_start(ap, format);
+        (void) vsnprintf(buf, sizeof buf, format, ap);
+        va_end(ap);
+
+        /* Sent over D-Bus by the caller: valid UTF-8 only. */
+        char clean[512];
+        utf8_sanitize(clean, sizeof clean, buf, strlen(buf), true);
+
+        free(r->error);
+        r->error = strdup(clean);
+}
+
+static void run_capture_end(Run *r);
+static bool run_stream_read(RunStream *s, unsigned max_reads);
+
+/* The result is known: summary entry, then the callback. Fires once. */
+static void run_finish(Run *r, RunResultKind kind, int exit_status, int sig) {
+        RunResultKind k = kind;
+        RunResult res;
+
+        if (r->finished)
+                return;
+        r->finished = true;
+
+        if (k == RUN_RESULT_TAMPERED && !r->error)
+                r->error = strdup(SESSION_SCRIPTS_TAMPERED_TEXT);
+
+        /* What the main process wrote before it exited is in the pipes already, but the loop may
+         * have seen SIGCHLD first: take it in now, so that the last line is the last line. Bounded
+         * (a grandchild may still be writing): a full pipe's worth per stream. */
+        for (size_t i = 0; i < ELEMENTSOF(r->streams); i++)
+                if (r->streams[i].fd >= 0)
+                        (void) run_stream_read(&r->streams[i], RUN_PIPE_SIZE / RUN_READ_CHUNK + 1);
+
+        /* A last line without '\n' is still in the splitter; it counts, too. */
+        (void) last_line_update(r->last_line, r->last_raw, r->last_raw_len);
+        if (r->streams[0].fd >= 0 && r->streams[0].splitter.n > 0)
+                (void) last_line_update(r->last_line, r->streams[0].splitter.buf,
+                                        MIN(r->streams[0].splitter.n, (size_t) RUN_LAST_RAW_MAX));
+
+        res = (RunResult) {
+                .kind = k,
+                .exit_status = (k == RUN_RESULT_SUCCESS || k == RUN_RESULT_EXIT_CODE) ? exit_status : 0,
+                .signal = sig,
+                .duration_usec = run_now(r) - MIN(run_now(r), r->start_usec),
+                .unit = r->unit_created ? r->unit : NULL,
+                .last_line = r->last_line,
+                .error = (k == RUN_RESULT_TAMPERED || k == RUN_RESULT_FAILED) ? (r->error ?: "unknown error")
+                                                                                  : NULL,
+        };
+
+        /* A run that never got to run has only this to say in its log (a failed exec already wrote
+         * its reason to stderr, which is in the log). */
+        if (k == RUN_RESULT_TAMPERED || (k == RUN_RESULT_FAILED && r->phase != RUN_PHASE_RUNNING)) {
+                _cleanup_(freep) char *line = NULL;
+
+                run_spool_open(r);
+                if (asprintf(&line, "%s%s\n", k == RUN_RESULT_FAILED ? "session-scripts: " : "",
+                             res.error) >= 0)
+                        run_spool_append(r, line, strlen(line));
+        }
+
+        run_journal_summary(r, &res);
+
+        if (r->callback)
+                r->callback(r, &res, r->userdata);
+
+        /* Capture ended before the result was known: the spool entry was left for now, so that its
+         * fsync()s happen after the caller got the result, not before. */
+        if (r->capture_done)
+                run_spool_finish(r);
+}
+
+static int on_deferred_finish(sd_event_source *s, void *userdata) {
+        Run *r = userdata;
+        _cleanup_(run_unrefp) Run *ref = run_ref(r);
+
+        r->defer_source = sd_event_source_disable_unref(r->defer_source);
+        run_finish(r, r->pending_kind, 0, 0);
+        if (r->n_streams_open == 0)
+                run_capture_end(r);
+        run_maybe_release(r);
+        return 0;
+}
+
+/* Finishes from the event loop (run_start() must never call back directly). */
+static int run_finish_later(Run *r, RunResultKind kind) {
+        int q;
+
+        r->pending_kind = kind;
+        q = sd_event_add_defer(r->event, &r->defer_source, on_deferred_finish, r);
+        if (q < 0)
+                return q;
+        (void) sd_event_source_set_description(r->defer_source, "run-finish");
+        return 0;
+}
+
+/* ---- Capture ----------------------------------------------------------------------------------- */
+
+static bool is_control(char c) {
+        return (unsigned char) c < 0x20 || c == 0x7f;
+}
+
+static void on_line(const char *line, size_t len, void *userdata) {
+        RunStream *s = userdata;
+        Run *r = s->run;
+
+        if (!s->is_stderr) {
+                const char *p = line;
+                size_t n = len;
+
+                /* Usually the first byte already shows the line is not empty. */
+                while (n > 0 && is_control(*p)) {
+                        p++;
+                        n--;
+                }
+                if (n > 0) {
+                        r->last_raw_len = MIN(n, sizeof r->last_raw);
+                        memcpy(r->last_raw, p, r->last_raw_len);
+                }
+        }
+
+        if (run_journal_ratelimit(r))
+                run_journal_line(r, s->is_stderr, line, len);
+}
+
+static void run_capture_end(Run *r) {
+        if (r->capture_done)
+                return;
+
+        for (size_t i = 0; i < ELEMENTSOF(r->streams); i++) {
+                RunStream *s = &r->streams[i];
+
+                if (s->fd >= 0)
+                        line_splitter_flush(&s->splitter, on_line, s);
+                run_stream_release(s);
+        }
+        r->n_streams_open = 0;
+
+        run_journal_flush_suppressed(r);
+        r->capture_done = true;
+
+        /* Usually the pipes reach EOF just before the loop sees the child exit: finishing (fsync) now
+         * would delay the result; run_finish() does it after the callback. */
+        if (r->finished)
+                run_spool_finish(r);
+}
+
+static void run_stream_eof(RunStream *s) {
+        Run *r = s->run;
+
+        line_splitter_flush(&s->splitter, on_line, s);
+        run_stream_release(s);
+
+        if (r->n_streams_open > 0)
+                r->n_streams_open--;
+        if (r->n_streams_open == 0)
+                run_capture_end(r);
+}
+
+/* Reads what the pipe has, at most max_reads chunks. Returns true at EOF (the stream is closed
+ * then, and the capture may have ended). */
+static bool run_stream_read(RunStream *s, unsigned max_reads) {
+        /* One buffer for all runs: the daemon is single-threaded and the data is consumed before we
+         * return to the loop. */
+        static char buf[RUN_READ_CHUNK];
+        Run *r = s->run;
+
+        for (unsigned i = 0; i < max_reads && s->fd >= 0; i++) {
+                ssize_t n = read(s->fd, buf, sizeof buf);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno == EAGAIN)
+                                return false;
+                        run_log(r, LOG_WARNING, errno, "Failed to read output of %s, ending capture: %m",
+                                r->executable);
+                        n = 0;
+                }
+                if (n == 0) {
+                        run_stream_eof(s);
+                        return true;
+                }
+
+                run_spool_append(r, buf, (size_t) n);
+
+                if (line_splitter_feed(&s->splitter, buf, (size_t) n, on_line, s) < 0)
+                        run_log(r, LOG_ERR, ENOMEM, "Out of memory while journaling output of %s.",
+                                r->executable);
+        }
+        return false;
+}
+
+static int on_stream_io(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+        RunStream *s = userdata;
+        Run *r = s->run;
+        _cleanup_(run_unrefp) Run *ref = run_ref(r);
+
+        if (run_stream_read(s, RUN_READS_PER_DISPATCH))
+                run_maybe_release(r);
+        return 0;
+}
+
+/* ---- Job watch (JobRemoved) --------------------------------------------------------------------- */
+
+static void run_job_done(Run *r, const char *result);
+static void run_abort_start(Run *r, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        JobWatch *w = userdata;
+        const char *path, *unit, *result;
+        uint32_t id;
+        int q;
+
+        q = sd_bus_message_read(m, "uoss", &id, &path, &unit, &result);
+        if (q < 0) {
+                run_log(NULL, LOG_WARNING, q, "Failed to parse JobRemoved signal, ignoring: %m");
+                return 0;
+        }
+
+        /* Matched by unit name (unique per run), and by job path once the reply told us: the unit
+         * name also works if the signal is seen before the reply. */
+        for (Run *i = w->runs; i; i = i->watch_next)
+                if (streq_ptr(i->unit, unit) && (!i->job_path || streq_ptr(i->job_path, path))) {
+                        _cleanup_(run_unrefp) Run *ref = run_ref(i);
+
+                        run_job_done(i, result);        /* may free w */
+                        run_maybe_release(i);
+                        break;
+                }
+        return 0;
+}
+
+static int on_job_match_installed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        JobWatch *w = userdata;
+        const sd_bus_error *e;
+
+        if (!sd_bus_message_is_method_error(m, NULL))
+                return 0;
+
+        /* Without the match we would never learn that the scope is ready: fail those waiting. */
+        e = sd_bus_message_get_error(m);
+        while (w->runs) {
+                Run *i = w->runs;
+                _cleanup_(run_unrefp) Run *ref = run_ref(i);
+                bool last = !i->watch_next;
+
+                run_abort_start(i, "Failed to subscribe to systemd's job signals: %s", e ? e->message : "?");
+                run_maybe_release(i);
+                if (last)
+                        break;          /* w is gone with its last run */
+        }
+        return 0;
+}
+
+static int job_watch_add(Run *r) {
+        JobWatch *w;
+        int q;
+
+        for (w = job_watches; w; w = w->next)
+                if (w->bus == r->bus)
+                        break;
+
+        if (!w) {
+                w = calloc(1, sizeof *w);
+                if (!w)
+                        return -ENOMEM;
+                w->bus = r->bus;
+
+                /* Subscribe before the StartTransientUnit call is sent: the broker handles our AddMatch
+                 * before the call, so the JobRemoved of our job cannot pass us by. */
+                q = sd_bus_match_signal_async(r->bus, &w->slot, "org.freedesktop.systemd1",
+                                              "/org/freedesktop/systemd1",
+                                              "org.freedesktop.systemd1.Manager", "JobRemoved",
+                                              on_job_removed, on_job_match_installed, w);
+                if (q < 0) {
+                        free(w);
+                        return q;
+                }
+                (void) sd_bus_slot_set_description(w->slot, "session-scripts-job-removed");
+                w->next = job_watches;
+                job_watches = w;
+        }
+
+        r->watch = w;
+        r->watch_prev = NULL;
+        r->watch_next = w->runs;
+        if (w->runs)
+                w->runs->watch_prev = r;
+        w->runs = r;
+        return 0;
+}
+
+static void job_watch_remove(Run *r) {
+        JobWatch *w = r->watch;
+
+        if (!w)
+                return;
+
+        if (r->watch_prev)
+                r->watch_prev->watch_next = r->watch_next;
+        else
+                w->runs = r->watch_next;
+        if (r->watch_next)
+                r->watch_next->watch_prev = r->watch_prev;
+        r->watch = NULL;
+        r->watch_next = r->watch_prev = NULL;
+
+        if (w->runs)
+                return;
+
+        /* Last waiting run: drop the match (a new one is added with the next run). */
+        for (JobWatch **p = &job_watches; *p; p = &(*p)->next)
+                if (*p == w) {
+                        *p = w->next;
+                        break;
+                }
+        sd_bus_slot_unref(w->slot);
+        free(w);
+}
+
+/* The scope could not be set up: the child never execs. Kill it (it is our unreaped child, so the
+ * pid cannot have been reused) and report FAILED. */
+static void run_abort_start(Run *r, const char *format, ...) {
+        char buf[400];
+        va_list ap;
+
+        if (r->finished)
+                return;
+
+        va_start(ap, format);
+        (void) vsnprintf(buf, sizeof buf, format, ap);
+        va_end(ap);
+
+        job_watch_remove(r);
+        r->start_slot = sd_bus_slot_unref(r->start_slot);
+        r->go_fd = safe_close(r->go_fd);        /* EOF on the go socket makes the child exit, too */
+        if (!r->reaped && r->pid > 0)
+                (void) kill(r->pid, SIGKILL);
+
+        run_set_error(r, "%s", buf);
+        run_finish(r, RUN_RESULT_FAILED, 0, 0);
+}
+
+static void run_job_done(Run *r, const char *result) {
+        static const char go = 1;
+
+        job_watch_remove(r);
+        if (r->phase != RUN_PHASE_STARTING || r->finished)
+                return;
+
+        if (!streq_ptr(result, "done")) {
+                run_abort_start(r, "systemd failed to start scope %s (job result: %s)", r->unit, result);
+                return;
+        }
+
+        /* The child is in its scope now: let it exec. A socket (not a pipe) with MSG_NOSIGNAL, so a
+         * child that died meanwhile gives us EPIPE, never SIGPIPE. */
+        r->unit_created = true;
+        if (send(r->go_fd, &go, 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1) {
+                int err = errno;
+                run_abort_start(r, "Failed to let the process of %s start: %s", r->executable,
+                                strerror(err));
+                return;
+        }
+        r->go_fd = safe_close(r->go_fd);
+        r->phase = RUN_PHASE_RUNNING;
+
+        /* The spool entry is created while the child execs (its fsyncs overlap with the script
+         * starting, not with systemd setting up the scope); no output is read before we return. */
+        run_spool_open(r);
+}
+
+static int on_start_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Run *r = userdata;
+        _cleanup_(run_unrefp) Run *ref = run_ref(r);
+        const char *path;
+        int q;
+
+        r->start_slot = sd_bus_slot_unref(r->start_slot);
+
+        if (sd_bus_message_is_method_error(m, NULL)) {
+                const sd_bus_error *e = sd_bus_message_get_error(m);
+
+                run_abort_start(r, "Failed to start scope %s: %s", r->unit,
+                                e && e->message ? e->message : "?");
+                run_maybe_release(r);
+                return 0;
+        }
+
+        r->unit_created = true;
+        q = sd_bus_message_read(m, "o", &path);
+        if (q < 0) {
+                run_log(r, LOG_WARNING, q, "Failed to parse the reply of StartTransientUnit, ignoring: %m");
+                return 0;
+        }
+        if (r->phase == RUN_PHASE_STARTING && !r->finished && !r->job_path)
+                r->job_path = strdup(path);     /* NULL on OOM: then the unit name alone matches */
+        return 0;
+}
+
+/* ---- Deadline and backstop ----------------------------------------------------------------------- */
+
+static int on_backstop(sd_event_source *s, uint64_t usec, void *userdata) {
+        Run *r = userdata;
+        _cleanup_(run_unrefp) Run *ref = run_ref(r);
+        int q;
+
+        if (r->backstop_stage == 0) {
+                /* systemd should have stopped the scope by now (SIGTERM at RuntimeMaxSec, SIGKILL
+                 * TimeoutStopSec later). Something is off: make sure, twice. */
+                if (!r->reaped || !r->capture_done) {
+                        if (r->unit_created) {
+                                q = sd_bus_call_method_async(r->bus, NULL, "org.freedesktop.systemd1",
+                                                             "/org/freedesktop/systemd1",
+                                                             "org.freedesktop.systemd1.Manager", "KillUnit",
+                                                             NULL, NULL, "ssi", r->unit, "all", SIGKILL);
+                                if (q < 0)
+                                        run_log(r, LOG_WARNING, q, "Failed to ask systemd to kill %s: %m",
+                                                r->unit);
+                        }
+                        if (!r->reaped && r->pid > 0)
+                                (void) kill(r->pid, SIGKILL);
+                }
+
+                r->backstop_stage = 1;
+                (void) sd_event_source_set_time_relative(s, RUN_CAPTURE_GRACE_USEC);
+                (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+                return 0;
+        }
+
+        if (!r->capture_done) {
+                /* Someone outside the scope holds our pipe; stop listening so the run ends. */
+                run_log(r, LOG_WARNING, 0,
+                        "Output of %s still open %us after its deadline, no longer capturing it.",
+                        r->executable,
+                        (unsigned) ((RUN_TIMEOUT_STOP_USEC + RUN_BACKSTOP_SLACK_USEC +
+                                     RUN_CAPTURE_GRACE_USEC) / USEC_PER_SEC));
+                run_capture_end(r);
+        }
+        run_maybe_release(r);
+        return 0;
+}
+
+static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
+        Run *r = userdata;
+        _cleanup_(run_unrefp) Run *ref = run_ref(r);
+        int q;
+
+        if (!r->finished) {
+                if (r->phase == RUN_PHASE_STARTING)
+                        run_abort_start(r, "systemd did not start scope %s within %us", r->unit,
+                                        r->waiting_time_sec);
+                else
+                        /* systemd stops the scope itself (RuntimeMaxSec): we only report. */
+                        run_finish(r, RUN_RESULT_TIMEOUT, 0, 0);
+        }
+
+        if (!run_is_done(r) && !r->backstop_source) {
+                q = sd_event_add_time_relative(r->event, &r->backstop_source, CLOCK_MONOTONIC,
+                                               RUN_TIMEOUT_STOP_USEC + RUN_BACKSTOP_SLACK_USEC,
+                                               RUN_DEADLINE_ACCURACY_USEC, on_backstop, r);
+                if (q < 0)
+                        run_log(r, LOG_ERR, q, "Failed to arm the stop backstop of %s: %m", r->executable);
+                else
+                        (void) sd_event_source_set_description(r->backstop_source, "run-backstop");
+        }
+
+        run_maybe_release(r);
+        return 0;
+}
+
+/* ---- Child ------------------------------------------------------------------------------------- */
+
+static const char *const child_stage_text[_CHILD_STAGE_MAX] = {
+        [CHILD_STAGE_FDS] = "failed to set up file descriptors",
+        [CHILD_STAGE_RLIMIT] = "failed to reset resource limits",
+        [CHILD_STAGE_GROUPS] = "failed to set supplementary groups",
+        [CHILD_STAGE_GID] = "failed to change group",
+        [CHILD_STAGE_UID] = "failed to change user",
+        [CHILD_STAGE_EXEC] = "failed to execute",
+};
+
+static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        Run *r = userdata;
+        _cleanup_(run_unrefp) Run *ref = run_ref(r);
+        ChildStatus st = { .stage = -1 };
+        siginfo_t reaped = {};
+        int code = si->si_code, status = si->si_status;
+
+        /* Reap now ourselves (sd-event would, after we return; doing it here keeps the order simple:
+         * from here on the pid is gone and must not be signalled). */
+        (void) waitid(P_PID, r->pid, &reaped, WEXITED | WNOHANG);
+        r->reaped = true;
+
+        /* A start failure already queued its result (and killed the child): nothing to add. */
+        if (!r->finished && !r->defer_source) {
+                ssize_t n = r->status_fd >= 0 ? read(r->status_fd, &st, sizeof st) : -1;
+
+                if (n == (ssize_t) sizeof st && st.stage >= 0 && st.stage < _CHILD_STAGE_MAX) {
+                        run_set_error(r, "%s %s: %s", child_stage_text[st.stage],
+                                      st.stage == CHILD_STAGE_EXEC ? r->executable
+                                      : st.stage == CHILD_STAGE_UID || st.stage == CHILD_STAGE_GID ||
+                                                      st.stage == CHILD_STAGE_GROUPS
+                                              ? r->user
+                                              : "",
+                                      strerror(st.error));
+                        run_finish(r, RUN_RESULT_FAILED, 0, 0);
+                } else if (r->phase != RUN_PHASE_RUNNING) {
+                        run_abort_start(r, "The process of %s ended before it could start", r->executable);
+                } else if (code == CLD_EXITED)
+                        run_finish(r, status == 0 ? RUN_RESULT_SUCCESS : RUN_RESULT_EXIT_CODE, status, 0);
+                else
+                        run_finish(r, RUN_RESULT_SIGNAL, 0, status);
+        }
+
+        r->status_fd = safe_close(r->status_fd);
+        run_maybe_release(r);
+        return 0;
+}
+
+typedef struct ChildSetup {
+        int null_fd, out_fd, err_fd, go_fd, status_fd, exe_fd;
+        bool exe_is_script;
+        bool user;
+        uid_t uid;
+        gid_t gid;
+        const gid_t *groups;
+        size_t n_groups;
+        const char *home;
+        char * const *argv;
+        char * const *envp;
+        struct rlimit nofile;
+} ChildSetup;
+
+/* From here on only async-signal-safe calls: the daemon may have had other state at fork time. */
+_Noreturn static void child_fail(int status_fd, ChildStage stage, int error) {
+        ChildStatus st = { .stage = stage, .error = error };
+        const char *name = strerrorname_np(error) ?: "?";
+        struct iovec iov[] = {
+                { (void *) "session-scripts: ", 17 },
+                { (void *) child_stage_text[stage], strlen(child_stage_text[stage]) },
+                { (void *) ": ", 2 },
+                { (void *) name, strlen(name) },
+                { (void *) "\n", 1 },
+        };
+
+        (void) write(status_fd, &st, sizeof st);
+        if (stage != CHILD_STAGE_FDS)
+                (void) writev(STDERR_FILENO, iov, ELEMENTSOF(iov));
+        _exit(127);
+}
+
+/* Copies a kept fd to a number ≥ 10 first, so that no dup2() into 0…5 can clobber another kept fd. */
+static int child_fd_lift(int fd) {
+        return fcntl(fd, F_DUPFD_CLOEXEC, 10);
+}
+
+_Noreturn static void child_run(const ChildSetup *c) {
+        int null_fd, out_fd, err_fd, go_fd, status_fd, exe_fd;
+        struct sigaction sa = { .sa_handler = SIG_DFL };
+        sigset_t mask;
+        uid_t ru, eu, su;
+        gid_t rg, eg, sg;
+        char go;
+        ssize_t n;
+
+        status_fd = c->status_fd;
+
+        null_fd = child_fd_lift(c->null_fd);
+        out_fd = child_fd_lift(c->out_fd);
+        err_fd = child_fd_lift(c->err_fd);
+        go_fd = child_fd_lift(c->go_fd);
+        exe_fd = child_fd_lift(c->exe_fd);
+        status_fd = child_fd_lift(c->status_fd);
+        if (null_fd < 0 || out_fd < 0 || err_fd < 0 || go_fd < 0 || exe_fd < 0 || status_fd < 0)
+                child_fail(status_fd < 0 ? c->status_fd : status_fd, CHILD_STAGE_FDS, errno);
+
+        /* stdin /dev/null, stdout/stderr our pipes (dup2 clears FD_CLOEXEC on them). The executable
+         * at 3: for an ELF binary it stays FD_CLOEXEC (the kernel needs it only during execveat()).
+         * For a script it must survive the exec: the kernel runs the interpreter with /dev/fd/3 as
+         * the script path, and the interpreter opens that — so a script sees fd 3 (itself, read-only)
+         * in addition to 0, 1, 2. Status pipe at 4 and go socket at 5 close on exec. */
+        if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
+            dup2(err_fd, STDERR_FILENO) < 0 || dup3(exe_fd, 3, c->exe_is_script ? 0 : O_CLOEXEC) < 0 ||
+            dup3(status_fd, 4, O_CLOEXEC) < 0 || dup3(go_fd, 5, O_CLOEXEC) < 0)
+                child_fail(status_fd, CHILD_STAGE_FDS, errno);
+        status_fd = 4;
+        go_fd = 5;
+
+        /* Nothing else of the daemon (bus socket, other runs' pipes, journal socket, …) leaks. */
+        if (close_range(6, ~0U, 0) < 0)
+                for (int fd = 6; fd < 65536; fd++)
+                        (void) close(fd);
+
+        /* Own session and process group: no controlling terminal, and a signal to the daemon's
+         * process group does not hit scripts. */
+        (void) setsid();
+
+        /* The daemon blocks SIGCHLD/SIGTERM/… for sd-event and may ignore SIGPIPE; ignored signals
+         * and the mask survive exec, so reset both. */
+        for (int sig = 1; sig < _NSIG; sig++)
+                (void) sigaction(sig, &sa, NULL);
+        sigemptyset(&mask);
+        (void) sigprocmask(SIG_SETMASK, &mask, NULL);
+
+        /* Wait until the daemon says we are in our scope. EOF (daemon gone or giving up) → exit. */
+        do
+                n = read(go_fd, &go, 1);
+        while (n < 0 && errno == EINTR);
+        if (n != 1)
+                _exit(EXIT_FAILURE);
+        (void) close(go_fd);
+
+        /* The daemon's unit may have a raised RLIMIT_NOFILE soft limit; programs using select()
+         * break with fds ≥ FD_SETSIZE (1024), so give scripts the conventional soft limit (as
+         * systemd does for the services it starts) and keep the hard limit for those who raise it. */
+        if (setrlimit(RLIMIT_NOFILE, &c->nofile) < 0)
+                child_fail(status_fd, CHILD_STAGE_RLIMIT, errno);
+
+        (void) umask(0022);
+
+        if (c->user) {
+                /* Groups first, while we still may; then gid, then uid, all three ids each, so
+                 * nothing of root is left to return to. Verified afterwards: a partial drop must never
+                 * run the script. */
+                if (setgroups(c->n_groups, c->groups) < 0)
+                        child_fail(status_fd, CHILD_STAGE_GROUPS, errno);
+                if (setresgid(c->gid, c->gid, c->gid) < 0)
+                        child_fail(status_fd, CHILD_STAGE_GID, errno);
+                if (setresuid(c->uid, c->uid, c->uid) < 0)
+                        child_fail(status_fd, CHILD_STAGE_UID, errno);
+                if (getresgid(&rg, &eg, &sg) < 0 || rg != c->gid || eg != c->gid || sg != c->gid)
+                        child_fail(status_fd, CHILD_STAGE_GID, EPERM);
+                if (getresuid(&ru, &eu, &su) < 0 || ru != c->uid || eu != c->uid || su != c->uid)
+                        child_fail(status_fd, CHILD_STAGE_UID, EPERM);
+
+                /* As the user, so the user's permissions decide; a missing home is not fatal. */
+                if (!c->home || chdir(c->home) < 0)
+                        (void) chdir("/");
+        } else {
+                /* Root, without whatever supplementary groups the daemon had. */
+                if (setgroups(0, NULL) < 0)
+                        child_fail(status_fd, CHILD_STAGE_GROUPS, errno);
+                (void) chdir("/");
+        }
+
+        /* Exec exactly the file the tamper check verified, never the path again. */
+        (void) execveat(3, "", c->argv, c->envp, AT_EMPTY_PATH);
+        child_fail(status_fd, CHILD_STAGE_EXEC, errno);
+}
+
+/* ---- Start --------------------------------------------------------------------------------------- */
+
+static void sanitize_unit_part(char *ret, size_t size, const char *s) {
+        size_t o = 0;
+
+        /* Unit names allow [A-Za-z0-9:_.\\-]; everything else (and '\\', which would read as an
+         * escape) becomes '_'. */
+        for (; s && *s && o + 1 < size; s++)
+                ret[o++] = ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+                            (*s >= '0' && *s <= '9') || *s == ':' || *s == '_' || *s == '.' || *s == '-')
+                                   ? *s
+                                   : '_';
+        if (o == 0 && size > 1)
+                ret[o++] = '_';
+        ret[o] = 0;
+}
+
+static int run_make_names(Run *r) {
+        char sid[RUN_UNIT_SESSION_MAX + 1], user[256], exe[1024];
+        uint8_t rnd[4] = {};
+        const char *base;
+
+        if (getrandom(rnd, sizeof rnd, GRND_INSECURE) < 0)
+                for (size_t i = 0; i < sizeof rnd; i++)
+                        rnd[i] = (uint8_t) random();
+
+        sanitize_unit_part(sid, sizeof sid, r->session_id);
+        if (asprintf(&r->unit, "session-scripts-%s-%s-%s-%02x%02x%02x%02x.scope",
+                     r->event_kind == SCRIPT_EVENT_START ? "start" : "termination", run_context_string(r),
+                     sid, rnd[0], rnd[1], rnd[2], rnd[3]) < 0)
+                return -ENOMEM;
+
+        /* Journal field values: valid UTF-8 and no control characters, so that entries render. */
+        utf8_sanitize(user, sizeof user, r->user, strlen(r->user), true);
+        utf8_sanitize(exe, sizeof exe, r->executable, strlen(r->executable), true);
+        base = strrchr(exe, '/');
+        base = base && base[1] ? base + 1 : exe;
+
+        if (asprintf(&r->f_session, SESSION_SCRIPTS_FIELD_SESSION_ID "=%s", r->session_id) < 0 ||
+            asprintf(&r->f_event, SESSION_SCRIPTS_FIELD_EVENT "=%s",
+                     script_event_to_string(r->event_kind)) < 0 ||
+            asprintf(&r->f_context, SESSION_SCRIPTS_FIELD_CONTEXT "=%s", run_context_string(r)) < 0 ||
+            asprintf(&r->f_user, SESSION_SCRIPTS_FIELD_USER "=%s", user) < 0 ||
+            asprintf(&r->f_exe, SESSION_SCRIPTS_FIELD_EXECUTABLE "=%s", exe) < 0 ||
+            asprintf(&r->f_unit, SESSION_SCRIPTS_FIELD_UNIT "=%s", r->unit) < 0 ||
+            asprintf(&r->f_ident, "SYSLOG_IDENTIFIER=%s", base) < 0)
+                return -ENOMEM;
+
+        r->msg_buf = malloc(strlen("MESSAGE=") + OUTPUT_LINE_MAX);
+        if (!r->msg_buf)
+                return -ENOMEM;
+        memcpy(r->msg_buf, "MESSAGE=", strlen("MESSAGE="));
+        return 0;
+}
+
+static int run_copy_params(Run *r, const RunParams *p) {
+        r->session_id = strdup(p->session_id);
+        r->user = strdup(p->user);
+        r->executable = strdup(p->argv[0]);
+        r->home = p->home ? strdup(p->home) : NULL;
+        r->spool_key = p->spool_key ? strdup(p->spool_key) : NULL;
+        r->argv = strv_copy(p->argv);
+        /* The verified file descriptor is what runs, so a script's $0 is /dev/fd/3, not its path:
+         * tell the script where it was installed, for scripts that look for files next to
+         * themselves (dirname "$AppStream_Session_Script"). */
+        r->envp = strv_copy_extra(p->envp, 1);
+        if (r->envp) {
+                char *e;
+
+                if (asprintf(&e, SESSION_SCRIPTS_ENV_SCRIPT_PATH "=%s", p->argv[0]) < 0)
+                        return -ENOMEM;
+                r->envp[strv_length(r->envp)] = e;
+        }
+        if (!r->session_id || !r->user || !r->executable || (p->home && !r->home) ||
+            (p->spool_key && !r->spool_key) || !r->argv || !r->envp)
+                return -ENOMEM;
+
+        if (p->n_groups > 0) {
+                r->groups = malloc(p->n_groups * sizeof(gid_t));
+                if (!r->groups)
+                        return -ENOMEM;
+                memcpy(r->groups, p->groups, p->n_groups * sizeof(gid_t));
+        }
+        r->n_groups = p->n_groups;
+        r->event_kind = p->event;
+        r->context = p->context;
+        r->uid = p->uid;
+        r->gid = p->gid;
+        r->waiting_time_sec = p->waiting_time_sec;
+        return 0;
+}
+
+static int run_send_start_unit(Run *r) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        char slice[64], user[256];
+        _cleanup_(freep) char *description = NULL;
+        int q;
+
+        if (r->context == SCRIPT_CONTEXT_USER)
+                snprintf(slice, sizeof slice, "user-%u.slice", (unsigned) r->uid);
+        else
+                snprintf(slice, sizeof slice, "system.slice");
+
+        utf8_sanitize(user, sizeof user, r->user, strlen(r->user), true);
+        if (asprintf(&description, "Session script %s (%s) for %s", script_event_to_string(r->event_kind),
+                     run_context_string(r), user) < 0)
+                return -ENOMEM;
+
+        q = sd_bus_message_new_method_call(r->bus, &m, "org.freedesktop.systemd1",
+                                           "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
+                                           "StartTransientUnit");
+        if (q < 0)
+                return q;
+
+        /* mode "fail": a conflicting job for a unit name we just made up means something is badly
+         * wrong; never replace anything. */
+        q = sd_bus_message_append(m, "ss", r->unit, "fail");
+        if (q < 0)
+                return q;
+        q = sd_bus_message_open_container(m, 'a', "(sv)");
+        if (q < 0)
+                return q;
+        q = sd_bus_message_append(m, "(sv)(sv)(sv)", "Description", "s", description, "Slice", "s", slice,
+                                  "PIDs", "au", 1, (uint32_t) r->pid);
+        if (q < 0)
+                return q;
+        /* The timeout itself (SPEC §3): systemd stops the scope and every process in it at the
+         * waiting time, also grandchildren the script left behind. */
+        q = sd_bus_message_append(m, "(sv)(sv)", "RuntimeMaxUSec", "t",
+                                  (uint64_t) r->waiting_time_sec * USEC_PER_SEC, "TimeoutStopUSec", "t",
+                                  (uint64_t) RUN_TIMEOUT_STOP_USEC);
+        if (q < 0)
+                return q;
+        /* No SendSIGHUP: scripts have no terminal, SIGTERM is the one stop signal they should
+         * expect. CollectMode: a failed scope must not pile up in systemd's memory. */
+        q = sd_bus_message_append(m, "(sv)", "CollectMode", "s", "inactive-or-failed");
+        if (q < 0)
+                return q;
+        q = sd_bus_message_close_container(m);
+        if (q < 0)
+                return q;
+        q = sd_bus_message_append(m, "a(sa(sv))", 0);
+        if (q < 0)
+                return q;
+
+        /* The call may take at most the run's waiting time; the deadline timer backs this up. */
+        q = sd_bus_call_async(r->bus, &r->start_slot, m, on_start_reply, r,
+                              (uint64_t) r->waiting_time_sec * USEC_PER_SEC);
+        if (q < 0)
+                return q;
+        (void) sd_bus_slot_set_description(r->start_slot, "session-scripts-start-unit");
+        r->unit_requested = true;
+        return 0;
+}
+
+/* Forks the child and asks systemd for its scope. On failure the run is finished later as FAILED
+ * with r->error set; returns -ENOMEM only when even that cannot be arranged. */
+static int run_spawn(Run *r, int exe_fd) {
+        _cleanup_(close_pairp) int out[2] = { -EBADF, -EBADF }, err[2] = { -EBADF, -EBADF },
+                                   go[2] = { -EBADF, -EBADF }, status[2] = { -EBADF, -EBADF };
+        _cleanup_(closep) int null_fd = -EBADF;
+        ChildSetup c;
+        char magic[2] = {};
+        pid_t pid;
+        int q;
+
+        null_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
+        if (null_fd < 0) {
+                run_set_error(r, "Failed to open /dev/null: %s", strerror(errno));
+                return -errno;
+        }
+        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0 ||
+            socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) < 0) {
+                run_set_error(r, "Failed to create pipes: %s", strerror(errno));
+                return -errno;
+        }
+        /* Our ends never block the loop. Bigger pipes: fewer wakeups for chatty scripts (best effort,
+         * an unprivileged limit may refuse). */
+        if (fcntl(out[0], F_SETFL, O_NONBLOCK) < 0 || fcntl(err[0], F_SETFL, O_NONBLOCK) < 0 ||
+            fcntl(status[0], F_SETFL, O_NONBLOCK) < 0) {
+                run_set_error(r, "Failed to make pipes non-blocking: %s", strerror(errno));
+                return -errno;
+        }
+        (void) fcntl(out[0], F_SETPIPE_SZ, RUN_PIPE_SIZE);
+        (void) fcntl(err[0], F_SETPIPE_SZ, RUN_PIPE_SIZE);
+
+        c = (ChildSetup) {
+                .null_fd = null_fd,
+                .out_fd = out[1],
+                .err_fd = err[1],
+                .go_fd = go[1],
+                .status_fd = status[1],
+                .exe_fd = exe_fd,
+                .exe_is_script = pread(exe_fd, magic, 2, 0) == 2 && magic[0] == '#' && magic[1] == '!',
+                .user = r->context == SCRIPT_CONTEXT_USER,
+                .uid = r->uid,
+                .gid = r->gid,
+                .groups = r->groups,
+                .n_groups = r->n_groups,
+                .home = r->home,
+                .argv = r->argv,
+                .envp = r->envp,
+        };
+        if (getrlimit(RLIMIT_NOFILE, &c.nofile) < 0)
+                c.nofile = (struct rlimit) { 1024, 1024 };
+        c.nofile.rlim_cur = MIN(c.nofile.rlim_max, (rlim_t) 1024);
+
+        pid = fork();
+        if (pid < 0) {
+                run_set_error(r, "Failed to fork: %s", strerror(errno));
+                return -errno;
+        }
+        if (pid == 0)
+                child_run(&c);
+
+        r->pid = pid;
+        r->phase = RUN_PHASE_STARTING;
+        r->reaped = false;
+        r->go_fd = TAKE_FD(go[0]);
+        r->status_fd = TAKE_FD(status[0]);
+
+        /* From here the child exists: every failure below must kill it, so it has to be watched. */
+        q = sd_event_add_child(r->event, &r->child_source, pid, WEXITED, on_child_exit, r);
+        if (q < 0) {
+                /* Without SIGCHLD blocked (or on OOM) we cannot watch it: kill and reap right away,
+                 * it has not exec'd anything yet. */
+                (void) kill(pid, SIGKILL);
+                (void) waitpid(pid, NULL, 0);
+                r->reaped = true;
+                run_set_error(r, "Failed to watch the child process: %s", strerror(-q));
+                return q;
+        }
+        (void) sd_event_source_set_description(r->child_source, "run-child");
+
+        for (size_t i = 0; i < ELEMENTSOF(r->streams); i++) {
+                RunStream *s = &r->streams[i];
+
+                s->run = r;
+                s->is_stderr = i == 1;
+                s->fd = i == 0 ? TAKE_FD(out[0]) : TAKE_FD(err[0]);
+                q = sd_event_add_io(r->event, &s->source, s->fd, EPOLLIN, on_stream_io, s);
+                if (q < 0)
+                        goto kill;
+                (void) sd_event_source_set_description(s->source, i == 0 ? "run-stdout" : "run-stderr");
+                r->n_streams_open++;
+        }
+
+        q = job_watch_add(r);
+        if (q < 0)
+                goto kill;
+
+        q = run_send_start_unit(r);
+        if (q < 0)
+                goto kill;
+
+        return 0;
+
+kill:
+        job_watch_remove(r);
+        r->go_fd = safe_close(r->go_fd);
+        (void) kill(pid, SIGKILL);
+        run_set_error(r, "Failed to ask systemd for scope %s: %s", r->unit, strerror(-q));
+        return q;
+}
+
+int run_start(sd_event *event, sd_bus *bus, const RunParams *params, RunFinishedFn callback, void *userdata,
+              Run **ret) {
+        _cleanup_(run_unrefp) Run *r = NULL;
+        _cleanup_(closep) int exe_fd = -EBADF;
+        int q;
+
+        if (!event || !bus || !params || !ret || !params->session_id || !params->user || !params->argv ||
+            !params->argv[0] || !params->envp || !params->baseline)
+                return -EINVAL;
+        if ((unsigned) params->event >= _SCRIPT_EVENT_MAX ||
+            (unsigned) params->context >= _SCRIPT_CONTEXT_MAX)
+                return -EINVAL;
+        if (params->waiting_time_sec < SCRIPT_CONFIG_WAITING_TIME_MIN ||
+            params->waiting_time_sec > SCRIPT_CONFIG_WAITING_TIME_MAX)
+                return -EINVAL;
+        if (params->n_groups > RUN_GROUPS_MAX || (params->n_groups > 0 && !params->groups))
+                return -EINVAL;
+
+        r = calloc(1, sizeof *r);
+        if (!r)
+                return -ENOMEM;
+        r->n_ref = 1;
+        r->go_fd = r->status_fd = -EBADF;
+        r->streams[0].fd = r->streams[1].fd = -EBADF;
+        r->reaped = true;       /* until there is a child */
+        r->event = sd_event_ref(event);
+        r->bus = sd_bus_ref(bus);
+        r->callback = callback;
+        r->userdata = userdata;
+        r->start_usec = now_monotonic();
+        r->jl_begin_usec = r->start_usec;
+
+        q = run_copy_params(r, params);
+        if (q < 0)
+                return q;
+        q = run_make_names(r);
+        if (q < 0)
+                return q;
+
+        /* The run keeps itself alive until it has ended, whatever the caller does with its ref. */
+        q = sd_event_add_time(event, &r->deadline_source, CLOCK_MONOTONIC,
+                              r->start_usec + (uint64_t) r->waiting_time_sec * USEC_PER_SEC,
+                              RUN_DEADLINE_ACCURACY_USEC, on_deadline, r);
+        if (q < 0)
+                return q;
+        (void) sd_event_source_set_description(r->deadline_source, "run-deadline");
+
+        /* Early results are reported from the loop; the capture (of nothing, or of a killed child's
+         * pipes) then ends and finishes the spool entry. */
+        exe_fd = tamper_verify_open(params->baseline, r->executable);
+        if (exe_fd == -EBADMSG)
+                q = run_finish_later(r, RUN_RESULT_TAMPERED);
+        else if (exe_fd < 0) {
+                run_set_error(r, "Failed to open %s: %s", r->executable, strerror(-exe_fd));
+                q = run_finish_later(r, RUN_RESULT_FAILED);
+        } else {
+                q = run_spawn(r, exe_fd);
+                if (q == -ENOMEM && !r->error)
+                        return q;
+                if (q < 0)
+                        q = run_finish_later(r, RUN_RESULT_FAILED);
+        }
+        if (q < 0)
+                return q;
+
+        r->self_ref = true;
+        run_ref(r);
+        n_active_runs++;
+
+        *ret = TAKE_PTR(r);
+        return 0;
+}

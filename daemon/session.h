@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * One user session as the daemon knows it (SPEC §3): who it belongs to, its metadata, and the state
+ * of its two events (SessionStart, SessionTermination) with the runs of each. This file holds the
+ * parts without an event loop — the Session object, the session id rules, the persistent state
+ * file under SESSION_SCRIPTS_SESSIONS_DIR, the user-facing result sentence and the resolution of
+ * CloseSession's session id — so the unit tests can drive them. manager.c drives the lifecycle.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "home-folder.h"
+#include "runner.h"
+#include "script-config.h"
+
+typedef struct Manager Manager;
+typedef struct Session Session;
+
+/* Longest session id (AppStream_Session_ID), and the length of a generated one (UUID, 36). */
+#define SESSION_ID_MAX 64
+#define SESSION_ID_UUID_LEN 36
+
+/* Bound of each metadata value taken from the PAM environment (bytes). */
+#define SESSION_METADATA_MAX 256
+
+/* Bound of the user-facing message of an event (bytes, without NUL). */
+#define SESSION_MESSAGE_MAX 2048
+
+/* At most this many callers may wait for one event of one session at a time. */
+#define SESSION_EVENT_WAITERS_MAX 64
+
+typedef enum EventState {
+        EVENT_STATE_NOT_RUN,    /* not (yet) started */
+        EVENT_STATE_PENDING,    /* termination requested, waits for the start to finish */
+        EVENT_STATE_RUNNING,    /* runs started, not all finished */
+        EVENT_STATE_DONE,       /* every run finished (or none was to run); result recorded */
+        _EVENT_STATE_MAX,
+} EventState;
+
+/* "not-run", "pending", "running", "done"; NULL when out of range. */
+const char *event_state_to_string(EventState s);
+/* Returns the state or -EINVAL. */
+int event_state_from_string(const char *s);
+
+/* One executable of one event: what was started and how it ended. */
+typedef struct SessionRun {
+        Session *session;
+        ScriptEvent event;
+        ScriptContext context;
+        bool used;              /* an executable of this context was to run */
+        bool finished;          /* the result below is valid */
+        char *executable;
+        Run *run;               /* the runner's object (one reference), NULL when none was started */
+        RunResultKind kind;
+        int exit_status;
+        int signal;
+        uint64_t duration_usec;
+        unsigned waiting_time_sec;
+        char *unit;
+        char *last_line;        /* sanitised, ≤ OUTPUT_LAST_LINE_MAX bytes */
+        char *error;            /* the runner's sentence for FAILED/TAMPERED */
+} SessionRun;
+
+typedef struct SessionEvent {
+        EventState state;
+        unsigned waiting_time_sec;      /* of the runs started (0 when nothing ran) */
+        uint64_t deadline_usec;         /* CLOCK_MONOTONIC; when RUNNING: start + waiting time */
+        SessionRun runs[_SCRIPT_CONTEXT_MAX];
+        /* When DONE: */
+        bool success;
+        char *message;                  /* "" on success */
+        char *last_line;                /* "" when none */
+        /* Pending WaitSessionEvent() calls (each holds a message reference). */
+        sd_bus_message **waiters;
+        size_t n_waiters;
+        /* Fires a little after the deadline in case a run never reports back (defence in depth;
+         * the runner reports at the deadline). */
+        sd_event_source *overdue_source;
+} SessionEvent;
+
+struct Session {
+        Manager *manager;
+        Session *prev, *next;
+
+        char *id;
+        char *user;                     /* PAM user name */
+        char *service;                  /* PAM service */
+        char *xdg_session_id;           /* logind's id from the PAM environment, or NULL */
+        uid_t uid;
+        gid_t gid;
+        char *home;
+        char *shell;
+        gid_t *groups;
+        size_t n_groups;
+        bool user_resolved;             /* uid…groups come from a successful lookup */
+
+        /* The metadata of SPEC §3, always set (from the PAM environment, else settings). */
+        char *user_name;
+        char *access_mode;
+        char *stack_name;
+        char *resource_name;
+        HomeFolderStatus home_folder_status;
+
+        uint64_t since_realtime_usec;
+        SessionEvent events[_SCRIPT_EVENT_MAX];
+
+        /* RefuseSession: the PAM module refused the session (require_success). It is never
+         * terminated, not listed, and forgotten as soon as its start runs have ended. Kept in the
+         * state file, so that a restarted daemon forgets it too instead of terminating it. */
+        bool refused;
+
+        /* RunEvent (`session-scripts run`): the session exists for one event of a manual run only.
+         * Not persisted, not closable, never terminated after a start; forgotten
+         * MANAGER_FORGET_DELAY_USEC after that event ended. */
+        bool transient;
+
+        sd_event_source *forget_source; /* armed once termination is done (or the refusal) */
+};
+
+/* Allocates an empty session (all states NOT_RUN, no strings). Returns NULL on OOM. */
+Session *session_new(void);
+
+/* Detaches and drops the runs, unrefs waiters (without replying), frees everything; accepts NULL.
+ * Does not unlink the session from a manager's list (manager.c does). Returns NULL. */
+Session *session_free(Session *s);
+static inline void session_freep(Session **s) {
+        session_free(*s);
+}
+
+/* Looks up s->user with getpwnam_r() and getgrouplist() and fills uid, gid, home, shell, groups.
+ * Returns 0, -ESRCH when there is no such user, or another -errno. */
+int session_resolve_user(Session *s);
+
+/* True when id is 1…SESSION_ID_MAX characters of [A-Za-z0-9._-]. */
+bool session_id_is_valid(const char *id);
+
+/* Writes a fresh random UUID (8-4-4-4-12, lowercase) into ret. Returns 0 or -errno. */
+int session_id_generate(char ret[static SESSION_ID_UUID_LEN + 1]);
+
+/* True when v is a usable metadata value: 1…SESSION_METADATA_MAX bytes of valid UTF-8 without
+ * control characters. */
+bool session_metadata_is_valid(const char *v);
+
+/* ---- State file ------------------------------------------------------------------------------ */
+
+/*
+ * Serialises what must survive a daemon restart (id, user, uid, service, XDG session id, metadata,
+ * home-folder status, since, refused, and per event: state, success, message, last line) as KEY=VALUE
+ * lines, values escaped (\\, \n and other control characters as \xHH). Returns 0 and a new string
+ * in *ret, or -ENOMEM.
+ */
+int session_state_serialize(const Session *s, char **ret);
+
+/*
+ * Parses what session_state_serialize() wrote into a new Session (user not resolved, no runs).
+ * Unknown keys are ignored. Returns 0 and the session in *ret, -EBADMSG when the id is missing or
+ * invalid or a value is malformed, -ENOMEM.
+ */
+int session_state_deserialize(const char *buf, size_t len, Session **ret);
+
+/* Writes the state file dir/ID atomically (temp file mode 0600, fsync, rename, fsync of dir).
+ * Returns 0 or -errno. */
+int session_state_save(const Session *s, const char *dir);
+
+/* Removes dir/ID; a missing file is fine. Returns 0 or -errno. */
+int session_state_remove(const char *id, const char *dir);
+
+/* Reads and parses dir/name (at most 64 KiB). Returns 0 and a new Session, or -errno. */
+int session_state_load(const char *dir, const char *name, Session **ret);
+
+/* ---- Results --------------------------------------------------------------------------------- */
+
+/*
+ * Composes the user-facing sentence about one finished run that did not succeed, e.g.
+ * "Session script /opt/x.sh (user context) exited with status 3." Returns 0 and a new string in
+ * *ret, 0 and NULL when the run succeeded (or was not used), -ENOMEM.
+ */
+int session_run_describe_failure(const SessionRun *r, char **ret);
+
+/*
+ * Once every used run of e has finished: sets e->success (all succeeded, or none ran),
+ * e->message (the failure sentences joined by a space, bounded by SESSION_MESSAGE_MAX, "" on
+ * success) and e->last_line (of the first failed run that has one, else ""). Does not change
+ * e->state. Returns 0 or -ENOMEM.
+ */
+int session_event_compose_result(SessionEvent *e);
+
+/* True when every used run of e has finished (also when none is used). */
+bool session_event_all_finished(const SessionEvent *e);
+
+/* ---- Lookup ---------------------------------------------------------------------------------- */
+
+/*
+ * Resolves the session a CloseSession() call means, in the list starting at first: by id when
+ * id is non-empty; else by env_session_id (AppStream_Session_ID from the PAM environment) when
+ * non-empty; else the most recently opened session whose XDG session id is xdg_session_id, never
+ * a refused one (a refused session has no close of its own; the login's XDG id may belong to a
+ * later, accepted session). Returns the session or NULL.
+ */
+Session *session_resolve(Session *first, const char *id, const char *env_session_id,
+                         const char *xdg_session_id);
+
+/* Finds a session by id in the list starting at first, or NULL. */
+Session *session_find(Session *first, const char *id);

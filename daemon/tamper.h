@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The tamper check (SPEC §3): when the daemon starts (or reloads) it records the identity
+ * (device, inode, size, mtime, ctime) and SHA-256 of config.json and of every executable it names.
+ * Before each run the executable is opened again, compared with the record, and — only if
+ * unchanged — that very file descriptor is what the runner execs, so the bytes that run are the
+ * bytes that were verified.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sha256.h"
+
+typedef struct TamperRecord {
+        char *path;
+        dev_t dev;
+        ino_t ino;
+        off_t size;
+        struct timespec mtime;
+        struct timespec ctime;
+        uint8_t sha256[SHA256_DIGEST_SIZE];
+} TamperRecord;
+
+typedef struct TamperBaseline {
+        TamperRecord *records;
+        size_t n;
+} TamperBaseline;
+
+/* Records every path of paths (NULL-terminated; duplicates recorded once). A path that cannot be
+ * opened is recorded as missing (and then never verifies). Returns 0 or -ENOMEM. */
+int tamper_baseline_record(TamperBaseline *ret, char * const *paths);
+
+/* Frees the records; accepts an empty baseline. */
+void tamper_baseline_done(TamperBaseline *b);
+
+/* Looks up path; NULL when it was not recorded. */
+const TamperRecord *tamper_baseline_find(const TamperBaseline *b, const char *path);
+
+/*
+ * Opens path (O_RDONLY|O_NOFOLLOW|O_CLOEXEC), checks it is the recorded file with the recorded
+ * content. Returns the open fd (the caller owns it and execs it), -EBADMSG when the file changed,
+ * was replaced or was never recorded (the SPEC's "modified after the instance was provisioned"),
+ * or another -errno when it cannot be opened.
+ */
+int tamper_verify_open(const TamperBaseline *b, const char *path);

@@ -1,0 +1,865 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * pam_session_scripts.so: the PAM session hook of session-scripts.
+ *
+ * open_session asks session-scriptsd (over the system bus) to start the SessionStart scripts
+ * of the session and waits — at most the event's waitingTime plus a small grace — until they
+ * have ended; close_session does the same for SessionTermination. The module is fail-open: when
+ * the daemon cannot be reached, it logs why and lets the session go on, without waiting.
+ *
+ *   session optional pam_session_scripts.so [debug] [timeout_grace=SECONDS]
+ *                                             [skip_services=NAME,NAME,…] [require_success]
+ *
+ *   debug               log debug messages (pam_syslog, LOG_DEBUG)
+ *   timeout_grace=N     whole seconds 0…30 (default 3) added to the event's waitingTime before
+ *                       the module stops waiting; OpenSession/CloseSession wait max(N, 1) s
+ *   skip_services=a,b   PAM services for which the module does nothing (PAM_IGNORE); replaces
+ *                       the default list SKIP_SERVICES_DEFAULT below; empty value: skip nothing;
+ *                       the last occurrence counts
+ *   require_success     a failed or timed-out SessionStart makes open_session return
+ *                       PAM_SESSION_ERR (the script's last line shown as the reason) and tells
+ *                       the daemon (RefuseSession), which then never runs the session's
+ *                       SessionTermination and forgets it. Only a "required"/"requisite" line
+ *                       really refuses the session; with "optional" the refusal is shown but
+ *                       ignored by libpam (unless the module is the only session module, PAM's
+ *                       rule for "optional") — the user gets in, yet the daemon has dropped the
+ *                       session, so use the option only on a required/requisite line. A daemon
+ *                       that cannot be reached still fails open — the option is about the
+ *                       scripts' result.
+ * Unknown or invalid arguments are logged and ignored.
+ *
+ * It links only libpam and libsystemd (sd-bus) and logs only through pam_syslog(): a PAM
+ * module runs inside every login program, so it must not write to their stdout/stderr nor drag
+ * further libraries into them.
+ */
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+#include <systemd/sd-bus.h>
+
+#include "cleanup.h"
+#include "session-scripts/session-scripts.h"
+
+#define _public_ __attribute__((__visibility__("default")))
+#define _printf_(a, b) __attribute__((__format__(printf, a, b)))
+
+typedef uint64_t usec_t;
+#define USEC_PER_MSEC ((usec_t) 1000ULL)
+#define USEC_PER_SEC ((usec_t) 1000000ULL)
+
+/* The grace added to the event's waitingTime before the module stops waiting for the daemon's
+ * answer. The scripts' own deadline is enforced by systemd (RuntimeMaxSec=waitingTime); the grace
+ * only covers the daemon noticing and answering. Bounded so that a typo in the PAM configuration
+ * cannot make every login hang for minutes. */
+#define GRACE_USEC_DEFAULT (3 * USEC_PER_SEC)
+#define GRACE_SEC_MAX 30U
+
+/* OpenSession and CloseSession only register the session and start the scripts; the daemon
+ * answers them at once. Their timeout is the grace, but never less than this, so that
+ * timeout_grace=0 still leaves the daemon time to answer on a busy host. A daemon that is not
+ * running (and not activatable) fails much faster: the bus answers ServiceUnknown at once, or
+ * there is no bus socket at all. */
+#define CALL_USEC_MIN (1 * USEC_PER_SEC)
+
+/* waitingTime is 1…60 s (SPEC §2). The daemon's wait_usec is trusted only up to that, so that a
+ * confused daemon cannot make a login wait indefinitely. Termination may additionally wait for a
+ * still-running SessionStart of the same session (up to one more waitingTime). */
+#define START_WAIT_USEC_MAX (60 * USEC_PER_SEC)
+#define TERMINATION_WAIT_USEC_MAX (2 * 60 * USEC_PER_SEC)
+
+/* Hard limits on what is passed along or shown: PAM environment values are forwarded only up to
+ * this size; text from the daemon shown to the user is capped (the last_line of a script is a
+ * short reason, the message a sentence). */
+#define ENV_VALUE_MAX 4096U
+#define SESSION_ID_MAX 256U
+#define LAST_LINE_MAX 256U
+#define MESSAGE_MAX 1024U
+
+/* The default skip list. systemd-user is user@.service's own PAM session: running scripts for it
+ * would run them twice on every login. cron/atd jobs and su/sudo/runuser are not logins. */
+#define SKIP_SERVICES_DEFAULT "systemd-user,cron,crond,atd,su,su-l,sudo,sudo-i,runuser,runuser-l"
+
+/* Key of the session id in pam_set_data(), from open_session to close_session. */
+#define DATA_SESSION_ID "pam_session_scripts:session_id"
+
+#define TIMEOUT_TEXT "Session scripts did not finish in time."
+
+/* The entries of the PAM environment the daemon is given; everything else stays private. */
+static const char *const forwarded_env[] = {
+        SESSION_SCRIPTS_ENV_SESSION_ID,
+        SESSION_SCRIPTS_ENV_USER_NAME,
+        SESSION_SCRIPTS_ENV_ACCESS_MODE,
+        SESSION_SCRIPTS_ENV_STACK_NAME,
+        SESSION_SCRIPTS_ENV_RESOURCE_NAME,
+        "XDG_SESSION_ID",
+};
+
+typedef struct ModuleArgs {
+        bool debug;
+        bool require_success;
+        usec_t grace_usec;
+        const char *skip_services; /* comma-separated; points into argv or SKIP_SERVICES_DEFAULT */
+} ModuleArgs;
+
+typedef struct EventOutcome {
+        bool success;
+        char *message;   /* sanitised, never NULL after a successful wait */
+        char *last_line; /* sanitised, never NULL after a successful wait */
+} EventOutcome;
+
+static void event_outcome_done(EventOutcome *o) {
+        free(o->message);
+        free(o->last_line);
+        *o = (EventOutcome) {};
+}
+
+#define pam_debug_syslog(handle, debug, ...)                            \
+        do {                                                            \
+                if (debug)                                              \
+                        pam_syslog(handle, LOG_DEBUG, __VA_ARGS__);     \
+        } while (0)
+
+static usec_t now_usec(void) {
+        struct timespec ts;
+
+        /* CLOCK_MONOTONIC: deadlines must not move when the wall clock is set during a login. */
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000U;
+}
+
+static usec_t usec_max(usec_t a, usec_t b) {
+        return a > b ? a : b;
+}
+
+static usec_t usec_min(usec_t a, usec_t b) {
+        return a < b ? a : b;
+}
+
+/* The text of a failed bus call for the log: the bus error's message when there is one. */
+static const char *bus_error_text(const sd_bus_error *error, int r) {
+        if (sd_bus_error_is_set(error) && error->message)
+                return error->message;
+        return strerror(-r);
+}
+
+/* Returns true when s is well-formed UTF-8 (no overlong forms, no surrogates, ≤ U+10FFFF), as
+ * D-Bus requires of every string; sd-bus would refuse to send anything else. */
+static bool utf8_is_valid(const char *s) {
+        const unsigned char *p = (const unsigned char *) s;
+
+        while (*p) {
+                uint32_t c;
+                size_t n;
+
+                if (*p < 0x80) {
+                        p++;
+                        continue;
+                } else if ((*p & 0xe0) == 0xc0) {
+                        c = *p & 0x1f;
+                        n = 1;
+                } else if ((*p & 0xf0) == 0xe0) {
+                        c = *p & 0x0f;
+                        n = 2;
+                } else if ((*p & 0xf8) == 0xf0) {
+                        c = *p & 0x07;
+                        n = 3;
+                } else
+                        return false;
+
+                for (size_t i = 1; i <= n; i++) {
+                        if ((p[i] & 0xc0) != 0x80)
+                                return false;
+                        c = (c << 6) | (p[i] & 0x3f);
+                }
+
+                if ((n == 1 && c < 0x80) || (n == 2 && c < 0x800) || (n == 3 && c < 0x10000) ||
+                    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+                        return false;
+
+                p += n + 1;
+        }
+
+        return true;
+}
+
+/* Length in bytes of the UTF-8 sequence that starts with byte b (1 for anything unexpected). */
+static size_t utf8_sequence_length(unsigned char b) {
+        if ((b & 0xe0) == 0xc0)
+                return 2;
+        if ((b & 0xf0) == 0xe0)
+                return 3;
+        if ((b & 0xf8) == 0xf0)
+                return 4;
+        return 1;
+}
+
+/* Returns a malloc'd copy of s for the user's terminal: C0 controls, DEL and the C1 controls
+ * (U+0080…U+009F, e.g. the 8-bit CSI) are dropped, so a script cannot send escape sequences to
+ * the login terminal; at most max_bytes bytes, cut only between characters. Returns NULL on OOM. */
+static char *text_sanitize(const char *s, size_t max_bytes) {
+        const unsigned char *p = (const unsigned char *) (s ?: "");
+        size_t len = 0;
+        char *t;
+
+        t = malloc(max_bytes + 1);
+        if (!t)
+                return NULL;
+
+        while (*p) {
+                size_t n = utf8_sequence_length(*p);
+                bool broken = false;
+
+                /* A lead byte without its continuation bytes (or a stray continuation byte) is
+                 * dropped on its own; the NUL terminator is no continuation byte either. */
+                for (size_t i = 1; i < n; i++)
+                        if ((p[i] & 0xc0) != 0x80) {
+                                broken = true;
+                                break;
+                        }
+                if (broken || (n == 1 && (*p < 0x20 || *p == 0x7f || *p >= 0x80))) {
+                        p++;
+                        continue;
+                }
+                if (n == 2 && p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+                        p += 2;
+                        continue;
+                }
+                if (len + n > max_bytes)
+                        break;
+
+                memcpy(t + len, p, n);
+                len += n;
+                p += n;
+        }
+
+        t[len] = 0;
+        return t;
+}
+
+/* Removes leading and trailing blanks from s in place (the sanitised text has no tabs any more). A
+ * script's reason line of only blanks then counts as no reason. Returns s. */
+static char *strip_blanks(char *s) {
+        size_t start = strspn(s, " "), len = strlen(s);
+
+        while (len > start && s[len - 1] == ' ')
+                len--;
+        memmove(s, s + start, len - start);
+        s[len - start] = 0;
+        return s;
+}
+
+/* Returns true when service is one of the comma-separated names in list. */
+static bool service_in_list(const char *list, const char *service) {
+        size_t l = strlen(service);
+
+        for (const char *p = list; *p;) {
+                size_t n = strcspn(p, ",");
+
+                if (n == l && strncmp(p, service, n) == 0)
+                        return true;
+
+                p += n;
+                if (*p == ',')
+                        p++;
+        }
+
+        return false;
+}
+
+/* Parses a whole number of seconds in 0…GRACE_SEC_MAX; plain digits only (strtoul alone would
+ * accept leading blanks and a minus sign). Returns 0 or -EINVAL/-ERANGE. */
+static int parse_grace(const char *s, usec_t *ret_usec) {
+        unsigned long v;
+        char *end;
+
+        if (!s || s[0] < '0' || s[0] > '9')
+                return -EINVAL;
+
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (errno == ERANGE)
+                return -ERANGE;
+        if (*end != 0)
+                return -EINVAL;
+        if (v > GRACE_SEC_MAX)
+                return -ERANGE;
+
+        *ret_usec = (usec_t) v * USEC_PER_SEC;
+        return 0;
+}
+
+/* Fills args from the module arguments. Unknown or invalid arguments are logged and ignored:
+ * a typo in /etc/pam.d must not lock anyone out. */
+static void parse_argv(pam_handle_t *handle, int argc, const char **argv, ModuleArgs *args) {
+        *args = (ModuleArgs) {
+                .grace_usec = GRACE_USEC_DEFAULT,
+                .skip_services = SKIP_SERVICES_DEFAULT,
+        };
+
+        for (int i = 0; i < argc; i++) {
+                const char *a = argv[i];
+
+                if (!a)
+                        continue;
+
+                if (strcmp(a, "debug") == 0)
+                        args->debug = true;
+                else if (strcmp(a, "require_success") == 0)
+                        args->require_success = true;
+                else if (strncmp(a, "timeout_grace=", strlen("timeout_grace=")) == 0) {
+                        const char *v = a + strlen("timeout_grace=");
+                        int r;
+
+                        r = parse_grace(v, &args->grace_usec);
+                        if (r < 0)
+                                pam_syslog(handle, LOG_WARNING,
+                                           "Invalid timeout_grace=%s (whole seconds, 0…%u), using %u s.",
+                                           v, GRACE_SEC_MAX,
+                                           (unsigned) (GRACE_USEC_DEFAULT / USEC_PER_SEC));
+                } else if (strncmp(a, "skip_services=", strlen("skip_services=")) == 0)
+                        /* Replaces the default list; an empty value skips nothing. */
+                        args->skip_services = a + strlen("skip_services=");
+                else
+                        pam_syslog(handle, LOG_WARNING, "Unknown module argument '%s', ignoring.", a);
+        }
+}
+
+/* Shows text to the user as a PAM_ERROR_MSG unless the application asked for PAM_SILENT. A
+ * conversation failure is logged and otherwise ignored: the message is a courtesy. */
+static void show_error(pam_handle_t *handle, int flags, const char *text) {
+        int r;
+
+        if (flags & PAM_SILENT)
+                return;
+
+        r = pam_error(handle, "%s", text);
+        if (r != PAM_SUCCESS)
+                pam_syslog(handle, LOG_WARNING, "Failed to show message to the user: %s",
+                           pam_strerror(handle, r));
+}
+
+/* Appends one "{ss}" entry. Values that are over-long or not UTF-8 are left out (logged): the
+ * PAM environment may carry values an earlier module took from user-controlled places. */
+static int append_env_entry(pam_handle_t *handle, sd_bus_message *m, const char *key, const char *value) {
+        if (!value)
+                return 0;
+
+        if (strnlen(value, ENV_VALUE_MAX + 1) > ENV_VALUE_MAX || !utf8_is_valid(value)) {
+                pam_syslog(handle, LOG_WARNING, "Value of %s is too long or not UTF-8, not passing it on.", key);
+                return 0;
+        }
+
+        return sd_bus_message_append(m, "{ss}", key, value);
+}
+
+/* Appends the a{ss} environment for the daemon: the forwarded PAM environment entries, and
+ * PAM_TTY/PAM_RHOST when set. Returns 0 or -errno. */
+static int append_env(pam_handle_t *handle, sd_bus_message *m) {
+        static const struct {
+                int item;
+                const char *key;
+        } items[] = {
+                { PAM_TTY, "PAM_TTY" },
+                { PAM_RHOST, "PAM_RHOST" },
+        };
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "{ss}");
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < ELEMENTSOF(forwarded_env); i++) {
+                r = append_env_entry(handle, m, forwarded_env[i], pam_getenv(handle, forwarded_env[i]));
+                if (r < 0)
+                        return r;
+        }
+
+        for (size_t i = 0; i < ELEMENTSOF(items); i++) {
+                const void *v = NULL;
+
+                if (pam_get_item(handle, items[i].item, &v) != PAM_SUCCESS || !v || !*(const char *) v)
+                        continue;
+
+                r = append_env_entry(handle, m, items[i].key, v);
+                if (r < 0)
+                        return r;
+        }
+
+        return sd_bus_message_close_container(m);
+}
+
+typedef struct PendingCall {
+        sd_bus_message *reply;
+} PendingCall;
+
+static void pending_call_done(PendingCall *c) {
+        c->reply = sd_bus_message_unref(c->reply);
+}
+
+static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        PendingCall *c = userdata;
+
+        c->reply = sd_bus_message_ref(m);
+        return 0;
+}
+
+/* Sends m and waits for its reply until deadline_usec (CLOCK_MONOTONIC). Unlike sd_bus_call(),
+ * the deadline also covers connecting and authenticating to the bus, so a wedged bus cannot hold
+ * the login beyond it. On success stores the reply in *ret_reply and returns 0; a D-Bus error
+ * reply is copied to ret_error and returned as -errno; -ETIMEDOUT when the deadline passed. */
+static int bus_call_until(
+                sd_bus *bus,
+                sd_bus_message *m,
+                usec_t deadline_usec,
+                sd_bus_error *ret_error,
+                sd_bus_message **ret_reply) {
+
+        _cleanup_(pending_call_done) PendingCall call = {};
+        /* Declared after call so that it is released first: that cancels the callback. */
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+        usec_t n;
+        int r;
+
+        n = now_usec();
+        if (n >= deadline_usec)
+                return -ETIMEDOUT;
+
+        r = sd_bus_call_async(bus, &slot, m, on_reply, &call, deadline_usec - n);
+        if (r < 0)
+                return r;
+
+        for (;;) {
+                r = sd_bus_process(bus, NULL);
+                if (call.reply)
+                        break;
+                if (r < 0)
+                        return r;
+
+                n = now_usec();
+                if (n >= deadline_usec)
+                        return -ETIMEDOUT;
+                if (r > 0) /* did something, there may be more to do at once */
+                        continue;
+
+                r = sd_bus_wait(bus, deadline_usec - n);
+                if (r < 0 && r != -EINTR)
+                        return r;
+        }
+
+        if (sd_bus_message_is_method_error(call.reply, NULL)) {
+                r = sd_bus_error_copy(ret_error, sd_bus_message_get_error(call.reply));
+                return r < 0 ? r : -EIO;
+        }
+
+        *ret_reply = TAKE_PTR(call.reply);
+        return 0;
+}
+
+/* Calls OpenSession(user, service, env) or CloseSession(id, env) — method with first_arg — and
+ * parses the (s session_id, t wait_usec) reply. The session id is validated (no control
+ * characters, bounded) as it goes into the PAM environment. Returns 0 or -errno; ret_session_id
+ * is malloc'd and owned by the caller. */
+static int call_register(
+                pam_handle_t *handle,
+                sd_bus *bus,
+                const char *method,
+                const char *user,
+                const char *service_or_id,
+                usec_t deadline_usec,
+                sd_bus_error *ret_error,
+                char **ret_session_id,
+                usec_t *ret_wait_usec) {
+
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(freep) char *id = NULL;
+        const char *s;
+        uint64_t wait_usec;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, SESSION_SCRIPTS_BUS_NAME, SESSION_SCRIPTS_BUS_PATH,
+                                           SESSION_SCRIPTS_BUS_INTERFACE, method);
+        if (r < 0)
+                return r;
+
+        if (user)
+                r = sd_bus_message_append(m, "ss", user, service_or_id);
+        else
+                r = sd_bus_message_append(m, "s", service_or_id);
+        if (r < 0)
+                return r;
+
+        r = append_env(handle, m);
+        if (r < 0)
+                return r;
+
+        r = bus_call_until(bus, m, deadline_usec, ret_error, &reply);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_read(reply, "st", &s, &wait_usec);
+        if (r < 0)
+                return r;
+
+        if (s[0] == 0 || strnlen(s, SESSION_ID_MAX + 1) > SESSION_ID_MAX)
+                return -EBADMSG;
+        id = text_sanitize(s, SESSION_ID_MAX);
+        if (!id)
+                return -ENOMEM;
+        if (strcmp(id, s) != 0) /* had control characters */
+                return -EBADMSG;
+
+        *ret_session_id = TAKE_PTR(id);
+        *ret_wait_usec = wait_usec;
+        return 0;
+}
+
+/* Calls WaitSessionEvent(id, event) and waits for the answer until deadline_usec. On success
+ * fills ret_outcome (sanitised texts, owned by the caller) and returns 0; -ETIMEDOUT when the
+ * daemon did not answer in time; other -errno on failure (details in ret_error). */
+static int call_wait_event(
+                sd_bus *bus,
+                const char *session_id,
+                const char *event,
+                usec_t deadline_usec,
+                sd_bus_error *ret_error,
+                EventOutcome *ret_outcome) {
+
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(freep) char *message = NULL, *last_line = NULL;
+        const char *msg, *line;
+        int success, r;
+
+        r = sd_bus_message_new_method_call(bus, &m, SESSION_SCRIPTS_BUS_NAME, SESSION_SCRIPTS_BUS_PATH,
+                                           SESSION_SCRIPTS_BUS_INTERFACE, "WaitSessionEvent");
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_append(m, "ss", session_id, event);
+        if (r < 0)
+                return r;
+
+        r = bus_call_until(bus, m, deadline_usec, ret_error, &reply);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_read(reply, "bss", &success, &msg, &line);
+        if (r < 0)
+                return r;
+
+        /* The daemon sanitises already; this module does it again because it is the one writing
+         * to the user's terminal. */
+        message = text_sanitize(msg, MESSAGE_MAX);
+        last_line = text_sanitize(line, LAST_LINE_MAX);
+        if (!message || !last_line)
+                return -ENOMEM;
+        (void) strip_blanks(last_line);
+
+        *ret_outcome = (EventOutcome) {
+                .success = success,
+                .message = TAKE_PTR(message),
+                .last_line = TAKE_PTR(last_line),
+        };
+        return 0;
+}
+
+/* Tells the daemon that this module refuses the session (require_success): it forgets the session
+ * and never runs its termination. Best effort, bounded by deadline_usec: the refusal stands either
+ * way (close_session will not come for a session whose open failed). */
+static void refuse_session(pam_handle_t *handle, sd_bus *bus, const char *session_id, usec_t deadline_usec,
+                           bool debug) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, SESSION_SCRIPTS_BUS_NAME, SESSION_SCRIPTS_BUS_PATH,
+                                           SESSION_SCRIPTS_BUS_INTERFACE, "RefuseSession");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", session_id);
+        if (r >= 0)
+                r = bus_call_until(bus, m, deadline_usec, &error, &reply);
+        if (r < 0) {
+                pam_syslog(handle, LOG_WARNING, "Failed to tell %s that session %s is refused: %s",
+                           SESSION_SCRIPTS_BUS_NAME, session_id, bus_error_text(&error, r));
+                return;
+        }
+
+        pam_debug_syslog(handle, debug, "Session %s refused; the daemon forgets it.", session_id);
+}
+
+/* Opens a new connection to the system bus for this one PAM call. It is never cached in PAM
+ * data: the PAM handle may be used again after a fork, and a connection must not be shared
+ * between processes. */
+static int bus_open(sd_bus **ret) {
+        return sd_bus_open_system_with_description(ret, "pam-session-scripts");
+}
+
+/* Releases the connection. sd_bus_flush() first establishes the connection when it is not yet
+ * running and waits without a timeout of ours, which would hang the login on a wedged bus;
+ * so flush only a connection that is up, and merely close any other. */
+static void bus_closep(sd_bus **bus) {
+        if (!*bus)
+                return;
+        if (sd_bus_is_ready(*bus) > 0)
+                *bus = sd_bus_flush_close_unref(*bus);
+        else
+                *bus = sd_bus_close_unref(*bus);
+}
+
+static void cleanup_free(pam_handle_t *handle, void *data, int error_status) {
+        free(data);
+}
+
+/* Makes the session id visible to the session (PAM environment) and to close_session (PAM
+ * data). Failures are logged: the session itself is registered with the daemon either way. */
+static void session_id_export(pam_handle_t *handle, const char *session_id) {
+        _cleanup_(freep) char *assignment = NULL, *copy = NULL;
+        int r;
+
+        if (asprintf(&assignment, "%s=%s", SESSION_SCRIPTS_ENV_SESSION_ID, session_id) < 0) {
+                assignment = NULL;
+                pam_syslog(handle, LOG_ERR, "Out of memory.");
+                return;
+        }
+
+        r = pam_putenv(handle, assignment);
+        if (r != PAM_SUCCESS)
+                pam_syslog(handle, LOG_ERR, "Failed to set %s in the PAM environment: %s",
+                           SESSION_SCRIPTS_ENV_SESSION_ID, pam_strerror(handle, r));
+
+        copy = strdup(session_id);
+        if (!copy) {
+                pam_syslog(handle, LOG_ERR, "Out of memory.");
+                return;
+        }
+
+        r = pam_set_data(handle, DATA_SESSION_ID, copy, cleanup_free);
+        if (r != PAM_SUCCESS) {
+                pam_syslog(handle, LOG_ERR, "Failed to store the session id: %s", pam_strerror(handle, r));
+                return;
+        }
+        TAKE_PTR(copy);
+}
+
+/* The PAM item as a string, or NULL when unset. */
+static const char *get_item_string(pam_handle_t *handle, int item) {
+        const void *v = NULL;
+
+        if (pam_get_item(handle, item, &v) != PAM_SUCCESS)
+                return NULL;
+        return v;
+}
+
+_public_ int pam_sm_open_session(pam_handle_t *handle, int flags, int argc, const char **argv) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(event_outcome_done) EventOutcome outcome = {};
+        _cleanup_(bus_closep) sd_bus *bus = NULL;
+        _cleanup_(freep) char *session_id = NULL, *refusal = NULL;
+        const char *user, *service;
+        usec_t start_usec, wait_usec;
+        ModuleArgs args;
+        int r;
+
+        start_usec = now_usec();
+        parse_argv(handle, argc, argv, &args);
+
+        service = get_item_string(handle, PAM_SERVICE) ?: "";
+        if (service_in_list(args.skip_services, service)) {
+                pam_debug_syslog(handle, args.debug, "Service '%s' is in the skip list, not running session scripts.",
+                                 service);
+                return PAM_IGNORE;
+        }
+
+        user = get_item_string(handle, PAM_USER);
+        if (!user || !*user) {
+                pam_syslog(handle, LOG_ERR, "No user name in the PAM handle.");
+                return PAM_SESSION_ERR;
+        }
+        if (!utf8_is_valid(user)) {
+                pam_syslog(handle, LOG_ERR, "User name is not valid UTF-8.");
+                return PAM_SESSION_ERR;
+        }
+
+        pam_debug_syslog(handle, args.debug, "Opening session-scripts session for user '%s' (service '%s').",
+                         user, service);
+
+        /* Everything up to the daemon's acceptance of the session is fail-open: no daemon, no
+         * scripts, and the login goes on at once — also with require_success, which is about the
+         * scripts' result, not about whether the daemon is installed. */
+        r = bus_open(&bus);
+        if (r < 0) {
+                pam_syslog(handle, LOG_WARNING, "Failed to connect to the system bus, not running session scripts: %s",
+                           strerror(-r));
+                return PAM_SUCCESS;
+        }
+
+        r = call_register(handle, bus, "OpenSession", user, service,
+                          start_usec + usec_max(args.grace_usec, CALL_USEC_MIN),
+                          &error, &session_id, &wait_usec);
+        if (r == -ENOMEM)
+                return PAM_BUF_ERR;
+        if (r < 0) {
+                pam_syslog(handle, LOG_WARNING, "Failed to open session with %s, not running session scripts: %s",
+                           SESSION_SCRIPTS_BUS_NAME, bus_error_text(&error, r));
+                return PAM_SUCCESS;
+        }
+
+        pam_debug_syslog(handle, args.debug, "Session %s opened, waiting up to %llu ms for SessionStart.",
+                         session_id, (unsigned long long) (wait_usec / USEC_PER_MSEC));
+
+        session_id_export(handle, session_id);
+
+        if (wait_usec == 0)
+                return PAM_SUCCESS;
+
+        /* Never longer than the event's waitingTime plus the grace, counted from our start. */
+        r = call_wait_event(bus, session_id, SESSION_SCRIPTS_EVENT_START,
+                            start_usec + usec_min(wait_usec, START_WAIT_USEC_MAX) + args.grace_usec,
+                            &error, &outcome);
+        if (r == -ENOMEM)
+                return PAM_BUF_ERR;
+        if (r == -ETIMEDOUT) {
+                pam_syslog(handle, LOG_WARNING, "SessionStart scripts of session %s did not finish in time.",
+                           session_id);
+                show_error(handle, flags, args.require_success ? "Session refused: " TIMEOUT_TEXT : TIMEOUT_TEXT);
+                if (!args.require_success)
+                        return PAM_SUCCESS;
+                refuse_session(handle, bus, session_id, now_usec() + usec_max(args.grace_usec, CALL_USEC_MIN),
+                               args.debug);
+                return PAM_SESSION_ERR;
+        }
+        if (r < 0) {
+                /* The daemon accepted the session but its result is unknown (it crashed, say).
+                 * With require_success an unconfirmed start is a refused one: otherwise stopping
+                 * the daemon would be a way around the veto. */
+                pam_syslog(handle, LOG_WARNING, "Failed to wait for SessionStart of session %s: %s",
+                           session_id, bus_error_text(&error, r));
+                if (!args.require_success)
+                        return PAM_SUCCESS;
+                show_error(handle, flags, "Session refused: the result of the session scripts is unknown.");
+                refuse_session(handle, bus, session_id, now_usec() + usec_max(args.grace_usec, CALL_USEC_MIN),
+                               args.debug);
+                return PAM_SESSION_ERR;
+        }
+
+        if (outcome.success) {
+                pam_debug_syslog(handle, args.debug, "SessionStart scripts of session %s succeeded.", session_id);
+                return PAM_SUCCESS;
+        }
+
+        pam_syslog(handle, LOG_NOTICE, "SessionStart scripts of session %s failed: %s", session_id,
+                   outcome.message[0] ? outcome.message : "(no message)");
+
+        if (!args.require_success) {
+                if (outcome.message[0])
+                        show_error(handle, flags, outcome.message);
+                return PAM_SUCCESS;
+        }
+
+        if (asprintf(&refusal, "Session refused: %s",
+                     outcome.last_line[0] ? outcome.last_line :
+                     outcome.message[0] ? outcome.message : "a session script failed.") < 0) {
+                refusal = NULL;
+                return PAM_BUF_ERR;
+        }
+        show_error(handle, flags, refusal);
+        /* After the message: the user learns why at once, whatever the bus does next. The daemon
+         * answers RefuseSession right away; the grace bounds it like OpenSession. */
+        refuse_session(handle, bus, session_id, now_usec() + usec_max(args.grace_usec, CALL_USEC_MIN), args.debug);
+        return PAM_SESSION_ERR;
+}
+
+_public_ int pam_sm_close_session(pam_handle_t *handle, int flags, int argc, const char **argv) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(event_outcome_done) EventOutcome outcome = {};
+        _cleanup_(bus_closep) sd_bus *bus = NULL;
+        _cleanup_(freep) char *session_id = NULL;
+        const char *service, *id = NULL;
+        const void *data = NULL;
+        usec_t start_usec, wait_usec;
+        ModuleArgs args;
+        int r;
+
+        start_usec = now_usec();
+        parse_argv(handle, argc, argv, &args);
+
+        service = get_item_string(handle, PAM_SERVICE) ?: "";
+        if (service_in_list(args.skip_services, service)) {
+                pam_debug_syslog(handle, args.debug, "Service '%s' is in the skip list, not running session scripts.",
+                                 service);
+                return PAM_IGNORE;
+        }
+
+        /* The id from our own open_session first; else the one the session was given (another
+         * process may close it); else "" and the daemon resolves it from XDG_SESSION_ID. */
+        if (pam_get_data(handle, DATA_SESSION_ID, &data) == PAM_SUCCESS && data)
+                id = data;
+        if (!id)
+                id = pam_getenv(handle, SESSION_SCRIPTS_ENV_SESSION_ID);
+        if (!id || strnlen(id, SESSION_ID_MAX + 1) > SESSION_ID_MAX || !utf8_is_valid(id))
+                id = "";
+
+        pam_debug_syslog(handle, args.debug, "Closing session-scripts session '%s'.", id);
+
+        /* Closing never fails the stack: the session is over either way. */
+        r = bus_open(&bus);
+        if (r < 0) {
+                pam_syslog(handle, LOG_WARNING, "Failed to connect to the system bus, not running session scripts: %s",
+                           strerror(-r));
+                return PAM_SUCCESS;
+        }
+
+        r = call_register(handle, bus, "CloseSession", NULL, id,
+                          start_usec + usec_max(args.grace_usec, CALL_USEC_MIN),
+                          &error, &session_id, &wait_usec);
+        if (r < 0) {
+                if (sd_bus_error_has_name(&error, SESSION_SCRIPTS_ERROR_NO_SUCH_SESSION))
+                        pam_debug_syslog(handle, args.debug, "No session-scripts session '%s' to close: %s",
+                                         id, bus_error_text(&error, r));
+                else
+                        pam_syslog(handle, LOG_WARNING, "Failed to close session '%s' with %s: %s",
+                                   id, SESSION_SCRIPTS_BUS_NAME, bus_error_text(&error, r));
+                return PAM_SUCCESS;
+        }
+
+        pam_debug_syslog(handle, args.debug, "Session %s closing, waiting up to %llu ms for SessionTermination.",
+                         session_id, (unsigned long long) (wait_usec / USEC_PER_MSEC));
+
+        if (wait_usec == 0)
+                return PAM_SUCCESS;
+
+        r = call_wait_event(bus, session_id, SESSION_SCRIPTS_EVENT_TERMINATION,
+                            start_usec + usec_min(wait_usec, TERMINATION_WAIT_USEC_MAX) + args.grace_usec,
+                            &error, &outcome);
+        if (r == -ETIMEDOUT) {
+                pam_syslog(handle, LOG_WARNING, "SessionTermination scripts of session %s did not finish in time.",
+                           session_id);
+                show_error(handle, flags, TIMEOUT_TEXT);
+                return PAM_SUCCESS;
+        }
+        if (r < 0) {
+                pam_syslog(handle, LOG_WARNING, "Failed to wait for SessionTermination of session %s: %s",
+                           session_id, bus_error_text(&error, r));
+                return PAM_SUCCESS;
+        }
+
+        if (!outcome.success) {
+                pam_syslog(handle, LOG_NOTICE, "SessionTermination scripts of session %s failed: %s", session_id,
+                           outcome.message[0] ? outcome.message : "(no message)");
+                if (outcome.message[0])
+                        show_error(handle, flags, outcome.message);
+        } else
+                pam_debug_syslog(handle, args.debug, "SessionTermination scripts of session %s succeeded.",
+                                 session_id);
+
+        return PAM_SUCCESS;
+}

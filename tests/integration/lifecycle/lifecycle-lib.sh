@@ -1,0 +1,117 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Helpers shared by the lifecycle scenarios (sourced after tests/integration/bed.sh and bed_boot):
+# installing scripts and config.json into the booted container with the ownership and modes the
+# security checks demand, a PAM stack with pam_systemd + pam_session_scripts, timed pamtester
+# logins, bus calls, and small assertions that fail through bed_fail (which dumps the journal).
+
+SS_DIR=/opt/appstream/SessionScripts
+SS_OUT=/var/tmp/ss-out
+SS_BUS_ARGS=(org.sessionscripts.SessionScripts1 /org/sessionscripts/SessionScripts1 org.sessionscripts.Manager1)
+
+# ss_install_script NAME < content — an executable root:root 0755 in SS_DIR.
+ss_install_script() {
+        local path="$BED_ROOT$SS_DIR/$1"
+        mkdir -p "$BED_ROOT$SS_DIR"
+        chmod 0755 "$BED_ROOT/opt" "$BED_ROOT/opt/appstream" "$BED_ROOT$SS_DIR"
+        cat > "$path"
+        chown 0:0 "$path"
+        chmod 0755 "$path"
+}
+
+# ss_install_config < json — config.json root:root 0644.
+ss_install_config() {
+        local path="$BED_ROOT$SS_DIR/config.json"
+        mkdir -p "$BED_ROOT$SS_DIR"
+        cat > "$path"
+        chown 0:0 "$path"
+        chmod 0644 "$path"
+}
+
+# ss_install_settings < ini — /etc/session-scripts/session-scripts.conf.
+ss_install_settings() {
+        mkdir -p "$BED_ROOT/etc/session-scripts"
+        cat > "$BED_ROOT/etc/session-scripts/session-scripts.conf"
+        chmod 0644 "$BED_ROOT/etc/session-scripts/session-scripts.conf"
+}
+
+# ss_prepare_out — a world-writable (sticky) directory the scripts of both contexts report into.
+ss_prepare_out() {
+        bed_exec sh -c "rm -rf $SS_OUT && mkdir -p $SS_OUT && chmod 1777 $SS_OUT"
+}
+
+# ss_pam_stack SERVICE [MODULE-OPTIONS] [EXTRA-LINES-BEFORE-OUR-MODULE]
+ss_pam_stack() {
+        local service=$1 opts=${2:-} before=${3:-}
+        local lines="session required pam_systemd.so"
+        [ -n "$before" ] && lines+=$'\n'"$before"
+        lines+=$'\n'"session optional pam_session_scripts.so debug $opts"
+        bed_pam_service "$service" "$lines"
+}
+
+ss_start_daemon() {
+        bed_exec systemctl start session-scripts.service || bed_fail "session-scripts.service did not start"
+}
+
+# ss_login SERVICE USER OPERATION… — runs pamtester inside, prints its output, then a line
+# "SS_RESULT rc=N ms=N" with its exit status and wall-clock time in milliseconds.
+ss_login() {
+        local service=$1 user=$2
+        shift 2
+        bed_exec bash -c '
+                s=$(date +%s%N)
+                pamtester -v "$@" 2>&1
+                rc=$?
+                e=$(date +%s%N)
+                echo "SS_RESULT rc=$rc ms=$(( (e - s) / 1000000 ))"' bash "$service" "$user" "$@"
+}
+
+# ss_result_field OUTPUT rc|ms
+ss_result_field() {
+        sed -n "s/^SS_RESULT .*$2=\([0-9]*\).*/\1/p" <<<"$1" | tail -n1
+}
+
+# ss_busctl ARGS… — busctl on the system bus inside, as root.
+ss_call() {
+        local method=$1
+        shift
+        bed_exec busctl call "${SS_BUS_ARGS[@]}" "$method" "$@"
+}
+
+ss_assert_eq() {
+        [ "$1" = "$2" ] || bed_fail "${3:-assertion}: expected '$2', got '$1'"
+}
+
+ss_assert_contains() {
+        grep -qF -- "$2" <<<"$1" || bed_fail "${3:-assertion}: '$2' not found in: $1"
+}
+
+ss_assert_not_contains() {
+        ! grep -qF -- "$2" <<<"$1" || bed_fail "${3:-assertion}: '$2' unexpectedly found in: $1"
+}
+
+# ss_wait_for SECONDS CMD… — polls CMD (inside) every 0.1 s until it succeeds.
+ss_wait_for() {
+        local limit=$1
+        shift
+        bed_exec bash -c '
+                limit=$1; shift
+                end=$(( $(date +%s%N) + limit * 1000000000 ))
+                while [ "$(date +%s%N)" -lt "$end" ]; do
+                        "$@" && exit 0
+                        sleep 0.1
+                done
+                exit 1' bash "$limit" "$@"
+}
+
+# ss_file PATH — a file's content from inside the container ("" when absent).
+ss_file() {
+        bed_exec cat "$1" 2>/dev/null || true
+}
+
+# ss_run_unit SESSION_ID EVENT CONTEXT — the scope unit of a run, from its summary journal entry.
+ss_run_unit() {
+        bed_journal -o export MESSAGE_ID=7ec314af1ab0431aab9db584883c9563 \
+                SESSION_SCRIPTS_SESSION_ID="$1" SESSION_SCRIPTS_EVENT="$2" SESSION_SCRIPTS_CONTEXT="$3" |
+                sed -n 's/^OBJECT_SYSTEMD_UNIT=//p' | tail -n1
+}

@@ -1,0 +1,114 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Failing scripts at a real login: a script sleeping past waitingTime is stopped at the deadline
+# together with a child it forked, and open_session returns by deadline + grace; a script exiting
+# non-zero makes the module show the error message (pamtester prints the conversation) while the
+# session still opens. Then, on the bus directly: CloseSession during a still-running start waits
+# for it (termination starts only after the start ended, and wait_usec covers both).
+
+set -euo pipefail
+source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
+source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
+bed_init
+bed_boot
+
+WAIT=3          # waitingTime of both events
+GRACE=2         # timeout_grace= of the module
+ss_prepare_out
+
+ss_install_script start-system.sh <<'EOF'
+#!/bin/bash
+out=/var/tmp/ss-out/$AppStream_Session_ID
+date +%s%N > $out.start-begin
+sleep 300 &
+echo $! > $out.child.pid
+echo $$ > $out.main.pid
+echo "going to sleep"
+sleep 300
+echo "never reached" > $out.not-stopped
+EOF
+ss_install_script start-user.sh <<'EOF'
+#!/bin/sh
+echo "checking quota"
+echo "quota exceeded for $USER"
+exit 3
+EOF
+ss_install_script term-system.sh <<'EOF'
+#!/bin/sh
+date +%s%N > /var/tmp/ss-out/$AppStream_Session_ID.term-begin
+EOF
+ss_install_config <<EOF
+{
+  "SessionStart": {
+    "executables": [
+      { "context": "system", "filename": "$SS_DIR/start-system.sh" },
+      { "context": "user", "filename": "$SS_DIR/start-user.sh" }
+    ],
+    "waitingTime": $WAIT
+  },
+  "SessionTermination": {
+    "executables": [ { "context": "system", "filename": "$SS_DIR/term-system.sh" } ],
+    "waitingTime": $WAIT
+  }
+}
+EOF
+cat > "$BED_ROOT/etc/ss-fail-env.conf" <<'EOF'
+AppStream_Session_ID DEFAULT=fail-session-1
+EOF
+ss_pam_stack ss-fail "timeout_grace=$GRACE" "session required pam_env.so readenv=0 conffile=/etc/ss-fail-env.conf"
+ss_start_daemon
+
+# --- open_session only: the module waits for the start (deadline), then returns.
+out=$(ss_login ss-fail alice open_session)
+echo "$out"
+ms=$(ss_result_field "$out" ms)
+echo "open_session with a script sleeping past waitingTime=${WAIT}s returned after ${ms} ms (grace ${GRACE}s)"
+ss_assert_eq "$(ss_result_field "$out" rc)" 0 "pamtester exit status"
+ss_assert_contains "$out" "successfully opened a session" "the session opens despite failures"
+ss_assert_contains "$out" "Session script $SS_DIR/start-user.sh (user context) exited with status 3." \
+        "non-zero exit message shown to the user"
+ss_assert_contains "$out" "Session script $SS_DIR/start-system.sh (system context) did not finish within $WAIT seconds and was stopped." \
+        "timeout message shown to the user"
+[ "$ms" -ge $(( WAIT * 1000 - 300 )) ] || bed_fail "open_session returned after $ms ms, before the deadline"
+[ "$ms" -le $(( (WAIT + GRACE) * 1000 )) ] || bed_fail "open_session took $ms ms, more than deadline + grace"
+
+# --- the script and the child it forked are gone (systemd stopped the scope at RuntimeMaxSec).
+main=$(ss_file $SS_OUT/fail-session-1.main.pid)
+child=$(ss_file $SS_OUT/fail-session-1.child.pid)
+[ -n "$main" ] && [ -n "$child" ] || bed_fail "the sleeping script did not record its pids"
+ss_wait_for 3 sh -c "! kill -0 $main 2>/dev/null && ! kill -0 $child 2>/dev/null" ||
+        bed_fail "script $main or its child $child still runs after the deadline"
+[ -z "$(ss_file $SS_OUT/fail-session-1.not-stopped)" ] || bed_fail "the script was not stopped"
+summary=$(bed_journal -o export MESSAGE_ID=7ec314af1ab0431aab9db584883c9563 \
+        SESSION_SCRIPTS_SESSION_ID=fail-session-1 SESSION_SCRIPTS_CONTEXT=system)
+ss_assert_contains "$summary" "SESSION_SCRIPTS_RESULT=timeout" "timeout summary entry"
+summary=$(bed_journal -o export MESSAGE_ID=7ec314af1ab0431aab9db584883c9563 \
+        SESSION_SCRIPTS_SESSION_ID=fail-session-1 SESSION_SCRIPTS_CONTEXT=user)
+ss_assert_contains "$summary" "SESSION_SCRIPTS_EXIT_STATUS=3" "exit-code summary entry"
+# The start's recorded result, as the module got it.
+waited=$(ss_call WaitSessionEvent ss fail-session-1 SessionStart)
+ss_assert_contains "$waited" 'bss false "Session script' "WaitSessionEvent result"
+ss_assert_contains "$waited" '"going to sleep"' "last line of the first failed run (system comes first)"
+
+# --- ordering: CloseSession while the start still runs (bus calls return at once, unlike PAM).
+t0=$(bed_exec date +%s%N)
+opened=$(ss_call OpenSession 'ssa{ss}' bob ss-order 1 AppStream_Session_ID order-1)
+ss_assert_eq "$opened" "st \"order-1\" $(( WAIT * 1000000 ))" "OpenSession reply"
+closed=$(ss_call CloseSession 'sa{ss}' "" 1 AppStream_Session_ID order-1)
+wait_usec=${closed##* }
+echo "CloseSession during the start: $closed"
+ss_assert_contains "$closed" 'st "order-1"' "CloseSession resolves the id from the environment"
+[ "$wait_usec" -gt $(( (2 * WAIT - 1) * 1000000 )) ] && [ "$wait_usec" -le $(( 2 * WAIT * 1000000 )) ] ||
+        bed_fail "CloseSession wait_usec $wait_usec does not cover the rest of the start plus the termination"
+ss_assert_contains "$(ss_call ListSessions)" '"order-1" "bob"' "ListSessions shows the session"
+ss_assert_contains "$(ss_call ListSessions)" '"running" "pending"' "termination pending behind the start"
+ss_call WaitSessionEvent ss order-1 SessionTermination
+start_begin=$(ss_file $SS_OUT/order-1.start-begin)
+term_begin=$(ss_file $SS_OUT/order-1.term-begin)
+[ -n "$term_begin" ] || bed_fail "termination did not run after the start"
+gap_ms=$(( (term_begin - start_begin) / 1000000 ))
+echo "termination began $gap_ms ms after the start began (start stopped at ${WAIT}s)"
+[ "$gap_ms" -ge $(( WAIT * 1000 - 300 )) ] || bed_fail "termination did not wait for the start ($gap_ms ms)"
+
+echo "OK: timeout kills script and child at the deadline, error message shown, session opens, ordering"

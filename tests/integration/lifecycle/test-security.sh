@@ -1,0 +1,122 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# The refusals: an unprivileged user calling the methods that start sessions (or reload) gets
+# AccessDenied and nothing runs; an executable replaced after the daemon recorded its baseline is
+# not run, the exact SPEC sentence is journaled and the user is told; with the daemon stopped and
+# its bus activation disabled, a login returns within 1 s (fail-open).
+
+set -euo pipefail
+source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
+source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
+bed_init
+bed_boot
+
+TAMPERED_TEXT="The session script was not executed because the executable was modified after the instance was provisioned. For security reasons, the execution was skipped."
+
+ss_prepare_out
+ss_install_script start-user.sh <<'EOF'
+#!/bin/sh
+echo "original $AppStream_Session_ID" >> /var/tmp/ss-out/start.log
+EOF
+ss_install_script start-system.sh <<'EOF'
+#!/bin/sh
+echo "system $AppStream_Session_ID" >> /var/tmp/ss-out/system.log
+EOF
+ss_install_config <<EOF
+{
+  "SessionStart": {
+    "executables": [
+      { "context": "system", "filename": "$SS_DIR/start-system.sh" },
+      { "context": "user", "filename": "$SS_DIR/start-user.sh" }
+    ],
+    "waitingTime": 10
+  }
+}
+EOF
+ss_pam_stack ss-sec
+ss_start_daemon
+
+# --- an unprivileged caller is refused (bus policy and the daemon's own check)
+for method in "OpenSession string:alice string:evil dict:string:string:AppStream_Session_ID,evil-1" \
+              "CloseSession string:evil-1 dict:string:string:" \
+              "WaitSessionEvent string:evil-1 string:SessionStart" \
+              "Reload"; do
+        set -- $method
+        name=$1
+        shift
+        err=$(bed_exec_user alice dbus-send --system --print-reply --dest=org.sessionscripts.SessionScripts1 \
+                /org/sessionscripts/SessionScripts1 "org.sessionscripts.Manager1.$name" "$@" 2>&1) &&
+                bed_fail "unprivileged $name succeeded: $err"
+        echo "alice → $name: $err"
+        ss_assert_contains "$err" "org.freedesktop.DBus.Error.AccessDenied" "unprivileged $name"
+done
+ss_assert_not_contains "$(ss_call ListSessions)" "evil-1" "no session was opened for the unprivileged caller"
+[ -z "$(ss_file $SS_OUT/start.log)$(ss_file $SS_OUT/system.log)" ] || bed_fail "a script ran for an unprivileged call"
+# The daemon refuses by itself too: with a lax bus policy that lets alice through, the refusal
+# comes from the daemon (not "Rejected send message" from the bus).
+cat > "$BED_ROOT/etc/dbus-1/system.d/zz-ss-test-lax.conf" <<'EOF'
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <policy user="alice">
+    <allow send_destination="org.sessionscripts.SessionScripts1"/>
+  </policy>
+</busconfig>
+EOF
+bed_exec systemctl reload dbus.service
+sleep 0.5
+err=$(bed_exec_user alice dbus-send --system --print-reply --dest=org.sessionscripts.SessionScripts1 \
+        /org/sessionscripts/SessionScripts1 org.sessionscripts.Manager1.OpenSession string:alice string:evil \
+        dict:string:string:AppStream_Session_ID,evil-2 2>&1) && bed_fail "OpenSession succeeded through a lax policy: $err"
+echo "alice → OpenSession through a lax policy: $err"
+ss_assert_contains "$err" "org.freedesktop.DBus.Error.AccessDenied" "the daemon's own check"
+ss_assert_not_contains "$err" "Rejected send message" "the refusal came from the daemon"
+rm -f "$BED_ROOT/etc/dbus-1/system.d/zz-ss-test-lax.conf"
+bed_exec systemctl reload dbus.service
+ss_assert_not_contains "$(ss_call ListSessions)" "evil-2" "no session was opened through the lax policy"
+
+# ... while listing stays open to everyone.
+ss_assert_eq "$(bed_exec_user alice busctl call "${SS_BUS_ARGS[@]}" ListSessions)" "a(ssutss) 0" "unprivileged ListSessions"
+
+# --- a replaced executable is not run (the other one still is)
+ss_install_script start-user.sh <<'EOF'
+#!/bin/sh
+echo "replaced $AppStream_Session_ID" >> /var/tmp/ss-out/start.log
+EOF
+out=$(ss_login ss-sec alice open_session close_session)
+echo "$out"
+ss_assert_eq "$(ss_result_field "$out" rc)" 0 "pamtester exit status"
+ss_assert_contains "$out" "successfully opened a session"
+ss_assert_contains "$out" "Session script $SS_DIR/start-user.sh (user context) was not run: the executable was modified after the instance was provisioned." \
+        "the user is told"
+[ -z "$(ss_file $SS_OUT/start.log)" ] || bed_fail "the replaced executable ran: $(ss_file $SS_OUT/start.log)"
+ss_assert_contains "$(ss_file $SS_OUT/system.log)" "system " "the unchanged executable still runs"
+tampered=$(bed_journal -o cat MESSAGE_ID=6b877395a34d4e2e87a68a09ccdee32a SESSION_SCRIPTS_CONTEXT=user)
+echo "journal: $tampered"
+ss_assert_contains "$(bed_journal -o cat SESSION_SCRIPTS_CONTEXT=user)" "$TAMPERED_TEXT" \
+        "the exact SPEC sentence is journaled"
+[ -n "$tampered" ] || bed_fail "no RUN_TAMPERED entry"
+
+# A reload records the new executable as provisioned; then it runs.
+bed_exec systemctl reload session-scripts.service
+out=$(ss_login ss-sec alice open_session close_session)
+ss_assert_not_contains "$out" "Session script" "no failure after reload"
+ss_assert_contains "$(ss_file $SS_OUT/start.log)" "replaced " "the re-recorded executable runs after a reload"
+
+# --- daemon stopped and its activation disabled: PAM returns within 1 s, the session opens
+bed_exec systemctl mask --runtime session-scripts.service
+bed_exec systemctl stop session-scripts.service
+for ops in open_session close_session; do
+        out=$(ss_login ss-sec alice $ops)
+        echo "$out"
+        ms=$(ss_result_field "$out" ms)
+        echo "$ops with the daemon unreachable returned after $ms ms"
+        ss_assert_eq "$(ss_result_field "$out" rc)" 0 "pamtester exit status ($ops)"
+        [ "$ms" -le 1000 ] || bed_fail "$ops took $ms ms with the daemon unreachable (limit 1000 ms)"
+done
+bed_journal -o cat -t pamtester | grep -q "pam_session_scripts" ||
+        bed_fail "the module did not log why it could not reach the daemon"
+bed_exec systemctl unmask --runtime session-scripts.service
+
+echo "OK: unprivileged calls refused, replaced executable skipped and journaled, fail-open within 1 s"
