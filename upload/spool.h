@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The uploader's view of the spool directory (format in session-scripts.h, "Spool"): which names
+ * belong to the format, what a RUNID.meta says, the start-up scan of the directory, and which
+ * finished entries go first when the spool is over its size bound. No logging, no network: the
+ * pure half of the uploader, covered by the unit tests.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SPOOL_RUN_ID_LEN 32
+/* Hard bounds on what the uploader reads from a file somebody else wrote. */
+#define SPOOL_META_MAX_SIZE (16U * 1024U)
+/* S3 allows 1,024 bytes of UTF-8 per key. */
+#define SPOOL_KEY_MAX 1024U
+
+typedef enum SpoolFileKind {
+        SPOOL_FILE_LOG,
+        SPOOL_FILE_META,
+} SpoolFileKind;
+
+/* The parsed content of a RUNID.meta. Strings are owned by the struct (spool_meta_done()). */
+typedef struct SpoolMeta {
+        char *key;              /* KEY=, validated by spool_key_is_valid() */
+        bool finished;          /* STATE=finished (else running) */
+        char *session_id;       /* SESSION_ID=, may be NULL */
+        char *event;            /* EVENT=, may be NULL */
+        char *context;          /* CONTEXT=, may be NULL */
+        char *user;             /* USER=, may be NULL */
+} SpoolMeta;
+
+/* One entry found by spool_scan(). */
+typedef struct SpoolScanItem {
+        char run_id[SPOOL_RUN_ID_LEN + 1];
+        bool has_log;           /* RUNID.log exists (else the upload completed: remove the .meta) */
+        uint64_t log_size;      /* st_size of RUNID.log */
+        uint64_t meta_size;     /* st_size of RUNID.meta */
+        uint64_t mtime_usec;    /* last change of RUNID.log (else of the .meta); sort key, oldest first */
+} SpoolScanItem;
+
+/* What spool_pick_evictions() needs to know of an entry. */
+typedef struct SpoolUsage {
+        uint64_t size;          /* bytes the entry takes in the spool (.log + .meta) */
+        uint64_t mtime_usec;    /* age: older entries are evicted first */
+        bool finished;          /* only finished entries are evicted; running ones are still written */
+} SpoolUsage;
+
+/*
+ * Splits a directory entry name into run id (32 lowercase hex digits) and kind. Returns 0, or
+ * -EINVAL for every other name (temporary files of the daemon, strangers), which the uploader ignores.
+ */
+int spool_name_parse(const char *name, char ret_run_id[SPOOL_RUN_ID_LEN + 1], SpoolFileKind *ret_kind);
+
+/*
+ * True when key can be used as an S3 object key taken from a .meta: 1…SPOOL_KEY_MAX bytes, no
+ * control characters, no leading '/', no empty, "." or ".." path components.
+ */
+bool spool_key_is_valid(const char *key);
+
+/*
+ * Parses the text of a RUNID.meta (len bytes, need not be NUL-terminated): KEY=VALUE lines, unknown
+ * keys ignored, the last assignment wins. Returns 0 and fills *ret (caller: spool_meta_done()),
+ * -EBADMSG when KEY= is missing or invalid or STATE= is missing or neither running nor finished,
+ * -EFBIG above SPOOL_META_MAX_SIZE, -ENOMEM.
+ */
+int spool_meta_parse(const char *text, size_t len, SpoolMeta *ret);
+
+/* Reads and parses RUNID.meta in dir_fd (O_NOFOLLOW, regular files only, bounded). Returns 0 and
+ * *ret, -ENOENT when it does not exist, or another -errno. */
+int spool_meta_load(int dir_fd, const char *run_id, SpoolMeta *ret);
+
+/* Frees the strings of m; accepts a zeroed struct. */
+void spool_meta_done(SpoolMeta *m);
+
+/*
+ * Lists the entries of the spool directory dir_fd: one item per RUNID.meta (a .log without its
+ * .meta is not an entry yet: the daemon writes the .meta right after). Sorted oldest first.
+ * Returns 0 and a malloc()ed array in *ret with *ret_n items (caller frees), or -errno.
+ */
+int spool_scan(int dir_fd, SpoolScanItem **ret, size_t *ret_n);
+
+/*
+ * Decides which entries to evict so that the total size of all n entries drops to at most max:
+ * finished entries only, oldest first (ties: lower index first). Writes the chosen indices, in
+ * eviction order, to ret_indices (room for n) and their number to *ret_n. Returns the total size that
+ * remains afterwards (may still exceed max when running entries alone do).
+ */
+uint64_t spool_pick_evictions(const SpoolUsage *items, size_t n, uint64_t max, size_t *ret_indices,
+                              size_t *ret_n);
