@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Fetching a bundle from S3 with libcurl; see bundle-fetch.h.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "bundle-fetch.h"
+#include "cleanup.h"
+
+/* SHA-256 of the empty body: a GET's payload hash (SigV4 needs x-amz-content-sha256). */
+#define EMPTY_PAYLOAD_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+static void curl_easy_cleanupp(CURL **c) {
+        if (*c)
+                curl_easy_cleanup(*c);
+}
+
+static void curl_slist_freep(struct curl_slist **l) {
+        curl_slist_free_all(*l);
+}
+
+static int reasonf(char *reason, size_t size, int r, const char *format, ...)
+        __attribute__((format(printf, 4, 5)));
+static int reasonf(char *reason, size_t size, int r, const char *format, ...) {
+        va_list ap;
+
+        if (reason && size > 0) {
+                va_start(ap, format);
+                (void) vsnprintf(reason, size, format, ap);
+                va_end(ap);
+        }
+        return r;
+}
+
+int s3_url_parse(const char *url, char **ret_bucket, char **ret_key) {
+        const char *b, *slash;
+        char *bucket, *key;
+
+        if (strncmp(url, "s3://", 5) != 0)
+                return -EINVAL;
+        b = url + 5;
+        slash = strchr(b, '/');
+        if (!slash || slash == b || !slash[1] || (size_t) (slash - b) > 63 || strlen(slash + 1) > 1024)
+                return -EINVAL;
+        /* Bucket names: lowercase letters, digits, '.', '-' (the rules of S3). */
+        for (const char *c = b; c < slash; c++)
+                if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '.' || *c == '-'))
+                        return -EINVAL;
+        for (const unsigned char *c = (const unsigned char *) slash + 1; *c; c++)
+                if (*c < 0x20 || *c == 0x7f)
+                        return -EINVAL;
+        bucket = strndup(b, (size_t) (slash - b));
+        key = strdup(slash + 1);
+        if (!bucket || !key) {
+                free(bucket);
+                free(key);
+                return -ENOMEM;
+        }
+        *ret_bucket = bucket;
+        *ret_key = key;
+        return 0;
+}
+
+int s3_object_url(const char *endpoint, const char *region, const char *bucket, const char *key, char **ret) {
+        _cleanup_(freep) char *enc = malloc(strlen(key) * 3 + 1), *base = NULL;
+        size_t o = 0;
+
+        if (!enc)
+                return -ENOMEM;
+        /* RFC 3986 unreserved characters stay; '/' separates the key's segments; the rest is %XX
+         * (what SigV4's canonical URI expects). */
+        for (const unsigned char *c = (const unsigned char *) key; *c; c++) {
+                if ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+                    *c == '-' || *c == '_' || *c == '.' || *c == '~' || *c == '/')
+                        enc[o++] = (char) *c;
+                else
+                        o += (size_t) sprintf(enc + o, "%%%02X", *c);
+        }
+        enc[o] = 0;
+
+        if (endpoint && endpoint[0]) {
+                base = strdup(endpoint);
+                if (!base)
+                        return -ENOMEM;
+                while (strlen(base) > 0 && base[strlen(base) - 1] == '/')
+                        base[strlen(base) - 1] = 0;
+        } else if (asprintf(&base, "https://s3.%s.amazonaws.com", region ?: "us-east-1") < 0)
+                return -ENOMEM;
+
+        if (asprintf(ret, "%s/%s/%s", base, bucket, enc) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+typedef struct Download {
+        int fd;
+        uint64_t size;
+        bool too_large;
+        int error;
+} Download;
+
+static size_t download_write(char *ptr, size_t size, size_t nmemb, void *userdata) {
+        Download *d = userdata;
+        size_t n = size * nmemb;
+
+        if (d->size + n > BUNDLE_FETCH_MAX_SIZE) {
+                d->too_large = true;
+                return 0;       /* makes curl fail with CURLE_WRITE_ERROR */
+        }
+        for (size_t w = 0; w < n;) {
+                ssize_t k = write(d->fd, ptr + w, n - w);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        d->error = -errno;
+                        return 0;
+                }
+                w += (size_t) k;
+        }
+        d->size += n;
+        return n;
+}
+
+/* An unnamed file for the download: in /var/tmp (disk, not memory, for up to 1 GiB), else memfd. */
+static int open_unnamed_file(void) {
+        int fd = open("/var/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+        if (fd >= 0)
+                return fd;
+        fd = memfd_create("session-scripts-bundle", MFD_CLOEXEC);
+        return fd >= 0 ? fd : -errno;
+}
+
+int bundle_fetch_s3(const char *s3_url, const Settings *settings, char *reason, size_t reason_size) {
+        _cleanup_(freep) char *bucket = NULL, *key = NULL, *url = NULL, *sigv4 = NULL, *token_header = NULL;
+        _cleanup_(curl_easy_cleanupp) CURL *c = NULL;
+        _cleanup_(curl_slist_freep) struct curl_slist *headers = NULL;
+        _cleanup_(closep) int fd = -EBADF;
+        const char *id = getenv("AWS_ACCESS_KEY_ID"), *secret = getenv("AWS_SECRET_ACCESS_KEY"),
+                   *token = getenv("AWS_SESSION_TOKEN");
+        const char *region = settings->region ?: "us-east-1";
+        char errbuf[CURL_ERROR_SIZE] = "";
+        Download d = {};
+        long status = 0;
+        CURLcode cc;
+        int r;
+
+        r = s3_url_parse(s3_url, &bucket, &key);
+        if (r < 0)
+                return reasonf(reason, reason_size, r, "invalid S3 URL %s (expected s3://BUCKET/KEY)", s3_url);
+        if (!id || !id[0] || !secret || !secret[0])
+                return reasonf(reason, reason_size, -ENOKEY,
+                               "no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+                               "(and AWS_SESSION_TOKEN for temporary ones)");
+        r = s3_object_url(settings->endpoint, region, bucket, key, &url);
+        if (r < 0)
+                return r;
+        if (asprintf(&sigv4, "aws:amz:%s:s3", region) < 0)
+                return -ENOMEM;
+
+        fd = open_unnamed_file();
+        if (fd < 0)
+                return reasonf(reason, reason_size, fd, "cannot create a temporary file: %s", strerror(-fd));
+        d.fd = fd;
+
+        c = curl_easy_init();
+        if (!c)
+                return -ENOMEM;
+        headers = curl_slist_append(NULL, "x-amz-content-sha256: " EMPTY_PAYLOAD_SHA256);
+        if (!headers)
+                return -ENOMEM;
+        if (token && token[0]) {
+                struct curl_slist *l;
+                if (asprintf(&token_header, "x-amz-security-token: %s", token) < 0)
+                        return -ENOMEM;
+                l = curl_slist_append(headers, token_header);
+                if (!l)
+                        return -ENOMEM;
+                headers = l;
+        }
+
+        /* HTTPS with verification; plain HTTP only when the administrator configured such an
+         * Endpoint=. No redirects (a redirect would carry the signature elsewhere). */
+        if (curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK ||
+            curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, settings->endpoint ? "http,https" : "https") != CURLE_OK ||
+            curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
+            curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
+            curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
+            curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+            curl_easy_setopt(c, CURLOPT_USERAGENT, "session-scripts/" PACKAGE_VERSION) != CURLE_OK ||
+            curl_easy_setopt(c, CURLOPT_AWS_SIGV4, sigv4) != CURLE_OK ||
+            curl_easy_setopt(c, CURLOPT_USERNAME, id) != CURLE_OK ||
+            curl_easy_setopt(c, CURLOPT_PASSWORD, secret) != CURLE_OK ||
+            curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers) != CURLE_OK ||
+            curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) BUNDLE_FETCH_MAX_SIZE) != CURLE_OK ||
+            curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, BUNDLE_FETCH_CONNECT_TIMEOUT_SEC) != CURLE_OK ||
+            curl_easy_setopt(c, CURLOPT_TIMEOUT, BUNDLE_FETCH_TIMEOUT_SEC) != CURLE_OK ||
+            curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK ||
+            curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, download_write) != CURLE_OK ||
+            curl_easy_setopt(c, CURLOPT_WRITEDATA, &d) != CURLE_OK)
+                return reasonf(reason, reason_size, -EIO, "cannot set up the download");
+
+        /* A blocking transfer is fine here: this is a command line tool, not the daemon. */
+        cc = curl_easy_perform(c);
+        if (d.too_large)
+                return reasonf(reason, reason_size, -EFBIG, "%s is larger than %llu bytes", s3_url,
+                               (unsigned long long) BUNDLE_FETCH_MAX_SIZE);
+        if (d.error < 0)
+                return reasonf(reason, reason_size, d.error, "cannot write the download: %s", strerror(-d.error));
+        if (cc != CURLE_OK)
+                return reasonf(reason, reason_size, -EIO, "cannot fetch %s: %s", s3_url,
+                               errbuf[0] ? errbuf : curl_easy_strerror(cc));
+        (void) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        if (status < 200 || status > 299)
+                return reasonf(reason, reason_size, -EIO, "cannot fetch %s: HTTP status %ld", s3_url, status);
+        if (lseek(fd, 0, SEEK_SET) < 0)
+                return -errno;
+        return TAKE_FD(fd);
+}

@@ -1,0 +1,487 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Installing an Elastic-fleet bundle with libarchive; see bundle.h. Every file operation inside the
+ * new tree goes through directory file descriptors with O_NOFOLLOW, so nothing in the archive and
+ * nothing already on disk can redirect a write outside it.
+ */
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bundle.h"
+#include "cleanup.h"
+#include "config-check.h"
+
+#define COPY_BUFFER_SIZE (64U * 1024U)
+/* Bound on the recursion of the tree removal (an old bundle made by hand may be deeper than what
+ * we extract, but not absurdly). */
+#define REMOVE_MAX_DEPTH 64U
+
+DEFINE_POINTER_CLEANUP_FUNC(struct archive *, archive_read_free, archive_read_freep);
+
+static int reasonf(char *reason, size_t size, int r, const char *format, ...)
+        __attribute__((format(printf, 4, 5)));
+static int reasonf(char *reason, size_t size, int r, const char *format, ...) {
+        va_list ap;
+
+        if (reason && size > 0) {
+                va_start(ap, format);
+                (void) vsnprintf(reason, size, format, ap);
+                va_end(ap);
+        }
+        return r;
+}
+
+int bundle_path_split(const char *path, char **ret_buf, const char *ret_components[static BUNDLE_MAX_DEPTH + 1]) {
+        _cleanup_(freep) char *buf = NULL;
+        size_t n = 0;
+        char *p, *save = NULL;
+
+        if (!path || !path[0] || path[0] == '/' || strlen(path) > BUNDLE_MAX_PATH)
+                return -EINVAL;
+        for (const unsigned char *c = (const unsigned char *) path; *c; c++)
+                if (*c < 0x20 || *c == 0x7f || *c == '\\')
+                        return -EINVAL;
+
+        buf = strdup(path);
+        if (!buf)
+                return -ENOMEM;
+        for (p = strtok_r(buf, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
+                if (strcmp(p, ".") == 0)
+                        continue;
+                if (strcmp(p, "..") == 0)
+                        return -EINVAL;
+                if (n >= BUNDLE_MAX_DEPTH)
+                        return -EINVAL;
+                ret_components[n++] = p;
+        }
+        if (n == 0)
+                return -EINVAL;
+        ret_components[n] = NULL;
+        *ret_buf = TAKE_PTR(buf);
+        return (int) n;
+}
+
+/* Opens (creating with mode 0755 when missing) the directory name below dfd, never following a
+ * symlink. Returns the fd or -errno (-ENOTDIR when something else is in the way). */
+static int dir_open_or_create(int dfd, const char *name) {
+        int fd;
+
+        if (mkdirat(dfd, name, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ELOOP ? -ENOTDIR : -errno;
+        /* Explicit mode: the umask must not make it narrower, nor anything wider. */
+        if (fchmod(fd, 0755) < 0 || (geteuid() == 0 && fchown(fd, 0, 0) < 0)) {
+                int k = -errno;
+                close(fd);
+                return k;
+        }
+        return fd;
+}
+
+/* Opens the directory of components[0..n) below root (creating them). Returns fd or -errno. */
+static int dir_walk(int root, const char *const *components, size_t n) {
+        _cleanup_(closep) int fd = fcntl(root, F_DUPFD_CLOEXEC, 3);
+
+        if (fd < 0)
+                return -errno;
+        for (size_t i = 0; i < n; i++) {
+                int next = dir_open_or_create(fd, components[i]);
+                if (next < 0)
+                        return next;
+                close(fd);
+                fd = next;
+        }
+        return TAKE_FD(fd);
+}
+
+/* Removes name below dfd and everything in it, without following symlinks. Returns 0 or -errno. */
+static int tree_remove_at(int dfd, const char *name, unsigned depth) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        struct dirent *de;
+        int fd, r = 0;
+
+        if (unlinkat(dfd, name, 0) >= 0 || errno == ENOENT)
+                return 0;
+        if (errno != EISDIR && errno != EPERM)
+                return -errno;
+        if (depth >= REMOVE_MAX_DEPTH)
+                return -ELOOP;
+
+        fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
+        while ((de = readdir(d))) {
+                int k;
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                k = tree_remove_at(dirfd(d), de->d_name, depth + 1);
+                if (k < 0 && r == 0)
+                        r = k;
+        }
+        if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && r == 0)
+                r = -errno;
+        return r;
+}
+
+/* Copies the current entry's data into fd, within the limits. Returns 0, -EFBIG (too large) or -EIO
+ * (archive error, with reason set) / -errno (write). */
+static int entry_copy(struct archive *a, int fd, const BundleLimits *limits, uint64_t *total, char *reason,
+                      size_t reason_size, const char *path) {
+        _cleanup_(freep) char *buf = malloc(COPY_BUFFER_SIZE);
+        uint64_t size = 0;
+
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                la_ssize_t n = archive_read_data(a, buf, COPY_BUFFER_SIZE);
+
+                if (n < 0)
+                        return reasonf(reason, reason_size, -EINVAL, "%s: cannot be read from the zip: %s", path,
+                                       archive_error_string(a) ?: "unknown error");
+                if (n == 0)
+                        return 0;
+                /* Counted as it is unpacked: the sizes in the zip's headers may lie. */
+                size += (uint64_t) n;
+                *total += (uint64_t) n;
+                if (size > limits->max_entry_size)
+                        return reasonf(reason, reason_size, -EINVAL, "%s: larger than %llu bytes", path,
+                                       (unsigned long long) limits->max_entry_size);
+                if (*total > limits->max_total_size)
+                        return reasonf(reason, reason_size, -EINVAL, "the bundle unpacks to more than %llu bytes",
+                                       (unsigned long long) limits->max_total_size);
+                for (la_ssize_t w = 0; w < n;) {
+                        ssize_t k = write(fd, buf + w, (size_t) (n - w));
+                        if (k < 0) {
+                                if (errno == EINTR)
+                                        continue;
+                                return reasonf(reason, reason_size, -errno, "%s: cannot be written: %s", path,
+                                               strerror(errno));
+                        }
+                        w += k;
+                }
+        }
+}
+
+/* Unpacks every entry into root. Returns 0, -EINVAL (refused, reason set), -errno. */
+static int bundle_unpack(int archive_fd, int root, const BundleLimits *limits, char *reason, size_t reason_size) {
+        _cleanup_(archive_read_freep) struct archive *a = archive_read_new();
+        struct archive_entry *entry;
+        uint64_t total = 0;
+        size_t n = 0;
+        int r;
+
+        if (!a)
+                return -ENOMEM;
+        /* Zip only: that is what a bundle is; no other format (or filter) is tried on the input. */
+        if (archive_read_support_format_zip(a) != ARCHIVE_OK ||
+            archive_read_open_fd(a, archive_fd, COPY_BUFFER_SIZE) != ARCHIVE_OK)
+                return reasonf(reason, reason_size, -EINVAL, "not a zip archive: %s",
+                               archive_error_string(a) ?: "unknown error");
+
+        for (;;) {
+                _cleanup_(freep) char *buf = NULL;
+                _cleanup_(closep) int dfd = -EBADF, fd = -EBADF;
+                const char *components[BUNDLE_MAX_DEPTH + 1];
+                const char *path;
+                mode_t type;
+                int nc;
+
+                r = archive_read_next_header(a, &entry);
+                if (r == ARCHIVE_EOF)
+                        break;
+                if (r != ARCHIVE_OK)
+                        return reasonf(reason, reason_size, -EINVAL, "damaged zip archive: %s",
+                                       archive_error_string(a) ?: "unknown error");
+
+                if (++n > limits->max_entries)
+                        return reasonf(reason, reason_size, -EINVAL, "more than %zu entries", limits->max_entries);
+
+                path = archive_entry_pathname(entry);
+                type = archive_entry_filetype(entry);
+                if (!path)
+                        return reasonf(reason, reason_size, -EINVAL, "entry %zu has no usable name", n);
+                if (archive_entry_hardlink(entry))
+                        return reasonf(reason, reason_size, -EINVAL, "%s: hard links are not allowed", path);
+                if (type == AE_IFLNK || archive_entry_symlink(entry))
+                        return reasonf(reason, reason_size, -EINVAL, "%s: symbolic links are not allowed", path);
+                if (type != AE_IFREG && type != AE_IFDIR)
+                        return reasonf(reason, reason_size, -EINVAL,
+                                       "%s: only regular files and directories are allowed", path);
+
+                nc = bundle_path_split(path, &buf, components);
+                if (nc == -ENOMEM)
+                        return -ENOMEM;
+                if (nc < 0)
+                        return reasonf(reason, reason_size, -EINVAL,
+                                       "%s: not a safe relative path (absolute, \"..\", too long or too deep)", path);
+
+                if (archive_entry_size_is_set(entry) && archive_entry_size(entry) >= 0 &&
+                    (uint64_t) archive_entry_size(entry) > limits->max_entry_size)
+                        return reasonf(reason, reason_size, -EINVAL, "%s: larger than %llu bytes", path,
+                                       (unsigned long long) limits->max_entry_size);
+
+                if (type == AE_IFDIR) {
+                        dfd = dir_walk(root, components, (size_t) nc);
+                        if (dfd < 0)
+                                return reasonf(reason, reason_size, dfd == -ENOTDIR ? -EINVAL : dfd,
+                                               "%s: cannot create the directory: %s", path, strerror(-dfd));
+                        continue;
+                }
+
+                dfd = dir_walk(root, components, (size_t) nc - 1);
+                if (dfd < 0)
+                        return reasonf(reason, reason_size, dfd == -ENOTDIR ? -EINVAL : dfd,
+                                       "%s: cannot create its directory: %s", path, strerror(-dfd));
+                /* O_EXCL|O_NOFOLLOW: a second entry of the same name, or anything already there, is
+                 * an error rather than something to write through. */
+                fd = openat(dfd, components[nc - 1], O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+                if (fd < 0)
+                        return reasonf(reason, reason_size, errno == EEXIST ? -EINVAL : -errno,
+                                       "%s: cannot create the file: %s", path,
+                                       errno == EEXIST ? "the zip has it twice" : strerror(errno));
+                r = entry_copy(a, fd, limits, &total, reason, reason_size, path);
+                if (r < 0)
+                        return r;
+                /* Root-owned with safe modes: only an execute bit of the entry survives. */
+                if ((geteuid() == 0 && fchown(fd, 0, 0) < 0) ||
+                    fchmod(fd, (archive_entry_perm(entry) & 0111) ? 0755 : 0644) < 0 || fsync(fd) < 0)
+                        return reasonf(reason, reason_size, -errno, "%s: cannot set its owner and mode: %s", path,
+                                       strerror(errno));
+        }
+        return 0;
+}
+
+/* Reads root/config.json (a regular file). */
+static int read_config_at(int root, const char *tmp_path, char **ret, size_t *ret_len) {
+        _cleanup_(freep) char *p = NULL;
+        struct stat st;
+
+        if (fstatat(root, "config.json", &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        if (asprintf(&p, "%s/config.json", tmp_path) < 0)
+                return -ENOMEM;
+        return config_read(p, ret, ret_len);
+}
+
+/* Replaces prefix from (a directory path) by to in *s, when *s is below from. */
+static int path_rebase(char **s, const char *from, const char *to) {
+        size_t l = strlen(from);
+        char *n;
+
+        if (!*s || strncmp(*s, from, l) != 0 || ((*s)[l] != '/' && (*s)[l] != 0))
+                return 0;
+        if (asprintf(&n, "%s%s", to, *s + l) < 0)
+                return -ENOMEM;
+        free(*s);
+        *s = n;
+        return 0;
+}
+
+/*
+ * Validates the unpacked config.json as it will be once installed: executables named below
+ * target must be in the bundle (they are made 0755), and the file checks look at the unpacked
+ * copies (paths rebased to tmp_path and back for the findings). Returns 0 (findings may hold
+ * errors), -EINVAL (refused, reason set), -errno.
+ */
+static int bundle_validate(int root, const char *tmp_path, const char *target, bool file_checks,
+                           FindingList *findings, char *reason, size_t reason_size) {
+        _cleanup_(script_config_freep) ScriptConfig *c = NULL;
+        _cleanup_(freep) char *buf = NULL, *config_tmp = NULL;
+        size_t len = 0, first;
+        int r;
+
+        r = read_config_at(root, tmp_path, &buf, &len);
+        if (r == -ENOENT)
+                return reasonf(reason, reason_size, -EINVAL, "the bundle has no config.json at its top level");
+        if (r < 0)
+                return reasonf(reason, reason_size, r == -ENOMEM ? r : -EINVAL, "config.json cannot be read: %s",
+                               strerror(-r));
+
+        r = script_config_parse(buf, len, &c, findings);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || !c)
+                return 0;       /* the findings say why */
+
+        for (ScriptEvent e = 0; e < _SCRIPT_EVENT_MAX; e++)
+                for (ScriptContext x = 0; x < _SCRIPT_CONTEXT_MAX; x++) {
+                        ScriptExecutable *exe = &c->events[e].executables[x];
+                        size_t tl = strlen(target);
+                        struct stat st;
+
+                        if (!c->events[e].present || !script_executable_runs(exe))
+                                continue;
+                        if (strncmp(exe->filename, target, tl) != 0 || exe->filename[tl] != '/')
+                                continue;       /* outside the bundle: checked where it is */
+                        /* The path below the bundle, resolved inside the new tree without following
+                         * links (the unpacked tree has none). */
+                        if (fstatat(root, exe->filename + tl + 1, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                            !S_ISREG(st.st_mode))
+                                return reasonf(reason, reason_size, -EINVAL,
+                                               "config.json names %s, which the bundle does not contain",
+                                               exe->filename);
+                        if (fchmodat(root, exe->filename + tl + 1, 0755, 0) < 0)
+                                return reasonf(reason, reason_size, -errno, "cannot make %s executable: %s",
+                                               exe->filename, strerror(errno));
+                        r = path_rebase(&exe->filename, target, tmp_path);
+                        if (r < 0)
+                                return r;
+                }
+
+        if (!file_checks)
+                return 0;
+        if (asprintf(&config_tmp, "%s/config.json", tmp_path) < 0)
+                return -ENOMEM;
+        first = findings->n;
+        r = script_config_check_files(c, config_tmp, findings);
+        if (r < 0)
+                return r;
+        for (size_t i = first; i < findings->n; i++) {
+                r = path_rebase(&findings->items[i].file, tmp_path, target);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* mkdir -p of an absolute path, mode 0755 for what is created. */
+static int mkdir_parents(const char *path) {
+        _cleanup_(freep) char *p = strdup(path);
+
+        if (!p)
+                return -ENOMEM;
+        for (char *s = p + 1; *s; s++) {
+                if (*s != '/')
+                        continue;
+                *s = 0;
+                if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                *s = '/';
+        }
+        if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+int bundle_install(int archive_fd, const char *target_dir, const BundleLimits *limits, bool file_checks,
+                   FindingList *findings, char *reason, size_t reason_size) {
+        _cleanup_(freep) char *target = NULL, *parent = NULL, *tmp_path = NULL;
+        _cleanup_(closep) int parent_fd = -EBADF, root = -EBADF;
+        const char *name, *tmp_name;
+        struct stat st;
+        bool exists;
+        int r;
+
+        if (reason && reason_size > 0)
+                reason[0] = 0;
+        if (!target_dir || target_dir[0] != '/' || strlen(target_dir) > 4096)
+                return reasonf(reason, reason_size, -EINVAL, "the target directory must be an absolute path");
+
+        target = strdup(target_dir);
+        if (!target)
+                return -ENOMEM;
+        while (strlen(target) > 1 && target[strlen(target) - 1] == '/')
+                target[strlen(target) - 1] = 0;
+        name = strrchr(target, '/') + 1;
+        if (!name[0] || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+                return reasonf(reason, reason_size, -EINVAL, "invalid target directory %s", target_dir);
+        parent = strndup(target, (size_t) (name - target) > 1 ? (size_t) (name - target - 1) : 1);
+        if (!parent)
+                return -ENOMEM;
+
+        r = mkdir_parents(parent);
+        if (r < 0)
+                return reasonf(reason, reason_size, r, "cannot create %s: %s", parent, strerror(-r));
+        parent_fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (parent_fd < 0)
+                return reasonf(reason, reason_size, -errno, "cannot open %s: %s", parent, strerror(errno));
+
+        /* The existing target must be a real directory: a symlink there is refused, not followed. */
+        exists = fstatat(parent_fd, name, &st, AT_SYMLINK_NOFOLLOW) >= 0;
+        if (!exists && errno != ENOENT)
+                return reasonf(reason, reason_size, -errno, "cannot look at %s: %s", target, strerror(errno));
+        if (exists && !S_ISDIR(st.st_mode))
+                return reasonf(reason, reason_size, -EINVAL,
+                               "%s exists and is not a directory (refusing to replace it)", target);
+
+        /* The new tree is built next to the target (same file system, so the rename is atomic),
+         * mode 0700 until it is complete. */
+        if (asprintf(&tmp_path, "%s/.%s.new-XXXXXX", strcmp(parent, "/") == 0 ? "" : parent, name) < 0)
+                return -ENOMEM;
+        if (!mkdtemp(tmp_path))
+                return reasonf(reason, reason_size, -errno, "cannot create a directory next to %s: %s", target,
+                               strerror(errno));
+        tmp_name = strrchr(tmp_path, '/') + 1;
+        root = openat(parent_fd, tmp_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (root < 0) {
+                r = reasonf(reason, reason_size, -errno, "cannot open %s: %s", tmp_path, strerror(errno));
+                goto fail;
+        }
+
+        r = bundle_unpack(archive_fd, root, limits, reason, reason_size);
+        if (r < 0)
+                goto fail;
+
+        if ((geteuid() == 0 && fchown(root, 0, 0) < 0) || fchmod(root, 0755) < 0) {
+                r = reasonf(reason, reason_size, -errno, "cannot set the mode of %s: %s", tmp_path,
+                            strerror(errno));
+                goto fail;
+        }
+
+        r = bundle_validate(root, tmp_path, target, file_checks, findings, reason, reason_size);
+        if (r < 0)
+                goto fail;
+        if (findings->n_errors > 0) {
+                r = reasonf(reason, reason_size, -EINVAL, "config.json of the bundle is invalid (%zu error%s)",
+                            findings->n_errors, findings->n_errors == 1 ? "" : "s");
+                goto fail;
+        }
+
+        /* Everything on disk before the switch, so a crash leaves one complete tree or the other. */
+        if (syncfs(root) < 0) {
+                r = reasonf(reason, reason_size, -errno, "cannot sync %s: %s", tmp_path, strerror(errno));
+                goto fail;
+        }
+
+        if (exists)
+                r = renameat2(parent_fd, tmp_name, parent_fd, name, RENAME_EXCHANGE);
+        else
+                r = renameat2(parent_fd, tmp_name, parent_fd, name, RENAME_NOREPLACE);
+        if (r < 0) {
+                r = reasonf(reason, reason_size, -errno, "cannot move the new bundle into place: %s",
+                            strerror(errno));
+                goto fail;
+        }
+        (void) fsync(parent_fd);
+
+        /* After an exchange the old bundle is at the temporary name. */
+        if (exists) {
+                r = tree_remove_at(parent_fd, tmp_name, 0);
+                if (r < 0)
+                        fprintf(stderr, "Warning: cannot remove the previous bundle at %s: %s\n", tmp_path,
+                                strerror(-r));
+        }
+        return 0;
+
+fail:
+        (void) tree_remove_at(parent_fd, tmp_name, 0);
+        return r;
+}

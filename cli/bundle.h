@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Installing an Elastic-fleet bundle: a zip with config.json at its top and the executables it
+ * names, unpacked with libarchive into a fresh directory next to the target, checked, then swapped
+ * in with one atomic rename (RENAME_EXCHANGE), so a reader sees either the old bundle or the new
+ * one, never a mix. Everything in the zip is untrusted: only regular files and directories with
+ * relative paths free of "..", within hard limits; files are created anew (O_EXCL|O_NOFOLLOW, never
+ * through an existing link), root-owned when run as root, directories 0755, files 0644, or 0755 when
+ * the entry had an execute bit or config.json names the file as an executable.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "script-config.h"
+
+/* Default hard limits: entries, bytes of one file, bytes of all files (uncompressed). */
+#define BUNDLE_MAX_ENTRIES 1000U
+#define BUNDLE_MAX_ENTRY_SIZE (100ULL * 1024ULL * 1024ULL)
+#define BUNDLE_MAX_TOTAL_SIZE (1024ULL * 1024ULL * 1024ULL)
+/* Deepest directory nesting and longest entry path accepted. */
+#define BUNDLE_MAX_DEPTH 16U
+#define BUNDLE_MAX_PATH 1024U
+
+typedef struct BundleLimits {
+        size_t max_entries;
+        uint64_t max_entry_size;
+        uint64_t max_total_size;
+} BundleLimits;
+
+#define BUNDLE_LIMITS_DEFAULT                                                                    \
+        ((BundleLimits) {                                                                        \
+                .max_entries = BUNDLE_MAX_ENTRIES,                                               \
+                .max_entry_size = BUNDLE_MAX_ENTRY_SIZE,                                         \
+                .max_total_size = BUNDLE_MAX_TOTAL_SIZE,                                         \
+        })
+
+/*
+ * Installs the zip read from archive_fd as target_dir (absolute; its parent is created, mode
+ * 0755, when missing). config.json is validated with the shared engine — with the file-security
+ * checks when file_checks — against the paths it will have once installed; every finding goes to
+ * *findings (initialised to {} by the caller), with paths shown as installed.
+ *
+ * Returns 0 when installed; -EINVAL when the bundle was refused (unsafe entry, limits, missing or
+ * invalid config.json, a named executable missing from the bundle), with a sentence in reason;
+ * another -errno on a system error (also with a sentence). On any failure target_dir is as it was.
+ */
+int bundle_install(int archive_fd, const char *target_dir, const BundleLimits *limits, bool file_checks,
+                   FindingList *findings, char *reason, size_t reason_size);
+
+/*
+ * Checks one entry path of a zip and splits it into components (pointers into *ret_buf, a copy
+ * the caller frees): relative, no "..", no empty result, no control characters or backslashes, at
+ * most BUNDLE_MAX_PATH bytes and BUNDLE_MAX_DEPTH components; "." and empty components (a trailing
+ * "/" of a directory entry) are dropped. Returns the number of components, or -EINVAL.
+ */
+int bundle_path_split(const char *path, char **ret_buf, const char *ret_components[static BUNDLE_MAX_DEPTH + 1]);

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * `session-scripts logs [SESSION] [--json] [-f]`: the journal lines of a session's runs — every
+ * stdout/stderr line of its scripts, the runs' summaries and the session's own entries — read with
+ * sd-journal by SESSION_SCRIPTS_SESSION_ID. Without SESSION: those of every session, in the order
+ * they were written, with the session id as a column. -f follows.
+ *
+ * Exit status: 0 success (also when there are no entries), 2 usage error or the journal cannot be
+ * read.
+ */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "format.h"
+#include "journal-read.h"
+#include "json-util.h"
+#include "verbs.h"
+
+/* How long one sd_journal_wait() blocks while following (it returns earlier on new entries). */
+#define LOGS_FOLLOW_WAIT_USEC (1000000ULL)
+
+DEFINE_POINTER_CLEANUP_FUNC(sd_journal *, sd_journal_close, journal_closep_logs);
+
+static void help(void) {
+        printf("%s logs [OPTIONS…] [SESSION]\n\n"
+               "Show the journal lines of a session's runs (all sessions when SESSION is omitted):\n"
+               "  TIME [SESSION] EVENT/CONTEXT: LINE             a line the script wrote to stdout\n"
+               "  TIME [SESSION] EVENT/CONTEXT [stderr]: LINE    … to stderr\n"
+               "  TIME [SESSION] EVENT/CONTEXT [result]: TEXT    how the run ended\n"
+               "  TIME [SESSION] session: TEXT                   the session's own entries\n\n"
+               "  -h --help     Show this help\n"
+               "  -f --follow   Keep printing new lines as they come\n"
+               "     --json     One JSON object per line\n\n"
+               "Reading the system journal needs root or the systemd-journal group.\n"
+               "Exit status: 0 success (also no entries), 2 usage error or unreadable journal.\n",
+               program_name);
+}
+
+/* Prints the entries from the current position on. Returns the number printed or -errno. */
+static int print_entries(sd_journal *j, bool show_session, bool json) {
+        int n = 0, r;
+
+        for (;;) {
+                _cleanup_(log_entry_done) LogEntry e = {};
+
+                r = sd_journal_next(j);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                r = journal_read_entry(j, &e);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        continue;
+                if (json) {
+                        _cleanup_(json_object_putp) struct json_object *o = log_entry_to_json(&e);
+                        if (!o)
+                                return -ENOMEM;
+                        json_print(stdout, o, false);
+                } else
+                        log_entry_print(stdout, &e, show_session, colors_enabled());
+                n++;
+        }
+        fflush(stdout);
+        return n;
+}
+
+int verb_logs(int argc, char *argv[]) {
+        enum {
+                ARG_JSON = 0x100,
+        };
+        static const struct option options[] = {
+                { "help",   no_argument, NULL, 'h'      },
+                { "follow", no_argument, NULL, 'f'      },
+                { "json",   no_argument, NULL, ARG_JSON },
+                {}
+        };
+        _cleanup_(journal_closep_logs) sd_journal *j = NULL;
+        const char *session = NULL;
+        bool json = false, follow = false;
+        int c, r, n;
+
+        while ((c = getopt_long(argc, argv, "hf", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case 'f':
+                        follow = true;
+                        break;
+                case ARG_JSON:
+                        json = true;
+                        break;
+                default:
+                        return EXIT_USAGE;
+                }
+        if (argc - optind > 1) {
+                fprintf(stderr, "%s logs: too many arguments; expected at most one SESSION.\n", program_name);
+                return EXIT_USAGE;
+        }
+        if (optind < argc) {
+                session = argv[optind];
+                if (!session[0] || strlen(session) > 64) {
+                        fprintf(stderr, "%s logs: invalid session id.\n", program_name);
+                        return EXIT_USAGE;
+                }
+        }
+
+        r = journal_open_sessions(session, &j);
+        if (r >= 0)
+                r = sd_journal_seek_head(j);
+        if (r < 0) {
+                fprintf(stderr, "%s logs: cannot open the journal: %s\n", program_name, strerror(-r));
+                return EXIT_USAGE;
+        }
+
+        n = print_entries(j, !session, json);
+        if (n < 0) {
+                fprintf(stderr, "%s logs: cannot read the journal: %s\n", program_name, strerror(-n));
+                return EXIT_USAGE;
+        }
+        if (n == 0 && !follow && !json)
+                fprintf(stderr, "No journal entries%s%s%s.\n", session ? " of session " : "", session ?: "",
+                        geteuid() != 0 ? " (are you allowed to read the system journal?)" : "");
+
+        while (follow) {
+                r = sd_journal_wait(j, LOGS_FOLLOW_WAIT_USEC);
+                if (r < 0) {
+                        fprintf(stderr, "%s logs: cannot follow the journal: %s\n", program_name, strerror(-r));
+                        return EXIT_USAGE;
+                }
+                n = print_entries(j, !session, json);
+                if (n < 0) {
+                        fprintf(stderr, "%s logs: cannot read the journal: %s\n", program_name, strerror(-n));
+                        return EXIT_USAGE;
+                }
+        }
+
+        return fflush(stdout) == 0 ? EXIT_VALID : EXIT_USAGE;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * `session-scripts sessions [--json]`: the active sessions (the counterpart of Janssen's
+ * /session/active): id, user, since, the states of start and termination, and each run's context,
+ * result, exit status and duration — from ListSessions and ListRuns. The daemon decides what a
+ * caller may see (an unprivileged caller: only its own sessions).
+ *
+ * Exit status: 0 listed (also when there are none), 1 the daemon could not be asked, 2 usage.
+ */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "bus-client.h"
+#include "cleanup.h"
+#include "format.h"
+#include "json-util.h"
+#include "verbs.h"
+
+static void help(void) {
+        printf("%s sessions [OPTIONS…]\n\n"
+               "List the sessions the daemon knows, with the runs of their events.\n"
+               "Unprivileged users see only their own sessions.\n\n"
+               "  -h --help     Show this help\n"
+               "     --json     Print a JSON array\n\n"
+               "Exit status: 0 listed (also none), 1 the daemon could not be asked, 2 usage error.\n",
+               program_name);
+}
+
+int verb_sessions(int argc, char *argv[]) {
+        enum {
+                ARG_JSON = 0x100,
+        };
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h'      },
+                { "json", no_argument, NULL, ARG_JSON },
+                {}
+        };
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        SessionInfo *sessions = NULL;
+        size_t n = 0;
+        bool json = false;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_JSON:
+                        json = true;
+                        break;
+                default:
+                        return EXIT_USAGE;
+                }
+        if (optind < argc) {
+                fprintf(stderr, "%s sessions: unexpected argument '%s'.\n", program_name, argv[optind]);
+                return EXIT_USAGE;
+        }
+
+        r = cli_bus_open(&bus);
+        if (r < 0)
+                return cli_bus_log_error("sessions", "cannot connect to the system bus", r, NULL, EXIT_FAILED);
+        r = cli_bus_list_sessions(bus, &sessions, &n, &error);
+        if (r < 0)
+                return cli_bus_log_error("sessions", "cannot list the sessions", r, &error, EXIT_FAILED);
+
+        if (json) {
+                _cleanup_(json_object_putp) struct json_object *o = sessions_to_json(sessions, n);
+                if (!o) {
+                        session_infos_free(sessions, n);
+                        fprintf(stderr, "%s sessions: out of memory\n", program_name);
+                        return EXIT_USAGE;
+                }
+                json_print(stdout, o, true);
+        } else
+                sessions_print(stdout, sessions, n, colors_enabled());
+
+        session_infos_free(sessions, n);
+        return fflush(stdout) == 0 ? EXIT_VALID : EXIT_USAGE;
+}

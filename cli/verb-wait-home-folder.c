@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * `session-scripts wait-home-folder [--timeout SECONDS] [--home DIR]`: for a session script that
+ * needs the user's home folder (SPEC §3). Waits until the mount-status file below the home
+ * directory says True, using inotify — no polling: it watches the deepest directory on the way to
+ * the file that exists, re-arms as the missing directories appear, and re-reads the file on every
+ * change.
+ *
+ * Exit status: 0 the home folder is mounted, 1 timed out, 2 usage or system error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "home-folder.h"
+#include "session-scripts/session-scripts.h"
+#include "verbs.h"
+
+#define DEFAULT_TIMEOUT_SEC 60U
+/* A day: longer than any session start; a bound so a typo cannot make a script wait forever. */
+#define MAX_TIMEOUT_SEC 86400U
+
+static void help(void) {
+        printf("%s wait-home-folder [OPTIONS…]\n\n"
+               "Wait until the home folder is mounted, i.e. until\n"
+               "  ~/%s\n"
+               "reads %s=True.\n\n"
+               "  -h --help             Show this help\n"
+               "     --timeout SECONDS  Give up after SECONDS (0…%u, default %u)\n"
+               "     --home DIR         The home directory (default $HOME, else the user's from\n"
+               "                        the password database)\n\n"
+               "Exit status: 0 mounted, 1 timed out, 2 usage or system error.\n",
+               program_name, SESSION_SCRIPTS_HOME_FOLDER_STATUS_FILE, SESSION_SCRIPTS_HOME_FOLDER_STATUS_KEY,
+               MAX_TIMEOUT_SEC, DEFAULT_TIMEOUT_SEC);
+}
+
+static int parse_timeout(const char *s, unsigned *ret) {
+        unsigned long v;
+        char *end;
+
+        if (!s || *s < '0' || *s > '9')
+                return -EINVAL;
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (errno != 0 || *end != 0 || v > MAX_TIMEOUT_SEC)
+                return -ERANGE;
+        *ret = (unsigned) v;
+        return 0;
+}
+
+static uint64_t now_msec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000U + (uint64_t) ts.tv_nsec / 1000000U;
+}
+
+/*
+ * Watches the deepest existing directory of `file`'s ancestors. When the file's own directory
+ * exists, the watch reports the file being written, replaced or created; otherwise it reports the
+ * next missing directory being created (then we re-arm one level deeper). *wd is updated.
+ */
+static int watch_arm(int inotify_fd, const char *file, int *wd) {
+        char dir[PATH_MAX];
+        bool own_dir = true;
+
+        if (strlen(file) >= sizeof(dir))
+                return -ENAMETOOLONG;
+        strcpy(dir, file);
+
+        for (;;) {
+                char *slash = strrchr(dir, '/');
+                uint32_t mask;
+                int w;
+
+                if (!slash)
+                        return -ENOENT;
+                if (slash == dir)
+                        slash[1] = 0;   /* "/" */
+                else
+                        *slash = 0;
+
+                mask = IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
+                if (own_dir)
+                        mask |= IN_CLOSE_WRITE | IN_MODIFY;
+
+                /* Adding a watch for an inode already watched returns the same descriptor and only
+                 * updates the mask (no event), so re-arming on every wake-up is cheap and quiet. The
+                 * previous watch is removed only when we moved one level deeper; its IN_IGNORED
+                 * causes exactly one more wake-up. */
+                w = inotify_add_watch(inotify_fd, dir, mask);
+                if (w >= 0) {
+                        if (*wd >= 0 && *wd != w)
+                                (void) inotify_rm_watch(inotify_fd, *wd);
+                        *wd = w;
+                        return 0;
+                }
+                if (errno != ENOENT && errno != ENOTDIR && errno != EACCES)
+                        return -errno;
+                if (strcmp(dir, "/") == 0)
+                        return -errno;
+                own_dir = false;
+        }
+}
+
+static int status_is_true(const char *home, bool *ret) {
+        HomeFolderStatus s;
+        int r;
+
+        r = home_folder_status_read(home, &s);
+        if (r < 0)
+                return r;
+        *ret = s == HOME_FOLDER_STATUS_TRUE;
+        return 0;
+}
+
+int verb_wait_home_folder(int argc, char *argv[]) {
+        enum {
+                ARG_TIMEOUT = 0x100,
+                ARG_HOME,
+        };
+        static const struct option options[] = {
+                { "help",    no_argument,       NULL, 'h'         },
+                { "timeout", required_argument, NULL, ARG_TIMEOUT },
+                { "home",    required_argument, NULL, ARG_HOME    },
+                {}
+        };
+        _cleanup_(closep) int inotify_fd = -EBADF;
+        _cleanup_(freep) char *file = NULL;
+        unsigned timeout_sec = DEFAULT_TIMEOUT_SEC;
+        const char *home = NULL;
+        uint64_t deadline;
+        int c, r, wd = -1;
+        bool ok = false;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_TIMEOUT:
+                        if (parse_timeout(optarg, &timeout_sec) < 0) {
+                                fprintf(stderr, "%s wait-home-folder: invalid --timeout '%s' (expected "
+                                                "whole seconds, 0…%u).\n",
+                                                program_name, optarg, MAX_TIMEOUT_SEC);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case ARG_HOME:
+                        home = optarg;
+                        break;
+                default:
+                        return EXIT_USAGE;
+                }
+
+        if (optind < argc) {
+                fprintf(stderr, "%s wait-home-folder: unexpected argument '%s'.\n",
+                                program_name, argv[optind]);
+                return EXIT_USAGE;
+        }
+
+        if (!home) {
+                home = getenv("HOME");
+                if (!home || home[0] != '/') {
+                        struct passwd *pw;
+
+                        errno = 0;
+                        pw = getpwuid(getuid());
+                        if (!pw || !pw->pw_dir || pw->pw_dir[0] != '/') {
+                                fprintf(stderr, "%s wait-home-folder: cannot determine the home directory "
+                                        "(HOME unset, no passwd entry for uid %u); use --home.\n",
+                                        program_name, (unsigned) getuid());
+                                return EXIT_USAGE;
+                        }
+                        home = pw->pw_dir;
+                }
+        }
+        if (home[0] != '/') {
+                fprintf(stderr, "%s wait-home-folder: --home must be an absolute path.\n", program_name);
+                return EXIT_USAGE;
+        }
+
+        if (asprintf(&file, "%s/%s", home, SESSION_SCRIPTS_HOME_FOLDER_STATUS_FILE) < 0) {
+                fprintf(stderr, "%s wait-home-folder: out of memory\n", program_name);
+                return EXIT_USAGE;
+        }
+
+        deadline = now_msec() + (uint64_t) timeout_sec * 1000U;
+
+        inotify_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+        if (inotify_fd < 0) {
+                fprintf(stderr, "%s wait-home-folder: cannot create an inotify instance: %m\n",
+                                program_name);
+                return EXIT_USAGE;
+        }
+
+        for (;;) {
+                struct pollfd p = { .fd = inotify_fd, .events = POLLIN };
+                uint64_t now;
+                int timeout_ms;
+
+                /* Arm first, then read: a change between the two is caught by the watch. */
+                r = watch_arm(inotify_fd, file, &wd);
+                if (r < 0) {
+                        fprintf(stderr, "%s wait-home-folder: cannot watch %s: %s\n", program_name, file,
+                                strerror(-r));
+                        return EXIT_USAGE;
+                }
+
+                r = status_is_true(home, &ok);
+                if (r < 0) {
+                        fprintf(stderr, "%s wait-home-folder: cannot read %s: %s\n", program_name, file,
+                                strerror(-r));
+                        return EXIT_USAGE;
+                }
+                if (ok)
+                        return EXIT_VALID;
+
+                now = now_msec();
+                if (now >= deadline)
+                        break;
+                /* The wait is bounded by --timeout (≤ a day, so this fits an int). */
+                timeout_ms = (int) (deadline - now);
+
+                r = poll(&p, 1, timeout_ms);
+                if (r < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        fprintf(stderr, "%s wait-home-folder: poll() failed: %m\n", program_name);
+                        return EXIT_USAGE;
+                }
+                if (r == 0)
+                        continue;       /* the loop re-reads once more, then sees the deadline */
+
+                /* Drain the queue; what changed does not matter, the file is re-read. */
+                for (;;) {
+                        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+                        ssize_t n = read(inotify_fd, buf, sizeof(buf));
+
+                        if (n < 0) {
+                                if (errno == EINTR)
+                                        continue;
+                                if (errno == EAGAIN)
+                                        break;
+                                fprintf(stderr, "%s wait-home-folder: cannot read inotify events: %m\n",
+                                        program_name);
+                                return EXIT_USAGE;
+                        }
+                        if (n == 0)
+                                break;
+                }
+        }
+
+        fprintf(stderr, "%s wait-home-folder: the home folder was not mounted within %u s (%s does not read "
+                        "%s=True).\n",
+                program_name, timeout_sec, file, SESSION_SCRIPTS_HOME_FOLDER_STATUS_KEY);
+        return EXIT_INVALID;
+}
