@@ -1,0 +1,176 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# The opt-in veto (PAM option require_success) at real logins (pamtester through pam_systemd and
+# pam_session_scripts):
+#   - on a "required" line, a failing start script refuses the login: pamtester fails, the user
+#     sees "Session refused: " and the script's last non-empty stdout line (not its stderr); the
+#     daemon was told (RefuseSession): the session is not listed, its state file is gone, its
+#     termination never runs, CloseSession does not know it, SessionEnded was emitted after its
+#     RunFinished; a passing script is allowed;
+#   - a start script stopped at waitingTime refuses the login the same way (its last line shown);
+#   - without the option, both the failing and the passing script allow the login (the failure is
+#     only shown), and the termination runs;
+#   - on an "optional" line the refusal is only shown: the login goes on (the documented trap);
+#   - RefuseSession is root's: a normal user gets AccessDenied; on the bus, a refusal while the
+#     start still runs forgets the session only once the start has ended; a daemon restarted in
+#     between forgets it too (and never terminates it).
+
+set -euo pipefail
+source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
+source "$MESON_SOURCE_ROOT/tests/integration/policy/policy-lib.sh"
+bed_init
+bed_boot
+
+WAIT=4
+ss_prepare_out
+
+# alice fails (reason on stdout, then noise on stderr), user01 hangs past waitingTime, everyone
+# else passes. The session's PAM user comes from AppStream_Session_User (USER is root here).
+ss_install_script start-system.sh <<'EOF'
+#!/bin/sh
+u=$AppStream_Session_User
+echo "$AppStream_Session_ID" >> /var/tmp/ss-out/ids.$u
+case "$u" in
+alice)
+        echo "checking licence"
+        echo "Your licence has expired."
+        echo ""
+        echo "this goes to stderr and is no reason" >&2
+        exit 3 ;;
+user01)
+        echo "still checking the licence server"
+        exec sleep 60 ;;
+*)
+        echo "welcome $u"
+        exit 0 ;;
+esac
+EOF
+ss_install_script term-system.sh <<'EOF'
+#!/bin/sh
+echo "$AppStream_Session_ID" >> /var/tmp/ss-out/term.log
+EOF
+ss_install_config <<EOF
+{
+  "SessionStart": { "executables": [ { "context": "system", "filename": "$SS_DIR/start-system.sh" } ], "waitingTime": $WAIT },
+  "SessionTermination": { "executables": [ { "context": "system", "filename": "$SS_DIR/term-system.sh" } ], "waitingTime": $WAIT }
+}
+EOF
+pol_pam_stack ss-req required require_success
+pol_pam_stack ss-plain required
+pol_pam_stack ss-opt optional require_success
+ss_start_daemon
+pol_monitor_start
+
+# --- with require_success on a required line: a failing script refuses the login.
+out=$(ss_login ss-req alice open_session close_session)
+echo "$out"
+rc=$(ss_result_field "$out" rc)
+[ "$rc" -ne 0 ] || bed_fail "pamtester succeeded although the start script failed (require_success)"
+ss_assert_contains "$out" "Session refused: Your licence has expired." "the script's last stdout line is the reason"
+ss_assert_not_contains "$out" "successfully opened a session" "refused login"
+ss_assert_not_contains "$out" "stderr and is no reason" "stderr is never the reason"
+ss_assert_not_contains "$out" "successfully closed" "no close after a refused open"
+refused=$(pol_last_id alice)
+[ -n "$refused" ] || bed_fail "alice's start script did not record the session id"
+echo "refused session: $refused (pamtester rc=$rc, $(ss_result_field "$out" ms) ms)"
+
+ss_assert_not_contains "$(pol_list_ids)" "$refused" "a refused session is not listed (root)"
+ss_assert_eq "$(pol_state_file "$refused")" absent "the refused session's state file is removed"
+closed=$(ss_call CloseSession 'sa{ss}' "$refused" 0 2>&1 || true)
+ss_assert_contains "$closed" "No such session" "CloseSession of a refused session"
+ss_assert_not_contains "$(ss_file $SS_OUT/term.log)" "$refused" "the refused session's termination never ran"
+bed_journal -o cat | grep -F "Session $refused of user alice was refused by the PAM module" >/dev/null ||
+        bed_fail "the daemon did not journal the refusal"
+
+# --- a passing script is allowed (and terminated) with the same stack.
+out=$(ss_login ss-req bob open_session close_session)
+echo "$out"
+ss_assert_eq "$(ss_result_field "$out" rc)" 0 "bob's login with require_success"
+ss_assert_contains "$out" "successfully opened a session"
+ss_assert_not_contains "$out" "Session refused"
+bob1=$(pol_last_id bob)
+ss_assert_contains "$(ss_file $SS_OUT/term.log)" "$bob1" "bob's termination ran"
+
+# --- a script stopped at waitingTime refuses the login too; its last line is the reason.
+out=$(ss_login ss-req user01 open_session)
+echo "$out"
+rc=$(ss_result_field "$out" rc)
+ms=$(ss_result_field "$out" ms)
+[ "$rc" -ne 0 ] || bed_fail "pamtester succeeded although the start script timed out (require_success)"
+ss_assert_contains "$out" "Session refused: still checking the licence server" "timeout: last line as the reason"
+[ "$ms" -ge $(( WAIT * 1000 - 300 )) ] && [ "$ms" -le $(( (WAIT + 2) * 1000 + 1000 )) ] ||
+        bed_fail "timed-out refusal took $ms ms (waitingTime ${WAIT}s, grace 2s)"
+timed_out=$(pol_last_id user01)
+ss_assert_not_contains "$(pol_list_ids)" "$timed_out" "a refused (timed-out) session is not listed"
+ss_assert_eq "$(pol_state_file "$timed_out")" absent "the timed-out session's state file is removed"
+echo "timed-out start refused after $ms ms"
+
+# --- without the option: both the failing and the passing script allow the login.
+out=$(ss_login ss-plain alice open_session close_session)
+echo "$out"
+ss_assert_eq "$(ss_result_field "$out" rc)" 0 "alice's login without require_success"
+ss_assert_contains "$out" "successfully opened a session"
+ss_assert_contains "$out" "Session script $SS_DIR/start-system.sh (system context) exited with status 3." \
+        "the failure is shown"
+ss_assert_not_contains "$out" "Session refused"
+plain=$(pol_last_id alice)
+ss_assert_contains "$(ss_file $SS_OUT/term.log)" "$plain" "termination ran for the allowed session"
+out=$(ss_login ss-plain bob open_session close_session)
+ss_assert_eq "$(ss_result_field "$out" rc)" 0 "bob's login without require_success"
+ss_assert_contains "$out" "successfully opened a session"
+
+# --- optional + require_success: the refusal is shown, but libpam lets the login go on.
+out=$(ss_login ss-opt alice open_session)
+echo "$out"
+ss_assert_eq "$(ss_result_field "$out" rc)" 0 "optional line: the login goes on"
+ss_assert_contains "$out" "Session refused: Your licence has expired." "optional line: the refusal is shown"
+optional=$(pol_last_id alice)
+ss_assert_not_contains "$(pol_list_ids)" "$optional" "optional line: the daemon still dropped the session"
+
+# --- RefuseSession is root's; refusing on the bus while the start runs.
+denied=$(bed_exec_user alice busctl --system call "${SS_BUS_ARGS[@]}" RefuseSession s "$bob1" 2>&1 || true)
+ss_assert_contains "$denied" "Access denied" "RefuseSession by a normal user"
+opened=$(ss_call OpenSession 'ssa{ss}' user01 ss-bus 1 AppStream_Session_ID bus-refuse-1)
+ss_assert_eq "$opened" "st \"bus-refuse-1\" $(( WAIT * 1000000 ))" "OpenSession reply"
+ss_call RefuseSession s bus-refuse-1
+ss_assert_not_contains "$(pol_list_ids)" bus-refuse-1 "refused while starting: not listed"
+ss_assert_eq "$(pol_state_file bus-refuse-1)" present "refused while starting: kept until the start ends"
+ss_call RefuseSession s bus-refuse-1   # a second call is a no-op
+ss_wait_for $(( WAIT + 3 )) sh -c '! test -e /run/session-scripts/sessions/bus-refuse-1' ||
+        bed_fail "the session refused during its start was not forgotten after the start ended"
+gone=$(ss_call RefuseSession s bus-refuse-1 2>&1 || true)
+ss_assert_contains "$gone" "No such session" "RefuseSession of a forgotten session"
+
+# --- signals: each refused session ends with SessionEnded, after its RunFinished.
+sleep 0.5
+pol_monitor_stop
+signals=$(pol_signals)
+echo "signals:"
+echo "$signals"
+for id in "$refused" "$timed_out" bus-refuse-1; do
+        seq=$(awk -F'\t' -v id="$id" '$2 == id { print $1 "/" $3 "/" $6 }' <<<"$signals" | tr '\n' ' ')
+        echo "$id: $seq"
+        case "$seq" in
+        "SessionStarted/"*" RunStarted/SessionStart/ RunFinished/SessionStart/"*" SessionEnded/"*" ") ;;
+        *) bed_fail "signals of refused session $id out of order or missing: $seq" ;;
+        esac
+        ss_assert_not_contains "$seq" SessionTermination "no termination run for refused session $id"
+done
+ss_assert_contains "$(awk -F'\t' -v id="$refused" '$1 == "RunFinished" && $2 == id' <<<"$signals")" \
+        $'exit-code\t3' "RunFinished of the failed start"
+ss_assert_contains "$(awk -F'\t' -v id="$timed_out" '$1 == "RunFinished" && $2 == id' <<<"$signals")" \
+        $'\ttimeout\t' "RunFinished of the timed-out start"
+
+# --- a refusal survives a daemon restart: the new daemon forgets the session, never terminates it.
+ss_call OpenSession 'ssa{ss}' user01 ss-bus 1 AppStream_Session_ID bus-refuse-2 >/dev/null
+ss_call RefuseSession s bus-refuse-2
+ss_assert_eq "$(pol_state_file bus-refuse-2)" present "refused while starting (before the restart)"
+bed_exec systemctl restart session-scripts.service || bed_fail "daemon restart failed"
+ss_assert_eq "$(pol_state_file bus-refuse-2)" absent "a restarted daemon forgets a refused session"
+ss_assert_not_contains "$(pol_list_ids)" bus-refuse-2 "not listed after the restart"
+bed_journal -o cat | grep -F "Session bus-refuse-2 of user user01 was refused; forgetting it." >/dev/null ||
+        bed_fail "the restarted daemon did not say it forgot the refused session"
+ss_assert_not_contains "$(ss_file $SS_OUT/term.log)" bus-refuse-2 "no termination after the restart"
+
+echo "OK: require_success refuses failing (exit 3) and timed-out starts with the script's line, allows passing ones; without it both allow; optional only shows; RefuseSession forgets"
