@@ -1,0 +1,87 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Benchmark (issue #4): open_session latency with /usr/bin/true in both contexts, through
+# pam_session_scripts vs. through pam_exec running the same two commands (as root, and as the user
+# via setpriv), in the same booted test bed, logins interleaved. Both stacks include pam_systemd,
+# so the difference is the cost of our module + daemon + scopes against a plain fork/exec.
+# Prints p50/p99 of open_session (and close_session) for both and their difference; asserts
+# nothing (figures only; target: within pam_exec + 10 ms at p50).
+#
+# Usage: meson test --benchmark -C BUILD open-session-latency  (or run with MESON_SOURCE_ROOT,
+# MESON_BUILD_ROOT set, as root). ITERATIONS (default 200) logins per stack.
+
+set -euo pipefail
+ITERATIONS=${ITERATIONS:-200}
+source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
+bed_init
+bed_boot
+
+timer=${PAM_SESSION_TIMER:-$MESON_BUILD_ROOT/bench/pam-session-timer}
+[ -x "$timer" ] || bed_fail "$timer not built"
+install -m 0755 "$timer" "$BED_ROOT/usr/local/bin/pam-session-timer"
+
+dir=/opt/appstream/SessionScripts
+mkdir -p "$BED_ROOT$dir"
+chmod 0755 "$BED_ROOT/opt" "$BED_ROOT/opt/appstream" "$BED_ROOT$dir"
+cat > "$BED_ROOT$dir/config.json" <<'EOF2'
+{
+  "SessionStart": {
+    "executables": [
+      { "context": "system", "filename": "/usr/bin/true", "s3LogEnabled": false },
+      { "context": "user", "filename": "/usr/bin/true", "s3LogEnabled": false }
+    ],
+    "waitingTime": 30
+  },
+  "SessionTermination": {
+    "executables": [
+      { "context": "system", "filename": "/usr/bin/true", "s3LogEnabled": false },
+      { "context": "user", "filename": "/usr/bin/true", "s3LogEnabled": false }
+    ],
+    "waitingTime": 30
+  }
+}
+EOF2
+chown 0:0 "$BED_ROOT$dir/config.json"
+chmod 0644 "$BED_ROOT$dir/config.json"
+
+bed_pam_service bench-ss "session required pam_systemd.so
+session optional pam_session_scripts.so"
+bed_pam_service bench-exec "session required pam_systemd.so
+session optional pam_exec.so /usr/bin/true
+session optional pam_exec.so /usr/bin/setpriv --reuid=alice --regid=alice --init-groups /usr/bin/true"
+
+bed_exec systemctl start session-scripts.service
+# Warm-up (page cache, first activation of user@.service and slices), not counted.
+bed_exec pam-session-timer 5 alice bench-ss bench-exec > /dev/null
+
+bed_exec pam-session-timer "$ITERATIONS" alice bench-ss bench-exec > "${TMPDIR:-/tmp}/open-session-latency.$$" ||
+        echo "warning: some logins failed" >&2
+data="${TMPDIR:-/tmp}/open-session-latency.$$"
+failed=$(grep -c ' failed$' "$data" || true)
+
+# percentile FILE-OF-NUMBERS P → the value at rank ceil(P/100 × n) (nearest rank).
+percentile() {
+        sort -n "$1" | awk -v p="$2" '{ v[NR] = $1 } END { i = int((p * NR + 99) / 100); if (i < 1) i = 1; printf "%.2f", v[i] / 1000 }'
+}
+summary() {
+        local service=$1 col=$2
+        awk -v s="$service" -v c="$col" '$1 == s { print $c }' "$data" > "$data.$service.$col"
+        echo "$(percentile "$data.$service.$col" 50) $(percentile "$data.$service.$col" 99)"
+}
+read -r ss50 ss99 < <(summary bench-ss 2)
+read -r ex50 ex99 < <(summary bench-exec 2)
+read -r ssc50 ssc99 < <(summary bench-ss 3)
+read -r exc50 exc99 < <(summary bench-exec 3)
+
+echo "open_session latency over $ITERATIONS logins each (ms), /usr/bin/true in both contexts:"
+printf '  %-34s p50 %8s   p99 %8s\n' "pam_session_scripts (daemon+scopes)" "$ss50" "$ss99"
+printf '  %-34s p50 %8s   p99 %8s\n' "pam_exec (root + setpriv user)" "$ex50" "$ex99"
+awk -v a="$ss50" -v b="$ex50" -v c="$ss99" -v d="$ex99" 'BEGIN {
+        printf "  difference p50 %+.2f ms (ratio %.2f), p99 %+.2f ms; target: p50 within pam_exec + 10 ms\n",
+                a - b, (b > 0 ? a / b : 0), c - d }'
+echo "close_session latency (ms):"
+printf '  %-34s p50 %8s   p99 %8s\n' "pam_session_scripts" "$ssc50" "$ssc99"
+printf '  %-34s p50 %8s   p99 %8s\n' "pam_exec" "$exc50" "$exc99"
+[ "$failed" = 0 ] || echo "  ($failed logins reported a failure)"
+rm -f "$data" "$data".*
