@@ -22,7 +22,7 @@ build_packages=(
 # (util-linux), curl for signed S3 requests and Ceph's radosgw + one monitor + one OSD as the S3
 # server; python3 for tests/run-all.sh's summary.
 test_packages=(
-        pamtester curl python3 util-linux procps psmisc
+        pamtester curl python3 util-linux procps psmisc scdoc man-db groff-base
         debootstrap systemd-container
         radosgw ceph-mon ceph-osd ceph-common
 )
