@@ -292,6 +292,9 @@ bed__rootfs() {
 bed__install_build() {
         local layer=$BED_TMP/install d
         mkdir "$layer" && chmod 0755 "$layer"
+        # BED_INSTALL=none: an empty layer, for scenarios that install the project themselves (the
+        # .deb scenario must see only what the package brings).
+        [ "${BED_INSTALL:-build}" != none ] || return 0
         # One `meson install` at a time per build directory (it writes its install log there).
         if ! flock "$MESON_BUILD_ROOT/meson-private/bed-install.lock" \
                 meson install --quiet --no-rebuild -C "$MESON_BUILD_ROOT" --destdir "$layer" \
