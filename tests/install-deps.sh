@@ -23,6 +23,7 @@ build_packages=(
 # server; python3 for tests/run-all.sh's summary.
 test_packages=(
         pamtester curl python3 util-linux procps psmisc scdoc man-db groff-base
+        git debhelper dpkg-dev fakeroot
         debootstrap systemd-container
         radosgw ceph-mon ceph-osd ceph-common
 )
