@@ -57,7 +57,9 @@ for path in sys.argv[1:]:
         for line in f:
             t = json.loads(line)
             r = t["result"]
-            integ = any(s.endswith(":integration") for s in t.get("suite", []))
+            # meson 1.0 writes no "suite" key; its test names are "PROJECT:SUITE / NAME".
+            suites = t.get("suite") or [t["name"].split(" / ", 1)[0]]
+            integ = any(s.endswith(":integration") for s in suites)
             if r in ("OK", "EXPECTEDFAIL"):
                 passed += 1
                 integration_ran += integ
