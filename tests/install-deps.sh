@@ -20,10 +20,11 @@ build_packages=(
 # Tests: pamtester for the 'pam' suite; for the integration bed (tests/integration/bed.sh) a Debian
 # rootfs (debootstrap), a booted systemd (systemd-nspawn from systemd-container), nsenter/flock/mount
 # (util-linux), curl for signed S3 requests and Ceph's radosgw + one monitor + one OSD as the S3
-# server; python3 for tests/run-all.sh's summary.
+# server; python3 for tests/run-all.sh's summary; scdoc, man-db and groff-base for the man pages and
+# their render test; git, debhelper, dpkg-dev, fakeroot and rpm to build the .deb and the RPM.
 test_packages=(
         pamtester curl python3 util-linux procps psmisc scdoc man-db groff-base
-        git debhelper dpkg-dev fakeroot
+        git debhelper dpkg-dev fakeroot rpm
         debootstrap systemd-container
         radosgw ceph-mon ceph-osd ceph-common
 )
