@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Fetching a bundle from S3 with libcurl; see bundle-fetch.h.
+ * Fetching a bundle from S3 with libcurl, with the uploader's credential chain; see bundle-fetch.h.
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -11,22 +11,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
+#include <systemd/sd-event.h>
 #include <unistd.h>
 
 #include "bundle-fetch.h"
 #include "cleanup.h"
+#include "credential-provider.h"
+#include "s3.h"
 
 /* SHA-256 of the empty body: a GET's payload hash (SigV4 needs x-amz-content-sha256). */
 #define EMPTY_PAYLOAD_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
-static void curl_easy_cleanupp(CURL **c) {
-        if (*c)
-                curl_easy_cleanup(*c);
-}
-
-static void curl_slist_freep(struct curl_slist **l) {
-        curl_slist_free_all(*l);
-}
 
 static int reasonf(char *reason, size_t size, int r, const char *format, ...)
         __attribute__((format(printf, 4, 5)));
@@ -70,34 +65,98 @@ int s3_url_parse(const char *url, char **ret_bucket, char **ret_key) {
         return 0;
 }
 
-int s3_object_url(const char *endpoint, const char *region, const char *bucket, const char *key, char **ret) {
-        _cleanup_(freep) char *enc = malloc(strlen(key) * 3 + 1), *base = NULL;
-        size_t o = 0;
+/* The provider's callback only says that IMDS answered (or gave up); credential_provider_get()
+ * then returns the outcome, with credential_provider_error() for a failure. */
+static void on_credentials_resolved(CredentialProvider *p, int error, void *userdata) {
+        bool *done = userdata;
 
-        if (!enc)
+        *done = true;
+}
+
+static uint64_t monotonic_now_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000U;
+}
+
+static int credentials_copy(const Credentials *c, Credentials *ret) {
+        _cleanup_(credentials_done) Credentials n = {
+                .expiration_usec = c->expiration_usec,
+                .source = c->source,
+        };
+
+        n.access_key_id = strdup(c->access_key_id);
+        n.secret_access_key = strdup(c->secret_access_key);
+        if (!n.access_key_id || !n.secret_access_key)
                 return -ENOMEM;
-        /* RFC 3986 unreserved characters stay; '/' separates the key's segments; the rest is %XX
-         * (what SigV4's canonical URI expects). */
-        for (const unsigned char *c = (const unsigned char *) key; *c; c++) {
-                if ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
-                    *c == '-' || *c == '_' || *c == '.' || *c == '~' || *c == '/')
-                        enc[o++] = (char) *c;
-                else
-                        o += (size_t) sprintf(enc + o, "%%%02X", *c);
-        }
-        enc[o] = 0;
-
-        if (endpoint && endpoint[0]) {
-                base = strdup(endpoint);
-                if (!base)
+        if (c->session_token) {
+                n.session_token = strdup(c->session_token);
+                if (!n.session_token)
                         return -ENOMEM;
-                while (strlen(base) > 0 && base[strlen(base) - 1] == '/')
-                        base[strlen(base) - 1] = 0;
-        } else if (asprintf(&base, "https://s3.%s.amazonaws.com", region ?: "us-east-1") < 0)
-                return -ENOMEM;
+        }
+        *ret = n;
+        n = (Credentials) {};
+        return 0;
+}
 
-        if (asprintf(ret, "%s/%s/%s", base, bucket, enc) < 0)
-                return -ENOMEM;
+int bundle_credentials_get(const char *profile, Progress *progress, Credentials *ret, char *reason,
+                           size_t reason_size) {
+        /* Freed in reverse order: the provider (cancelling its IMDS request) before the glue,
+         * the glue before the event loop. */
+        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        _cleanup_(curl_glue_freep) CurlGlue *glue = NULL;
+        _cleanup_(credential_provider_freep) CredentialProvider *p = NULL;
+        const Credentials *c = NULL;
+        bool done = false;
+        uint64_t deadline;
+        int r;
+
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+                return reasonf(reason, reason_size, -EIO, "cannot initialise libcurl");
+        r = sd_event_new(&event);
+        if (r < 0)
+                return reasonf(reason, reason_size, r, "cannot create an event loop: %s", strerror(-r));
+        r = curl_glue_new(event, &glue);
+        if (r < 0)
+                return reasonf(reason, reason_size, r, "cannot set up libcurl: %s", strerror(-r));
+        r = credential_provider_new(event, glue, profile, on_credentials_resolved, &done, &p);
+        if (r < 0)
+                return reasonf(reason, reason_size, r, "cannot set up the credential chain: %s", strerror(-r));
+
+        /* 1: from the environment or the file, right away; 0: IMDS is being asked, the callback
+         * says when it is done; -errno: the chain failed. */
+        deadline = monotonic_now_usec() + BUNDLE_CREDENTIALS_TIMEOUT_USEC;
+        r = credential_provider_get(p, &c);
+        while (r == 0) {
+                uint64_t now = monotonic_now_usec();
+
+                if (done) {
+                        done = false;
+                        r = credential_provider_get(p, &c);
+                        continue;
+                }
+                if (now >= deadline)
+                        return reasonf(reason, reason_size, -ETIMEDOUT,
+                                       "no AWS credentials: the instance metadata service did not answer "
+                                       "within %llu s", BUNDLE_CREDENTIALS_TIMEOUT_USEC / 1000000ULL);
+                /* Short steps, for the progress line. */
+                r = sd_event_run(event, deadline - now < 250000U ? deadline - now : 250000U);
+                if (r < 0)
+                        return reasonf(reason, reason_size, r, "cannot run the event loop: %s", strerror(-r));
+                if (progress)
+                        progress_update(progress, NULL);
+                r = 0;
+        }
+        if (r < 0) {
+                const char *e = credential_provider_error(p);
+
+                return reasonf(reason, reason_size, r, "%s", e && e[0] ? e : strerror(-r));
+        }
+
+        r = credentials_copy(c, ret);
+        if (r < 0)
+                return reasonf(reason, reason_size, r, "out of memory");
         return 0;
 }
 
@@ -106,6 +165,7 @@ typedef struct Download {
         uint64_t size;
         bool too_large;
         int error;
+        Progress *progress;
 } Download;
 
 static size_t download_write(char *ptr, size_t size, size_t nmemb, void *userdata) {
@@ -127,6 +187,10 @@ static size_t download_write(char *ptr, size_t size, size_t nmemb, void *userdat
                 w += (size_t) k;
         }
         d->size += n;
+        if (d->progress) {
+                char detail[32];
+                progress_update(d->progress, format_bytes(detail, sizeof detail, d->size));
+        }
         return n;
 }
 
@@ -140,16 +204,16 @@ static int open_unnamed_file(void) {
         return fd >= 0 ? fd : -errno;
 }
 
-int bundle_fetch_s3(const char *s3_url, const Settings *settings, char *reason, size_t reason_size) {
+int bundle_fetch_s3(const char *s3_url, const Settings *settings, const Credentials *creds, Progress *progress,
+                    char *reason, size_t reason_size) {
         _cleanup_(freep) char *bucket = NULL, *key = NULL, *url = NULL, *sigv4 = NULL, *token_header = NULL;
         _cleanup_(curl_easy_cleanupp) CURL *c = NULL;
-        _cleanup_(curl_slist_freep) struct curl_slist *headers = NULL;
+        _cleanup_(curl_slist_free_allp) struct curl_slist *headers = NULL;
         _cleanup_(closep) int fd = -EBADF;
-        const char *id = getenv("AWS_ACCESS_KEY_ID"), *secret = getenv("AWS_SECRET_ACCESS_KEY"),
-                   *token = getenv("AWS_SESSION_TOKEN");
+        const char *token = creds->session_token;
         const char *region = settings->region ?: "us-east-1";
         char errbuf[CURL_ERROR_SIZE] = "";
-        Download d = {};
+        Download d = { .progress = progress };
         long status = 0;
         CURLcode cc;
         int r;
@@ -157,11 +221,10 @@ int bundle_fetch_s3(const char *s3_url, const Settings *settings, char *reason, 
         r = s3_url_parse(s3_url, &bucket, &key);
         if (r < 0)
                 return reasonf(reason, reason_size, r, "invalid S3 URL %s (expected s3://BUCKET/KEY)", s3_url);
-        if (!id || !id[0] || !secret || !secret[0])
-                return reasonf(reason, reason_size, -ENOKEY,
-                               "no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
-                               "(and AWS_SESSION_TOKEN for temporary ones)");
         r = s3_object_url(settings->endpoint, region, bucket, key, &url);
+        if (r == -EINVAL)
+                return reasonf(reason, reason_size, r,
+                               "invalid [S3] Endpoint=%s (expected https:// or http://)", settings->endpoint);
         if (r < 0)
                 return r;
         if (asprintf(&sigv4, "aws:amz:%s:s3", region) < 0)
@@ -172,6 +235,8 @@ int bundle_fetch_s3(const char *s3_url, const Settings *settings, char *reason, 
                 return reasonf(reason, reason_size, fd, "cannot create a temporary file: %s", strerror(-fd));
         d.fd = fd;
 
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+                return reasonf(reason, reason_size, -EIO, "cannot initialise libcurl");
         c = curl_easy_init();
         if (!c)
                 return -ENOMEM;
@@ -183,6 +248,8 @@ int bundle_fetch_s3(const char *s3_url, const Settings *settings, char *reason, 
                 if (asprintf(&token_header, "x-amz-security-token: %s", token) < 0)
                         return -ENOMEM;
                 l = curl_slist_append(headers, token_header);
+                /* curl copied it; the secret does not stay in our heap. */
+                explicit_bzero(token_header, strlen(token_header));
                 if (!l)
                         return -ENOMEM;
                 headers = l;
@@ -198,8 +265,8 @@ int bundle_fetch_s3(const char *s3_url, const Settings *settings, char *reason, 
             curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
             curl_easy_setopt(c, CURLOPT_USERAGENT, "session-scripts/" PACKAGE_VERSION) != CURLE_OK ||
             curl_easy_setopt(c, CURLOPT_AWS_SIGV4, sigv4) != CURLE_OK ||
-            curl_easy_setopt(c, CURLOPT_USERNAME, id) != CURLE_OK ||
-            curl_easy_setopt(c, CURLOPT_PASSWORD, secret) != CURLE_OK ||
+            curl_easy_setopt(c, CURLOPT_USERNAME, creds->access_key_id) != CURLE_OK ||
+            curl_easy_setopt(c, CURLOPT_PASSWORD, creds->secret_access_key) != CURLE_OK ||
             curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers) != CURLE_OK ||
             curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) BUNDLE_FETCH_MAX_SIZE) != CURLE_OK ||
             curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, BUNDLE_FETCH_CONNECT_TIMEOUT_SEC) != CURLE_OK ||

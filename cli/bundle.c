@@ -141,8 +141,8 @@ static int tree_remove_at(int dfd, const char *name, unsigned depth) {
 
 /* Copies the current entry's data into fd, within the limits. Returns 0, -EFBIG (too large) or -EIO
  * (archive error, with reason set) / -errno (write). */
-static int entry_copy(struct archive *a, int fd, const BundleLimits *limits, uint64_t *total, char *reason,
-                      size_t reason_size, const char *path) {
+static int entry_copy(struct archive *a, int fd, const BundleLimits *limits, uint64_t *total, size_t entries,
+                      const BundleReport *report, char *reason, size_t reason_size, const char *path) {
         _cleanup_(freep) char *buf = malloc(COPY_BUFFER_SIZE);
         uint64_t size = 0;
 
@@ -175,11 +175,73 @@ static int entry_copy(struct archive *a, int fd, const BundleLimits *limits, uin
                         }
                         w += k;
                 }
+                if (report && report->progress)
+                        report->progress(*total, entries, report->userdata);
         }
 }
 
+void bundle_report_done(BundleReport *report) {
+        if (!report)
+                return;
+        for (size_t i = 0; i < report->n_files; i++)
+                free(report->files[i].path);
+        free(report->files);
+        report->files = NULL;
+        report->n_files = 0;
+}
+
+/* Records a regular file of the new tree (its components joined with '/'). Returns 0 or -ENOMEM. */
+static int report_add_file(BundleReport *report, const char *const *components, size_t n) {
+        BundleFile *l;
+        size_t len = 0;
+        char *path;
+
+        if (!report)
+                return 0;
+        for (size_t i = 0; i < n; i++)
+                len += strlen(components[i]) + 1;
+        path = malloc(len + 1);
+        if (!path)
+                return -ENOMEM;
+        len = 0;
+        for (size_t i = 0; i < n; i++) {
+                size_t cl = strlen(components[i]);
+
+                if (i > 0)
+                        path[len++] = '/';
+                memcpy(path + len, components[i], cl);
+                len += cl;
+        }
+        path[len] = 0;
+        /* At most limits->max_entries files: the list is bounded like the archive. */
+        l = reallocarray(report->files, report->n_files + 1, sizeof(BundleFile));
+        if (!l) {
+                free(path);
+                return -ENOMEM;
+        }
+        report->files = l;
+        report->files[report->n_files++] = (BundleFile) { .path = path };
+        return 0;
+}
+
+/* Fills in the modes and sizes of the recorded files as they are in the finished tree. */
+static int report_stat_files(BundleReport *report, int root) {
+        if (!report)
+                return 0;
+        for (size_t i = 0; i < report->n_files; i++) {
+                struct stat st;
+
+                if (fstatat(root, report->files[i].path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        return -errno;
+                report->files[i].mode = st.st_mode & 07777;
+                report->files[i].size = (uint64_t) st.st_size;
+        }
+        return 0;
+}
+
 /* Unpacks every entry into root. Returns 0, -EINVAL (refused, reason set), -errno. */
-static int bundle_unpack(int archive_fd, int root, const BundleLimits *limits, char *reason, size_t reason_size) {
+static int bundle_unpack(int archive_fd, int root, const BundleLimits *limits, BundleReport *report,
+                         char *reason, size_t reason_size) {
         _cleanup_(archive_read_freep) struct archive *a = archive_read_new();
         struct archive_entry *entry;
         uint64_t total = 0;
@@ -255,7 +317,10 @@ static int bundle_unpack(int archive_fd, int root, const BundleLimits *limits, c
                         return reasonf(reason, reason_size, errno == EEXIST ? -EINVAL : -errno,
                                        "%s: cannot create the file: %s", path,
                                        errno == EEXIST ? "the zip has it twice" : strerror(errno));
-                r = entry_copy(a, fd, limits, &total, reason, reason_size, path);
+                r = entry_copy(a, fd, limits, &total, n, report, reason, reason_size, path);
+                if (r < 0)
+                        return r;
+                r = report_add_file(report, components, (size_t) nc);
                 if (r < 0)
                         return r;
                 /* Root-owned with safe modes: only an execute bit of the entry survives. */
@@ -382,7 +447,7 @@ static int mkdir_parents(const char *path) {
 }
 
 int bundle_install(int archive_fd, const char *target_dir, const BundleLimits *limits, bool file_checks,
-                   FindingList *findings, char *reason, size_t reason_size) {
+                   FindingList *findings, BundleReport *report, char *reason, size_t reason_size) {
         _cleanup_(freep) char *target = NULL, *parent = NULL, *tmp_path = NULL;
         _cleanup_(closep) int parent_fd = -EBADF, root = -EBADF;
         const char *name, *tmp_name;
@@ -436,7 +501,8 @@ int bundle_install(int archive_fd, const char *target_dir, const BundleLimits *l
                 goto fail;
         }
 
-        r = bundle_unpack(archive_fd, root, limits, reason, reason_size);
+        bundle_report_done(report);
+        r = bundle_unpack(archive_fd, root, limits, report, reason, reason_size);
         if (r < 0)
                 goto fail;
 
@@ -452,6 +518,12 @@ int bundle_install(int archive_fd, const char *target_dir, const BundleLimits *l
         if (findings->n_errors > 0) {
                 r = reasonf(reason, reason_size, -EINVAL, "config.json of the bundle is invalid (%zu error%s)",
                             findings->n_errors, findings->n_errors == 1 ? "" : "s");
+                goto fail;
+        }
+
+        r = report_stat_files(report, root);
+        if (r < 0) {
+                r = reasonf(reason, reason_size, r, "cannot look at the unpacked files: %s", strerror(-r));
                 goto fail;
         }
 
@@ -483,5 +555,6 @@ int bundle_install(int archive_fd, const char *target_dir, const BundleLimits *l
 
 fail:
         (void) tree_remove_at(parent_fd, tmp_name, 0);
+        bundle_report_done(report);
         return r;
 }

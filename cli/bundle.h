@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "script-config.h"
 
@@ -37,18 +38,43 @@ typedef struct BundleLimits {
                 .max_total_size = BUNDLE_MAX_TOTAL_SIZE,                                         \
         })
 
+/* One regular file of an installed bundle: its path below the bundle directory, its mode as
+ * installed (0644 or 0755) and its size. */
+typedef struct BundleFile {
+        char *path;
+        mode_t mode;
+        uint64_t size;
+} BundleFile;
+
+/* Called while unpacking, after every chunk written: bytes unpacked so far and entries seen. */
+typedef void (*BundleProgressFn)(uint64_t bytes, size_t entries, void *userdata);
+
+/* What the caller wants to hear about an installation besides the findings; may be NULL. */
+typedef struct BundleReport {
+        BundleProgressFn progress;      /* in: may be NULL */
+        void *userdata;                 /* in: for progress */
+        BundleFile *files;              /* out: the regular files installed, in archive order */
+        size_t n_files;
+} BundleReport;
+
+/* Frees the file list of report (not report itself); accepts NULL and an empty report. */
+void bundle_report_done(BundleReport *report);
+
 /*
  * Installs the zip read from archive_fd as target_dir (absolute; its parent is created, mode
  * 0755, when missing). config.json is validated with the shared engine — with the file-security
  * checks when file_checks — against the paths it will have once installed; every finding goes to
  * *findings (initialised to {} by the caller), with paths shown as installed.
  *
+ * report (may be NULL) gets progress calls while unpacking and, when installed, the list of files
+ * (caller calls bundle_report_done(); on failure the list is empty).
+ *
  * Returns 0 when installed; -EINVAL when the bundle was refused (unsafe entry, limits, missing or
  * invalid config.json, a named executable missing from the bundle), with a sentence in reason;
  * another -errno on a system error (also with a sentence). On any failure target_dir is as it was.
  */
 int bundle_install(int archive_fd, const char *target_dir, const BundleLimits *limits, bool file_checks,
-                   FindingList *findings, char *reason, size_t reason_size);
+                   FindingList *findings, BundleReport *report, char *reason, size_t reason_size);
 
 /*
  * Checks one entry path of a zip and splits it into components (pointers into *ret_buf, a copy

@@ -3,6 +3,7 @@
  * The command line tool's bus calls; see bus-client.h.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,8 +15,41 @@
 /* A bound on what we keep from a reply (the daemon holds at most 4096 sessions). */
 #define CLI_SESSIONS_MAX 8192U
 
+static bool arg_auto_start = true;
+
 int cli_bus_open(sd_bus **ret) {
         return sd_bus_open_system(ret);
+}
+
+void cli_bus_set_auto_start(bool b) {
+        arg_auto_start = b;
+}
+
+int cli_bus_call(sd_bus *bus, const char *method, sd_bus_error *error, sd_bus_message **ret_reply,
+                 const char *types, ...) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        va_list ap;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, SESSION_SCRIPTS_BUS_NAME, SESSION_SCRIPTS_BUS_PATH,
+                                           SESSION_SCRIPTS_BUS_INTERFACE, method);
+        if (r < 0)
+                return sd_bus_error_set_errno(error, r);
+        r = sd_bus_message_set_auto_start(m, arg_auto_start);
+        if (r < 0)
+                return sd_bus_error_set_errno(error, r);
+        if (types) {
+                va_start(ap, types);
+                r = sd_bus_message_appendv(m, types, ap);
+                va_end(ap);
+                if (r < 0)
+                        return sd_bus_error_set_errno(error, r);
+        }
+        return sd_bus_call(bus, m, CLI_BUS_TIMEOUT_USEC, error, ret_reply);
+}
+
+bool cli_bus_error_is_invalid_config(const sd_bus_error *error) {
+        return sd_bus_error_has_name(error, SESSION_SCRIPTS_ERROR_INVALID_CONFIG);
 }
 
 static int strdup_to(const char *s, char **ret) {
@@ -29,8 +63,7 @@ int cli_bus_list_runs(sd_bus *bus, const char *session_id, RunInfo **ret, size_t
         size_t n = 0;
         int r;
 
-        r = sd_bus_call_method(bus, SESSION_SCRIPTS_BUS_NAME, SESSION_SCRIPTS_BUS_PATH, SESSION_SCRIPTS_BUS_INTERFACE,
-                               "ListRuns", error, &reply, "s", session_id);
+        r = cli_bus_call(bus, "ListRuns", error, &reply, "s", session_id);
         if (r < 0)
                 return r;
         r = sd_bus_message_enter_container(reply, 'a', "(ssssstit)");
@@ -82,8 +115,7 @@ int cli_bus_list_sessions(sd_bus *bus, SessionInfo **ret, size_t *ret_n, sd_bus_
         size_t n = 0;
         int r;
 
-        r = sd_bus_call_method(bus, SESSION_SCRIPTS_BUS_NAME, SESSION_SCRIPTS_BUS_PATH, SESSION_SCRIPTS_BUS_INTERFACE,
-                               "ListSessions", error, &reply, NULL);
+        r = cli_bus_call(bus, "ListSessions", error, &reply, NULL);
         if (r < 0)
                 return r;
         r = sd_bus_message_enter_container(reply, 'a', "(ssutss)");

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,18 +26,60 @@
 /* A bounded line of script output on screen (the daemon bounds lines too). */
 #define LINE_SCREEN_MAX 16384
 
-bool colors_enabled(void) {
-        static int cached = -1;
+/* A boolean of SYSTEMD_COLORS: 1 on, 0 off, -1 not a boolean (unset or a value we do not know). */
+static int systemd_colors_parse(const char *s) {
+        static const char *const on[] = { "1", "yes", "y", "true", "t", "on", "16", "256", "24bit" };
+        static const char *const off[] = { "0", "no", "n", "false", "f", "off" };
 
-        if (cached < 0) {
-                const char *term = getenv("TERM");
-                cached = isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && !(term && strcmp(term, "dumb") == 0);
+        if (!s)
+                return -1;
+        for (size_t i = 0; i < ELEMENTSOF(on); i++)
+                if (strcasecmp(s, on[i]) == 0)
+                        return 1;
+        for (size_t i = 0; i < ELEMENTSOF(off); i++)
+                if (strcasecmp(s, off[i]) == 0)
+                        return 0;
+        return -1;
+}
+
+bool color_decide(bool is_tty, const char *no_color, const char *systemd_colors, const char *term) {
+        int b = systemd_colors_parse(systemd_colors);
+
+        if (b >= 0)
+                return b;
+        if (no_color)
+                return false;
+        return is_tty && !(term && strcmp(term, "dumb") == 0);
+}
+
+static bool colors_decide_fd(int fd) {
+        return color_decide(fd >= 0 && isatty(fd), getenv("NO_COLOR"), getenv("SYSTEMD_COLORS"),
+                            getenv("TERM"));
+}
+
+bool colors_enabled_for(FILE *f) {
+        /* Cached for the two standard streams: they do not change while we run. */
+        static int cached[3] = { -1, -1, -1 };
+        int fd = f ? fileno(f) : -1;
+
+        if (fd == STDOUT_FILENO || fd == STDERR_FILENO) {
+                if (cached[fd] < 0)
+                        cached[fd] = colors_decide_fd(fd);
+                return cached[fd];
         }
-        return cached;
+        return colors_decide_fd(fd);
+}
+
+const char *color_for(FILE *f, const char *ansi) {
+        return colors_enabled_for(f) ? ansi : "";
+}
+
+bool colors_enabled(void) {
+        return colors_enabled_for(stdout);
 }
 
 const char *color(const char *ansi) {
-        return colors_enabled() ? ansi : "";
+        return color_for(stdout, ansi);
 }
 
 bool progress_enabled(void) {
@@ -55,6 +98,47 @@ void progress_show(const char *text) {
         /* \r + "erase line": the progress line never mixes with real output. */
         fprintf(stderr, "\r\x1b[K%s", text ?: "");
         fflush(stderr);
+}
+
+static uint64_t monotonic_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000U;
+}
+
+char *progress_format(char *buf, size_t size, const char *what, const char *detail, uint64_t elapsed_usec) {
+        snprintf(buf, size, "%s… %s%s%" PRIu64 "s", what, detail ?: "", detail ? ", " : "",
+                 elapsed_usec / USEC_PER_SEC);
+        return buf;
+}
+
+void progress_begin(Progress *p, const char *what) {
+        *p = (Progress) { .what = what, .start_usec = monotonic_usec() };
+}
+
+void progress_update(Progress *p, const char *detail) {
+        uint64_t now;
+        char text[256];
+
+        if (!p->what || !progress_enabled())
+                return;
+        now = monotonic_usec();
+        if (now - p->start_usec < PROGRESS_DELAY_USEC ||
+            (p->shown_usec > 0 && now - p->shown_usec < PROGRESS_REFRESH_USEC))
+                return;
+        progress_format(text, sizeof text, p->what, detail, now - p->start_usec);
+        if (p->shown_usec > 0 && strcmp(text, p->shown) == 0)
+                return;
+        progress_show(text);
+        p->shown_usec = now;
+        snprintf(p->shown, sizeof p->shown, "%s", text);
+}
+
+void progress_end(Progress *p) {
+        if (p->shown_usec > 0)
+                progress_show(NULL);
+        p->shown_usec = 0;
 }
 
 char *format_duration(char *buf, size_t size, uint64_t usec) {
@@ -423,6 +507,21 @@ struct json_object *log_entry_to_json(const LogEntry *e) {
         json_object_object_add(o, "stream", json_string_or_null(e->stream));
         json_object_object_add(o, "result", json_string_or_null(e->result));
         json_object_object_add(o, "message", json_object_new_string(text));
+        return o;
+}
+
+struct json_object *finding_to_json(const Finding *f) {
+        struct json_object *o = json_object_new_object();
+
+        if (!o)
+                return NULL;
+        json_object_object_add(o, "severity",
+                               json_object_new_string(f->severity == FINDING_ERROR ? "error" : "warning"));
+        json_object_object_add(o, "line", json_object_new_int64(f->line));
+        json_object_object_add(o, "column", json_object_new_int64(f->column));
+        json_object_object_add(o, "path", json_object_new_string(f->json_path ?: ""));
+        json_object_object_add(o, "file", f->file ? json_object_new_string(f->file) : NULL);
+        json_object_object_add(o, "message", json_object_new_string(f->message ?: ""));
         return o;
 }
 

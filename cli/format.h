@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Output helpers of the command line tool: colours (only on a terminal, never with NO_COLOR),
+ * Output helpers of the command line tool: colours (decided per stream: only on a terminal, never
+ * with NO_COLOR or SYSTEMD_COLORS=0), progress lines for waits longer than a second,
  * durations, sizes and timestamps for people, making untrusted text (script output from the
  * journal) safe for a terminal and for JSON, and the formatters of the `sessions` and `logs`
  * verbs. The formatters write to a FILE * and take the colour decision as a parameter, so the unit
@@ -14,6 +15,8 @@
 #include <stdio.h>
 #include <json-c/json.h>
 
+#include "script-config.h"
+
 #define ANSI_RED "\x1b[0;31m"
 #define ANSI_GREEN "\x1b[0;32m"
 #define ANSI_YELLOW "\x1b[0;33m"
@@ -21,18 +24,57 @@
 #define ANSI_BOLD "\x1b[1m"
 #define ANSI_NORMAL "\x1b[0m"
 
-/* True when stdout is a terminal, $NO_COLOR is unset and $TERM is not "dumb". Decided once. */
-bool colors_enabled(void);
+/*
+ * The colour decision for one output stream, as a pure function: SYSTEMD_COLORS wins when it is a
+ * boolean ("0"/"no"/"false"/"off" turn colours off, "1"/"yes"/"true"/"on", "16", "256" and "24bit"
+ * turn them on even without a terminal, like systemd's tools); else NO_COLOR (set at all) turns
+ * them off; else they are on when the stream is a terminal and $TERM is not "dumb". Each argument
+ * may be NULL (variable unset).
+ */
+bool color_decide(bool is_tty, const char *no_color, const char *systemd_colors, const char *term);
 
-/* ansi when colours are on (colors_enabled()), else "". */
+/* color_decide() for the stream f (isatty(fileno(f)) and the environment); decided once for stdout
+ * and stderr. A memory stream gets colours only when SYSTEMD_COLORS forces them. */
+bool colors_enabled_for(FILE *f);
+
+/* ansi when colours are on for f (colors_enabled_for(f)), else "". Pass the stream the text is
+ * written to: stdout and stderr are decided separately. */
+const char *color_for(FILE *f, const char *ansi);
+
+/* The same for stdout, where most output goes. */
+bool colors_enabled(void);
 const char *color(const char *ansi);
 
-/* True when stderr is a terminal (progress lines go there, and only then). */
+/* True when stderr is a terminal and $TERM is not "dumb" (progress lines go there, and only then). */
 bool progress_enabled(void);
 
 /* Writes (over the previous one) or clears (text NULL) a one-line progress message on stderr,
  * when progress_enabled(). */
 void progress_show(const char *text);
+
+/* A progress line for a wait: nothing during the first PROGRESS_DELAY_USEC (most waits are short),
+ * then "WHAT… [DETAIL, ]Ns" on stderr when progress_enabled(), refreshed at most every
+ * PROGRESS_REFRESH_USEC. */
+#define PROGRESS_DELAY_USEC (1000000ULL)
+#define PROGRESS_REFRESH_USEC (250000ULL)
+typedef struct Progress {
+        const char *what;       /* e.g. "Waiting for the home folder"; not copied */
+        uint64_t start_usec;    /* CLOCK_MONOTONIC */
+        uint64_t shown_usec;    /* when the line was last written, 0 = never */
+        char shown[256];        /* what it said then (unchanged text is not written again) */
+} Progress;
+
+/* Starts measuring the wait (the line appears only later, from progress_update()). */
+void progress_begin(Progress *p, const char *what);
+
+/* Shows or refreshes the line (detail may be NULL) when the wait is long enough. */
+void progress_update(Progress *p, const char *detail);
+
+/* Clears the line if it was shown. Safe on a Progress that never started. */
+void progress_end(Progress *p);
+
+/* The text of the line: "WHAT… 3s" or "WHAT… DETAIL, 3s" (elapsed in whole seconds); returns buf. */
+char *progress_format(char *buf, size_t size, const char *what, const char *detail, uint64_t elapsed_usec);
 
 /* "850ms", "1.25s", "3min 20s", "2h 5min", "3d 4h"; returns buf. */
 char *format_duration(char *buf, size_t size, uint64_t usec);
@@ -124,6 +166,10 @@ void log_entry_print(FILE *f, const LogEntry *e, bool show_session, bool colors)
 /* {"time":"…","time_usec":N,"session_id":…,"event":…,"context":…,"stream":…,"result":…,
  * "message":…} (absent values as null). Returns a new object or NULL. */
 struct json_object *log_entry_to_json(const LogEntry *e);
+
+/* A finding of the config checks as `validate --json` prints it: {"severity","line","column","path",
+ * "file","message"}. Returns a new object or NULL (OOM). */
+struct json_object *finding_to_json(const Finding *f);
 
 /* Prints a JSON document on stdout: pretty (pretty) or as one line. */
 void json_print(FILE *f, struct json_object *o, bool pretty);

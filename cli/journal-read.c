@@ -3,6 +3,8 @@
  * Reading the daemon's journal entries about sessions and runs; see journal-read.h.
  */
 #include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,13 +17,62 @@
 
 DEFINE_POINTER_CLEANUP_FUNC(sd_journal *, sd_journal_close, journal_closep);
 
+int journal_add_daemon_matches(sd_journal *j) {
+        int r;
+
+        /* Trusted fields only (journald sets them from SCM_CREDENTIALS and the sender's cgroup, a
+         * client cannot send fields starting with '_'): the daemon runs as root in its own service
+         * unit. A user-context script runs under its user's uid, so what it logs itself never
+         * matches, not even before the daemon moved it into its scope. */
+        r = sd_journal_add_match(j, "_UID=0", 0);
+        if (r < 0)
+                return r;
+        return sd_journal_add_match(j, "_SYSTEMD_UNIT=" JOURNAL_DAEMON_UNIT, 0);
+}
+
+int journal_add_uploader_matches(sd_journal *j) {
+        struct passwd *pw;
+        int r;
+
+        r = sd_journal_add_match(j, "_SYSTEMD_UNIT=" JOURNAL_UPLOADER_UNIT, 0);
+        if (r < 0)
+                return r;
+        /* Only root can place a process in a system service's cgroup; the uid is a second check
+         * where the package created the user (it always does; a missing one leaves the unit). */
+        pw = getpwnam(JOURNAL_UPLOADER_USER);
+        if (pw) {
+                char match[64];
+
+                snprintf(match, sizeof match, "_UID=%u", (unsigned) pw->pw_uid);
+                r = sd_journal_add_match(j, match, 0);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* True when the current entry's field has exactly value. */
+static bool journal_field_is(sd_journal *j, const char *field, const char *value) {
+        const void *data;
+        size_t len, flen = strlen(field), vlen = strlen(value);
+
+        if (sd_journal_get_data(j, field, &data, &len) < 0)
+                return false;
+        return len == flen + 1 + vlen && memcmp((const char *) data + flen + 1, value, vlen) == 0;
+}
+
+bool journal_entry_from_daemon(sd_journal *j) {
+        return journal_field_is(j, "_UID", "0") && journal_field_is(j, "_SYSTEMD_UNIT", JOURNAL_DAEMON_UNIT);
+}
+
 int journal_open_sessions(const char *session_id, sd_journal **ret) {
         _cleanup_(journal_closep) sd_journal *j = NULL;
         _cleanup_(freep) char *match = NULL;
         int r;
 
-        /* Local only (no remote journals); both system and user journals, as root sees them. */
-        r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY);
+        /* Local only (no remote journals), and the system journal only: the daemon's entries are
+         * there, and users' own journals hold nothing but what users wrote. */
+        r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
         if (r < 0)
                 return r;
 
@@ -29,10 +80,12 @@ int journal_open_sessions(const char *session_id, sd_journal **ret) {
                 if (asprintf(&match, SESSION_SCRIPTS_FIELD_SESSION_ID "=%s", session_id) < 0)
                         return -ENOMEM;
                 r = sd_journal_add_match(j, match, 0);
-        } else
-                /* The daemon writes every session entry itself (the scripts' output arrives over its
-                 * pipes), so they all carry its unit. */
-                r = sd_journal_add_match(j, "_SYSTEMD_UNIT=session-scripts.service", 0);
+                if (r < 0)
+                        return r;
+        }
+        /* The daemon writes every session entry itself (the scripts' output arrives over its
+         * pipes), so they all carry its unit and uid; anything else is someone else's. */
+        r = journal_add_daemon_matches(j);
         if (r < 0)
                 return r;
 
@@ -82,6 +135,10 @@ int journal_read_entry(sd_journal *j, LogEntry *ret) {
         _cleanup_(log_entry_done) LogEntry e = {};
         int r;
 
+        /* The matches selected the daemon's entries already; checked again here, so that a caller
+         * with other matches cannot show a forged entry as the daemon's. */
+        if (!journal_entry_from_daemon(j))
+                return 0;
         r = journal_get_optional(j, SESSION_SCRIPTS_FIELD_SESSION_ID, &e.session_id, NULL);
         if (r < 0)
                 return r;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * `session-scripts install-bundle FILE.zip|s3://BUCKET/KEY.zip [--no-reload]`: installs an
+ * `session-scripts install-bundle FILE.zip|s3://BUCKET/KEY.zip [--no-reload] [--json]`: installs an
  * Elastic-fleet bundle (config.json plus its executables in one zip) as
  * SESSION_SCRIPTS_BUNDLE_DIR (see bundle.h for the safety rules), makes it the active
  * configuration and asks the daemon to reload.
@@ -10,9 +10,14 @@
  * is what runs — the point of installing it. When the administrator chose another ConfigFile=,
  * that choice stays and the tool says what to set instead.
  *
+ * --json prints one document on stdout for every outcome (see install_to_json() and
+ * session-scripts(1)); people get sentences on stdout, and refusals, warnings and notes on stderr,
+ * coloured only when stderr itself is a terminal.
+ *
  * Exit status: 0 installed (and the daemon reloaded), 1 the bundle was refused (unsafe, too big,
  * invalid config.json), 2 usage or system error (unreadable file, download failed), 3 installed but
- * the daemon could not be asked to reload.
+ * the daemon could not be asked to reload or refused the configuration (it then keeps the previous
+ * one).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bundle-fetch.h"
@@ -29,12 +35,40 @@
 #include "bus-client.h"
 #include "cleanup.h"
 #include "format.h"
+#include "json-util.h"
 #include "session-scripts/session-scripts.h"
 #include "settings.h"
 #include "verbs.h"
 
 #define BUNDLE_CONFIG_PATH SESSION_SCRIPTS_BUNDLE_DIR "/config.json"
 #define BUNDLE_DROPIN SESSION_SCRIPTS_SETTINGS_DROPIN_DIR "/50-install-bundle.conf"
+/* One step of the wait for the daemon's Reload reply (the progress line is refreshed in between);
+ * the call itself is bounded by CLI_BUS_TIMEOUT_USEC. */
+#define RELOAD_TICK_USEC (250000ULL)
+
+/* Everything that happened, for the JSON document and the exit status. */
+typedef struct Install {
+        bool json;
+        const char *source;
+        const char *target;
+        bool custom_target;
+        bool installed;
+        FindingList findings;
+        BundleReport report;
+        CredentialSource credentials;   /* s3:// only */
+        const char *dropin;             /* the drop-in that makes the bundle active, NULL = none */
+        bool active;                    /* the daemon's ConfigFile= is the bundle's config.json */
+        bool reload_requested;
+        bool reloaded;
+        char *reload_error;
+        char error[1024];               /* why it was not installed, "" when it was */
+} Install;
+
+static void install_done(Install *i) {
+        finding_list_done(&i->findings);
+        bundle_report_done(&i->report);
+        free(i->reload_error);
+}
 
 static void help(void) {
         printf("%s install-bundle [OPTIONS…] FILE.zip|s3://BUCKET/KEY.zip\n\n"
@@ -42,11 +76,15 @@ static void help(void) {
                "executables it names) into %s, make it the active\n"
                "configuration and ask the daemon to reload. Root only.\n\n"
                "  -h --help        Show this help\n"
-               "     --no-reload   Do not ask the daemon to reload\n\n"
-               "s3:// bundles are fetched with AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and\n"
-               "AWS_SESSION_TOKEN from the environment, and [S3] Region=/Endpoint= from the settings.\n"
+               "     --no-reload   Do not ask the daemon to reload\n"
+               "     --json        Print a JSON document on stdout\n\n"
+               "s3:// bundles are fetched with the uploader's AWS credential chain: the environment\n"
+               "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), the shared credentials\n"
+               "file (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials; profile AWS_PROFILE, [S3]\n"
+               "Profile= or \"default\"), then the instance metadata service (IMDSv2); [S3] Region= and\n"
+               "Endpoint= come from the settings.\n"
                "Exit status: 0 installed, 1 bundle refused, 2 usage or system error,\n"
-               "3 installed but the daemon could not be asked to reload.\n",
+               "3 installed but the daemon could not be asked to reload or refused the config.\n",
                program_name, SESSION_SCRIPTS_BUNDLE_DIR);
 }
 
@@ -64,6 +102,16 @@ static void print_findings(const FindingList *l, const char *config_path) {
                                 jp ? " [" : "", jp ? f->json_path : "", jp ? "]" : "");
         }
 }
+
+/* A sentence for people: on stderr, unless --json (then the document says it). stdout first, so
+ * that both streams on one terminal or in one file keep their order. */
+#define install_note(i, ...)                                    \
+        do {                                                    \
+                if (!(i)->json) {                               \
+                        fflush(stdout);                         \
+                        fprintf(stderr, __VA_ARGS__);           \
+                }                                               \
+        } while (0)
 
 /* Writes the settings drop-in that points ConfigFile= at the bundle (temp file, fsync, rename). */
 static int write_dropin(void) {
@@ -101,56 +149,245 @@ static int write_dropin(void) {
         return 0;
 }
 
-/* Makes the bundle the configuration the daemon reads (see the top of this file). Returns 0. */
-static int activate(void) {
+/* Makes the bundle the configuration the daemon reads (see the top of this file). A failure here
+ * is not fatal (the bundle is installed; the administrator is told what to set). */
+static void activate(Install *i) {
         Settings s = {};
         int r;
 
         r = settings_load(NULL, &s, NULL, NULL);
         if (r < 0) {
-                fprintf(stderr,
-                        "%s install-bundle: cannot read the settings (%s); set ConfigFile=%s in [Session] of %s.\n",
-                        program_name, strerror(-r), BUNDLE_CONFIG_PATH, SESSION_SCRIPTS_SETTINGS_PATH);
-                return 0;
+                install_note(i, "%s install-bundle: cannot read the settings (%s); "
+                             "set ConfigFile=%s in [Session] of %s.\n",
+                             program_name, strerror(-r), BUNDLE_CONFIG_PATH, SESSION_SCRIPTS_SETTINGS_PATH);
+                return;
         }
-        if (s.config_file && strcmp(s.config_file, BUNDLE_CONFIG_PATH) == 0)
-                printf("ConfigFile= already points at the bundle.\n");
-        else if (!s.config_file || strcmp(s.config_file, SESSION_SCRIPTS_CONFIG_PATH) == 0) {
+        if (s.config_file && strcmp(s.config_file, BUNDLE_CONFIG_PATH) == 0) {
+                /* Ours from an earlier install, or the administrator's own setting. */
+                i->active = true;
+                i->dropin = access(BUNDLE_DROPIN, F_OK) >= 0 ? BUNDLE_DROPIN : NULL;
+                if (!i->json)
+                        printf("ConfigFile= already points at the bundle.\n");
+        } else if (!s.config_file || strcmp(s.config_file, SESSION_SCRIPTS_CONFIG_PATH) == 0) {
                 r = write_dropin();
                 if (r < 0)
-                        fprintf(stderr,
-                                "%s install-bundle: cannot write %s (%s); set ConfigFile=%s in [Session] of %s.\n",
-                                program_name, BUNDLE_DROPIN, strerror(-r), BUNDLE_CONFIG_PATH,
-                                SESSION_SCRIPTS_SETTINGS_PATH);
-                else
-                        printf("Activated: %s sets ConfigFile=%s.\n", BUNDLE_DROPIN, BUNDLE_CONFIG_PATH);
+                        install_note(i, "%s install-bundle: cannot write %s (%s); "
+                                     "set ConfigFile=%s in [Session] of %s.\n", program_name, BUNDLE_DROPIN,
+                                     strerror(-r), BUNDLE_CONFIG_PATH, SESSION_SCRIPTS_SETTINGS_PATH);
+                else {
+                        i->active = true;
+                        i->dropin = BUNDLE_DROPIN;
+                        if (!i->json)
+                                printf("Activated: %s sets ConfigFile=%s.\n", BUNDLE_DROPIN,
+                                       BUNDLE_CONFIG_PATH);
+                }
         } else
-                fprintf(stderr, "%sNote: ConfigFile=%s is configured, so the bundle is not what runs;\n"
-                        "set ConfigFile=%s in [Session] of %s to use it.%s\n",
-                        color(ANSI_YELLOW), s.config_file, BUNDLE_CONFIG_PATH, SESSION_SCRIPTS_SETTINGS_PATH,
-                        color(ANSI_NORMAL));
+                install_note(i, "%sNote: ConfigFile=%s is configured, so the bundle is not what runs;\n"
+                             "set ConfigFile=%s in [Session] of %s to use it.%s\n",
+                             color_for(stderr, ANSI_YELLOW), s.config_file, BUNDLE_CONFIG_PATH,
+                             SESSION_SCRIPTS_SETTINGS_PATH, color_for(stderr, ANSI_NORMAL));
         settings_done(&s);
+}
+
+typedef struct ReloadWait {
+        bool done;
+        sd_bus_error error;
+} ReloadWait;
+
+static int on_reload_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        ReloadWait *w = userdata;
+
+        w->done = true;
+        if (sd_bus_message_is_method_error(reply, NULL))
+                (void) sd_bus_error_copy(&w->error, sd_bus_message_get_error(reply));
         return 0;
+}
+
+/* Asks the daemon to reload, with a progress line while it re-reads and re-hashes (a big bundle
+ * takes a while). Returns 0, or -errno with error set (the daemon's InvalidConfig among them). */
+static int reload_daemon(sd_bus_error *error) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+        ReloadWait w = { .error = SD_BUS_ERROR_NULL };
+        Progress progress;
+        int r;
+
+        r = cli_bus_open(&bus);
+        if (r < 0)
+                return sd_bus_error_set_errno(error, r);
+        r = sd_bus_message_new_method_call(bus, &m, SESSION_SCRIPTS_BUS_NAME, SESSION_SCRIPTS_BUS_PATH,
+                                           SESSION_SCRIPTS_BUS_INTERFACE, "Reload");
+        if (r >= 0)
+                r = sd_bus_call_async(bus, &slot, m, on_reload_reply, &w, CLI_BUS_TIMEOUT_USEC);
+        if (r < 0)
+                return sd_bus_error_set_errno(error, r);
+
+        progress_begin(&progress, "Waiting for the daemon to reload");
+        /* sd-bus delivers a timeout as an error reply after CLI_BUS_TIMEOUT_USEC: the loop ends. */
+        while (!w.done) {
+                r = sd_bus_process(bus, NULL);
+                if (r < 0)
+                        break;
+                if (r > 0)
+                        continue;
+                r = sd_bus_wait(bus, RELOAD_TICK_USEC);
+                if (r < 0)
+                        break;
+                progress_update(&progress, NULL);
+        }
+        progress_end(&progress);
+        if (!w.done)
+                return sd_bus_error_set_errno(error, r);
+        if (sd_bus_error_is_set(&w.error)) {
+                r = sd_bus_error_get_errno(&w.error);
+                sd_bus_error_move(error, &w.error);
+                return r > 0 ? -r : -EIO;
+        }
+        return 0;
+}
+
+static void on_unpack_progress(uint64_t bytes, size_t entries, void *userdata) {
+        Progress *p = userdata;
+        char detail[64], b[32];
+
+        snprintf(detail, sizeof detail, "%zu entr%s, %s", entries, entries == 1 ? "y" : "ies",
+                 format_bytes(b, sizeof b, bytes));
+        progress_update(p, detail);
+}
+
+/* Opens the bundle (downloading an s3:// one first). Returns the fd, or -errno with i->error set
+ * (-EINVAL for a usage error). */
+static int open_source(Install *i) {
+        _cleanup_(closep) int fd = -EBADF;
+        struct stat st;
+        int r;
+
+        if (strncmp(i->source, "s3://", 5) == 0) {
+                _cleanup_(credentials_done) Credentials creds = {};
+                Settings s = {};
+                Progress progress;
+
+                r = settings_load(NULL, &s, NULL, NULL);
+                if (r < 0) {
+                        snprintf(i->error, sizeof i->error, "cannot read the settings: %s", strerror(-r));
+                        return r;
+                }
+                progress_begin(&progress, "Fetching AWS credentials");
+                r = bundle_credentials_get(s.profile, &progress, &creds, i->error, sizeof i->error);
+                progress_end(&progress);
+                if (r >= 0) {
+                        i->credentials = creds.source;
+                        progress_begin(&progress, "Downloading the bundle");
+                        r = bundle_fetch_s3(i->source, &s, &creds, &progress, i->error, sizeof i->error);
+                        progress_end(&progress);
+                }
+                settings_done(&s);
+                if (r < 0 && !i->error[0])
+                        snprintf(i->error, sizeof i->error, "%s", strerror(-r));
+                return r;
+        }
+
+        fd = open(i->source, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0 || fstat(fd, &st) < 0) {
+                r = -errno;
+                snprintf(i->error, sizeof i->error, "cannot open %s: %s", i->source, strerror(-r));
+                return r;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                snprintf(i->error, sizeof i->error, "%s is not a regular file", i->source);
+                return -EBADFD;
+        }
+        return TAKE_FD(fd);
+}
+
+static struct json_object *install_to_json(const Install *i) {
+        _cleanup_(json_object_putp) struct json_object *doc = json_object_new_object();
+        struct json_object *files = json_object_new_array(), *warnings = json_object_new_array(),
+                           *errors = json_object_new_array();
+
+        if (!doc || !files || !warnings || !errors) {
+                json_object_put(files);
+                json_object_put(warnings);
+                json_object_put(errors);
+                return NULL;
+        }
+        for (size_t k = 0; k < i->report.n_files; k++) {
+                struct json_object *o = json_object_new_object();
+                char mode[8];
+
+                if (!o)
+                        goto oom;
+                snprintf(mode, sizeof mode, "%04o", (unsigned) i->report.files[k].mode);
+                json_object_object_add(o, "path", json_object_new_string(i->report.files[k].path));
+                json_object_object_add(o, "mode", json_object_new_string(mode));
+                json_object_object_add(o, "size", json_object_new_int64((int64_t) i->report.files[k].size));
+                json_object_array_add(files, o);
+        }
+        for (size_t k = 0; k < i->findings.n; k++) {
+                struct json_object *o = finding_to_json(&i->findings.items[k]);
+
+                if (!o)
+                        goto oom;
+                json_object_array_add(i->findings.items[k].severity == FINDING_ERROR ? errors : warnings, o);
+        }
+
+        json_object_object_add(doc, "source", json_object_new_string(i->source));
+        json_object_object_add(doc, "path", json_object_new_string(i->target));
+        json_object_object_add(doc, "installed", json_object_new_boolean(i->installed));
+        json_object_object_add(doc, "files", files);
+        json_object_object_add(doc, "warnings", warnings);
+        json_object_object_add(doc, "errors", errors);
+        json_object_object_add(doc, "credentials", i->credentials != CREDENTIAL_SOURCE_NONE ?
+                               json_object_new_string(credential_source_to_string(i->credentials)) : NULL);
+        json_object_object_add(doc, "dropin", i->dropin ? json_object_new_string(i->dropin) : NULL);
+        json_object_object_add(doc, "active", json_object_new_boolean(i->active));
+        json_object_object_add(doc, "reload_requested", json_object_new_boolean(i->reload_requested));
+        json_object_object_add(doc, "reloaded", json_object_new_boolean(i->reloaded));
+        json_object_object_add(doc, "reload_error",
+                               i->reload_error ? json_object_new_string(i->reload_error) : NULL);
+        json_object_object_add(doc, "error", i->error[0] ? json_object_new_string(i->error) : NULL);
+        return TAKE_PTR(doc);
+
+oom:
+        json_object_put(files);
+        json_object_put(warnings);
+        json_object_put(errors);
+        return NULL;
+}
+
+/* Ends the verb: the JSON document when asked for, then the exit status (2 when stdout fails). */
+static int install_finish(const Install *i, int exit_status) {
+        if (i->json) {
+                _cleanup_(json_object_putp) struct json_object *doc = install_to_json(i);
+
+                if (!doc) {
+                        fprintf(stderr, "%s install-bundle: out of memory\n", program_name);
+                        return EXIT_USAGE;
+                }
+                json_print(stdout, doc, true);
+        }
+        return fflush(stdout) == 0 ? exit_status : EXIT_USAGE;
 }
 
 int verb_install_bundle(int argc, char *argv[]) {
         enum {
                 ARG_NO_RELOAD = 0x100,
                 ARG_TARGET,
+                ARG_JSON,
         };
         static const struct option options[] = {
                 { "help",      no_argument,       NULL, 'h'           },
                 { "no-reload", no_argument,       NULL, ARG_NO_RELOAD },
+                { "json",      no_argument,       NULL, ARG_JSON      },
                 /* Hidden, for tests: install somewhere else; nothing is activated or reloaded. */
                 { "target",    required_argument, NULL, ARG_TARGET    },
                 {}
         };
-        _cleanup_(finding_list_done) FindingList findings = {};
+        _cleanup_(install_done) Install i = { .target = SESSION_SCRIPTS_BUNDLE_DIR };
         _cleanup_(closep) int fd = -EBADF;
-        const char *source, *target = SESSION_SCRIPTS_BUNDLE_DIR;
-        bool reload = true, custom_target = false;
-        char reason[1024] = "";
-        struct stat st;
+        bool reload = true;
+        Progress progress;
         int c, r;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
@@ -161,9 +398,12 @@ int verb_install_bundle(int argc, char *argv[]) {
                 case ARG_NO_RELOAD:
                         reload = false;
                         break;
+                case ARG_JSON:
+                        i.json = true;
+                        break;
                 case ARG_TARGET:
-                        target = optarg;
-                        custom_target = true;
+                        i.target = optarg;
+                        i.custom_target = true;
                         reload = false;
                         break;
                 default:
@@ -174,72 +414,86 @@ int verb_install_bundle(int argc, char *argv[]) {
                         program_name);
                 return EXIT_USAGE;
         }
-        source = argv[optind];
+        i.source = argv[optind];
         /* The bundle's files run as root: only root installs one (and only root can write there). */
-        if (!custom_target && geteuid() != 0) {
-                fprintf(stderr, "%s install-bundle: must be run as root.\n", program_name);
-                return EXIT_USAGE;
+        if (!i.custom_target && geteuid() != 0) {
+                snprintf(i.error, sizeof i.error, "must be run as root");
+                install_note(&i, "%s install-bundle: must be run as root.\n", program_name);
+                return install_finish(&i, EXIT_USAGE);
         }
 
-        if (strncmp(source, "s3://", 5) == 0) {
-                Settings s = {};
-
-                r = settings_load(NULL, &s, NULL, NULL);
-                if (r < 0) {
-                        fprintf(stderr, "%s install-bundle: cannot read the settings: %s\n", program_name,
-                                strerror(-r));
-                        return EXIT_USAGE;
-                }
-                progress_show("Downloading the bundle…");
-                fd = bundle_fetch_s3(source, &s, reason, sizeof reason);
-                progress_show(NULL);
-                settings_done(&s);
-                if (fd < 0) {
-                        fprintf(stderr, "%s install-bundle: %s\n", program_name, reason[0] ? reason : strerror(-fd));
-                        return EXIT_USAGE;
-                }
-        } else {
-                fd = open(source, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-                if (fd < 0 || fstat(fd, &st) < 0) {
-                        fprintf(stderr, "%s install-bundle: cannot open %s: %m\n", program_name, source);
-                        return EXIT_USAGE;
-                }
-                if (!S_ISREG(st.st_mode)) {
-                        fprintf(stderr, "%s install-bundle: %s is not a regular file.\n", program_name, source);
-                        return EXIT_USAGE;
-                }
+        fd = open_source(&i);
+        if (fd < 0) {
+                install_note(&i, "%s install-bundle: %s\n", program_name, i.error);
+                return install_finish(&i, EXIT_USAGE);
         }
 
-        r = bundle_install(fd, target, &BUNDLE_LIMITS_DEFAULT, true, &findings, reason, sizeof reason);
+        progress_begin(&progress, "Unpacking the bundle");
+        i.report = (BundleReport) { .progress = on_unpack_progress, .userdata = &progress };
+        r = bundle_install(fd, i.target, &BUNDLE_LIMITS_DEFAULT, true, &i.findings, &i.report, i.error,
+                           sizeof i.error);
+        progress_end(&progress);
         if (r < 0) {
+                if (!i.error[0])
+                        snprintf(i.error, sizeof i.error, "%s", strerror(-r));
+                if (!i.json) {
+                        _cleanup_(freep) char *cfg = NULL;
+
+                        fflush(stdout);
+                        if (asprintf(&cfg, "%s/config.json", i.target) >= 0)
+                                print_findings(&i.findings, cfg);
+                        /* Colour by the stream written to: stdout may be a terminal while stderr
+                         * goes to a file, or the other way round. */
+                        fprintf(stderr, "%s%s install-bundle: bundle %s refused: %s%s\n",
+                                color_for(stderr, ANSI_RED), program_name, i.source, i.error,
+                                color_for(stderr, ANSI_NORMAL));
+                        fprintf(stderr, "The installed bundle (if any) was left as it was.\n");
+                }
+                return install_finish(&i, r == -EINVAL ? EXIT_FAILED : EXIT_USAGE);
+        }
+        i.installed = true;
+        if (!i.json) {
                 _cleanup_(freep) char *cfg = NULL;
 
-                if (asprintf(&cfg, "%s/config.json", target) >= 0)
-                        print_findings(&findings, cfg);
-                fprintf(stderr, "%s%s install-bundle: bundle %s refused: %s%s\n", color(ANSI_RED), program_name,
-                        source, reason[0] ? reason : strerror(-r), color(ANSI_NORMAL));
-                fprintf(stderr, "The installed bundle (if any) was left as it was.\n");
-                return r == -EINVAL ? EXIT_FAILED : EXIT_USAGE;
+                if (asprintf(&cfg, "%s/config.json", i.target) >= 0)
+                        print_findings(&i.findings, cfg);
+                printf("Installed %s into %s (%zu file%s, %zu warning%s).\n", i.source, i.target,
+                       i.report.n_files, i.report.n_files == 1 ? "" : "s", i.findings.n_warnings,
+                       i.findings.n_warnings == 1 ? "" : "s");
         }
-        printf("Installed %s into %s (%zu warning%s).\n", source, target, findings.n_warnings,
-               findings.n_warnings == 1 ? "" : "s");
 
-        if (!custom_target)
-                (void) activate();
+        if (!i.custom_target)
+                activate(&i);
 
         if (reload) {
                 _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-                _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
 
-                r = cli_bus_open(&bus);
-                if (r >= 0)
-                        r = sd_bus_call_method(bus, SESSION_SCRIPTS_BUS_NAME, SESSION_SCRIPTS_BUS_PATH,
-                                               SESSION_SCRIPTS_BUS_INTERFACE, "Reload", &error, NULL, NULL);
-                if (r < 0)
-                        return cli_bus_log_error("install-bundle",
-                                                 "the bundle is installed, but reloading the daemon failed", r,
-                                                 &error, EXIT_RELOAD_FAILED);
-                printf("The daemon reloaded its configuration.\n");
+                i.reload_requested = true;
+                r = reload_daemon(&error);
+                if (r < 0) {
+                        bool invalid = cli_bus_error_is_invalid_config(&error);
+                        const char *msg = sd_bus_error_is_set(&error) ? error.message ?: error.name
+                                                                      : strerror(-r);
+
+                        /* The bundle was validated before it was swapped in, so this is about a config the
+                         * daemon reads from elsewhere (another ConfigFile=) or one changed meanwhile: either
+                         * way the daemon keeps running with its previous configuration. */
+                        if (invalid)
+                                r = asprintf(&i.reload_error, "the daemon refused the configuration and keeps "
+                                             "the previous one: %s", msg);
+                        else
+                                r = asprintf(&i.reload_error, "reloading the daemon failed: %s", msg);
+                        if (r < 0)
+                                i.reload_error = NULL;
+                        msg = i.reload_error ?: msg;
+                        /* The daemon's message may end in a period already. */
+                        install_note(&i, "%s install-bundle: the bundle is installed, but %s%s\n", program_name,
+                                     msg, msg[0] && msg[strlen(msg) - 1] == '.' ? "" : ".");
+                        return install_finish(&i, EXIT_RELOAD_FAILED);
+                }
+                i.reloaded = true;
+                if (!i.json)
+                        printf("The daemon reloaded its configuration.\n");
         }
-        return fflush(stdout) == 0 ? EXIT_VALID : EXIT_USAGE;
+        return install_finish(&i, EXIT_VALID);
 }

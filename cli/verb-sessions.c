@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * `session-scripts sessions [--json]`: the active sessions (the counterpart of Janssen's
+ * `session-scripts sessions [--json] [--no-auto-start]`: the active sessions (the counterpart of Janssen's
  * /session/active): id, user, since, the states of start and termination, and each run's context,
  * result, exit status and duration — from ListSessions and ListRuns. The daemon decides what a
  * caller may see (an unprivileged caller: only its own sessions).
  *
- * Exit status: 0 listed (also when there are none), 1 the daemon could not be asked, 2 usage.
+ * Exit status: 0 listed (also when there are none), 1 the daemon could not be asked (or is not
+ * running, with --no-auto-start), 2 usage.
  */
 #include <getopt.h>
 #include <stdbool.h>
@@ -21,19 +22,23 @@ static void help(void) {
         printf("%s sessions [OPTIONS…]\n\n"
                "List the sessions the daemon knows, with the runs of their events.\n"
                "Unprivileged users see only their own sessions.\n\n"
-               "  -h --help     Show this help\n"
-               "     --json     Print a JSON array\n\n"
-               "Exit status: 0 listed (also none), 1 the daemon could not be asked, 2 usage error.\n",
+               "  -h --help          Show this help\n"
+               "     --json          Print a JSON array\n"
+               "     --no-auto-start Do not start the daemon when it is not running\n\n"
+               "Exit status: 0 listed (also none), 1 the daemon could not be asked (not running,\n"
+               "with --no-auto-start), 2 usage error.\n",
                program_name);
 }
 
 int verb_sessions(int argc, char *argv[]) {
         enum {
                 ARG_JSON = 0x100,
+                ARG_NO_AUTO_START,
         };
         static const struct option options[] = {
-                { "help", no_argument, NULL, 'h'      },
-                { "json", no_argument, NULL, ARG_JSON },
+                { "help",          no_argument, NULL, 'h'               },
+                { "json",          no_argument, NULL, ARG_JSON          },
+                { "no-auto-start", no_argument, NULL, ARG_NO_AUTO_START },
                 {}
         };
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -50,6 +55,10 @@ int verb_sessions(int argc, char *argv[]) {
                         return 0;
                 case ARG_JSON:
                         json = true;
+                        break;
+                case ARG_NO_AUTO_START:
+                        /* For shell completion: pressing TAB must not start a system service. */
+                        cli_bus_set_auto_start(false);
                         break;
                 default:
                         return EXIT_USAGE;

@@ -186,8 +186,8 @@ static void baseline_get(const char *path, BaselineState *ret) {
          * "Loaded configuration …; tamper baseline of N file(s) recorded." or, for an invalid one,
          * "… keeping the previous configuration." */
         if (sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM) < 0 ||
-            sd_journal_add_match(j, "_SYSTEMD_UNIT=" DAEMON_UNIT, 0) < 0 ||
-            sd_journal_add_match(j, "CODE_FUNC=manager_load_config", 0) < 0 || sd_journal_seek_tail(j) < 0)
+            sd_journal_add_match(j, "CODE_FUNC=manager_load_config", 0) < 0 ||
+            journal_add_daemon_matches(j) < 0 || sd_journal_seek_tail(j) < 0)
                 return;
         for (unsigned i = 0; i < JOURNAL_SCAN_MAX && sd_journal_previous(j) > 0; i++) {
                 _cleanup_(freep) char *msg = NULL;
@@ -216,11 +216,14 @@ static size_t failures_get(unsigned n, Failure *ret) {
         _cleanup_(journal_closep_status) sd_journal *j = NULL;
         size_t k = 0;
 
+        /* (a run's summary AND written by the daemon) OR (an upload failure AND written by the
+         * uploader): a MESSAGE_ID alone can be sent by anyone (systemd-cat, logger --journald). */
         if (n == 0 || sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM) < 0 ||
             sd_journal_add_match(j, "MESSAGE_ID=" SESSION_SCRIPTS_MESSAGE_RUN_FINISHED, 0) < 0 ||
             sd_journal_add_match(j, "MESSAGE_ID=" SESSION_SCRIPTS_MESSAGE_RUN_TAMPERED, 0) < 0 ||
+            journal_add_daemon_matches(j) < 0 || sd_journal_add_disjunction(j) < 0 ||
             sd_journal_add_match(j, "MESSAGE_ID=" SESSION_SCRIPTS_MESSAGE_UPLOAD_FAILED, 0) < 0 ||
-            sd_journal_seek_tail(j) < 0)
+            journal_add_uploader_matches(j) < 0 || sd_journal_seek_tail(j) < 0)
                 return 0;
         for (unsigned i = 0; i < JOURNAL_SCAN_MAX && k < n && sd_journal_previous(j) > 0; i++) {
                 _cleanup_(freep) char *mid = NULL, *result = NULL, *msg = NULL, *sid = NULL;

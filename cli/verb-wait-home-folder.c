@@ -1,10 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * `session-scripts wait-home-folder [--timeout SECONDS] [--home DIR]`: for a session script that
+ * `session-scripts wait-home-folder [--timeout SECONDS] [--home DIR] [--json]`: for a session script that
  * needs the user's home folder (SPEC §3). Waits until the mount-status file below the home
  * directory says True, using inotify — no polling: it watches the deepest directory on the way to
  * the file that exists, re-arms as the missing directories appear, and re-reads the file on every
  * change.
+ *
+ * While it waits, and only when stderr is a terminal (a person ran it), a progress line
+ * "Waiting for the home folder… Ns" appears after the first second; scripts' stderr is a pipe to the
+ * daemon, so their logs never get it.
+ *
+ * --json prints {"home","file","mounted","waited_usec","timeout_sec"} at the end (not for usage
+ * errors), for scripts that log what they waited for.
  *
  * Exit status: 0 the home folder is mounted, 1 timed out, 2 usage or system error.
  */
@@ -23,13 +30,18 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "format.h"
 #include "home-folder.h"
+#include "json-util.h"
 #include "session-scripts/session-scripts.h"
 #include "verbs.h"
 
 #define DEFAULT_TIMEOUT_SEC 60U
 /* A day: longer than any session start; a bound so a typo cannot make a script wait forever. */
 #define MAX_TIMEOUT_SEC 86400U
+/* With a progress line on a terminal, poll() wakes up this often to refresh it (only then: a
+ * script's wait stays purely event-driven). */
+#define PROGRESS_TICK_MSEC 250
 
 static void help(void) {
         printf("%s wait-home-folder [OPTIONS…]\n\n"
@@ -39,7 +51,8 @@ static void help(void) {
                "  -h --help             Show this help\n"
                "     --timeout SECONDS  Give up after SECONDS (0…%u, default %u)\n"
                "     --home DIR         The home directory (default $HOME, else the user's from\n"
-               "                        the password database)\n\n"
+               "                        the password database)\n"
+               "     --json             Print the outcome as a JSON object on stdout\n\n"
                "Exit status: 0 mounted, 1 timed out, 2 usage or system error.\n",
                program_name, SESSION_SCRIPTS_HOME_FOLDER_STATUS_FILE, SESSION_SCRIPTS_HOME_FOLDER_STATUS_KEY,
                MAX_TIMEOUT_SEC, DEFAULT_TIMEOUT_SEC);
@@ -125,24 +138,103 @@ static int status_is_true(const char *home, bool *ret) {
         return 0;
 }
 
+/*
+ * Waits until the status file says True or deadline (now_msec() clock) passes, refreshing progress.
+ * Returns 1 mounted, 0 timed out, -errno (already reported on stderr) on a system error.
+ */
+static int wait_loop(int inotify_fd, const char *file, const char *home, uint64_t deadline, Progress *progress,
+                     int *wd) {
+        bool ok = false;
+        int r;
+
+        for (;;) {
+                struct pollfd p = { .fd = inotify_fd, .events = POLLIN };
+                uint64_t now;
+                int timeout_ms;
+
+                /* Arm first, then read: a change between the two is caught by the watch. */
+                r = watch_arm(inotify_fd, file, wd);
+                if (r < 0) {
+                        progress_end(progress);
+                        fprintf(stderr, "%s wait-home-folder: cannot watch %s: %s\n", program_name, file,
+                                strerror(-r));
+                        return r;
+                }
+
+                r = status_is_true(home, &ok);
+                if (r < 0) {
+                        progress_end(progress);
+                        fprintf(stderr, "%s wait-home-folder: cannot read %s: %s\n", program_name, file,
+                                strerror(-r));
+                        return r;
+                }
+                if (ok)
+                        return 1;
+
+                now = now_msec();
+                if (now >= deadline)
+                        return 0;
+                /* The wait is bounded by --timeout (≤ a day, so this fits an int). */
+                timeout_ms = (int) (deadline - now);
+                if (progress_enabled() && timeout_ms > PROGRESS_TICK_MSEC)
+                        timeout_ms = PROGRESS_TICK_MSEC;
+                progress_update(progress, NULL);
+
+                r = poll(&p, 1, timeout_ms);
+                if (r < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = -errno;
+                        progress_end(progress);
+                        fprintf(stderr, "%s wait-home-folder: poll() failed: %s\n", program_name, strerror(-r));
+                        return r;
+                }
+                if (r == 0)
+                        continue;       /* a progress tick, or the deadline: re-read once more */
+
+                /* Drain the queue; what changed does not matter, the file is re-read. */
+                for (;;) {
+                        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+                        ssize_t n = read(inotify_fd, buf, sizeof(buf));
+
+                        if (n < 0) {
+                                if (errno == EINTR)
+                                        continue;
+                                if (errno == EAGAIN)
+                                        break;
+                                r = -errno;
+                                progress_end(progress);
+                                fprintf(stderr, "%s wait-home-folder: cannot read inotify events: %s\n",
+                                        program_name, strerror(-r));
+                                return r;
+                        }
+                        if (n == 0)
+                                break;
+                }
+        }
+}
+
 int verb_wait_home_folder(int argc, char *argv[]) {
         enum {
                 ARG_TIMEOUT = 0x100,
                 ARG_HOME,
+                ARG_JSON,
         };
         static const struct option options[] = {
                 { "help",    no_argument,       NULL, 'h'         },
                 { "timeout", required_argument, NULL, ARG_TIMEOUT },
                 { "home",    required_argument, NULL, ARG_HOME    },
+                { "json",    no_argument,       NULL, ARG_JSON    },
                 {}
         };
         _cleanup_(closep) int inotify_fd = -EBADF;
         _cleanup_(freep) char *file = NULL;
+        Progress progress;
         unsigned timeout_sec = DEFAULT_TIMEOUT_SEC;
         const char *home = NULL;
-        uint64_t deadline;
+        uint64_t deadline, started;
+        bool json = false;
         int c, r, wd = -1;
-        bool ok = false;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
@@ -159,6 +251,9 @@ int verb_wait_home_folder(int argc, char *argv[]) {
                         break;
                 case ARG_HOME:
                         home = optarg;
+                        break;
+                case ARG_JSON:
+                        json = true;
                         break;
                 default:
                         return EXIT_USAGE;
@@ -196,7 +291,8 @@ int verb_wait_home_folder(int argc, char *argv[]) {
                 return EXIT_USAGE;
         }
 
-        deadline = now_msec() + (uint64_t) timeout_sec * 1000U;
+        started = now_msec();
+        deadline = started + (uint64_t) timeout_sec * 1000U;
 
         inotify_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
         if (inotify_fd < 0) {
@@ -205,65 +301,31 @@ int verb_wait_home_folder(int argc, char *argv[]) {
                 return EXIT_USAGE;
         }
 
-        for (;;) {
-                struct pollfd p = { .fd = inotify_fd, .events = POLLIN };
-                uint64_t now;
-                int timeout_ms;
+        progress_begin(&progress, "Waiting for the home folder");
+        r = wait_loop(inotify_fd, file, home, deadline, &progress, &wd);
+        progress_end(&progress);
+        if (r < 0)
+                return EXIT_USAGE;
+        if (r == 0)
+                fprintf(stderr, "%s wait-home-folder: the home folder was not mounted within %u s (%s does not "
+                                "read %s=True).\n",
+                        program_name, timeout_sec, file, SESSION_SCRIPTS_HOME_FOLDER_STATUS_KEY);
+        if (json) {
+                _cleanup_(json_object_putp) struct json_object *o = json_object_new_object();
 
-                /* Arm first, then read: a change between the two is caught by the watch. */
-                r = watch_arm(inotify_fd, file, &wd);
-                if (r < 0) {
-                        fprintf(stderr, "%s wait-home-folder: cannot watch %s: %s\n", program_name, file,
-                                strerror(-r));
+                if (!o) {
+                        fprintf(stderr, "%s wait-home-folder: out of memory\n", program_name);
                         return EXIT_USAGE;
                 }
-
-                r = status_is_true(home, &ok);
-                if (r < 0) {
-                        fprintf(stderr, "%s wait-home-folder: cannot read %s: %s\n", program_name, file,
-                                strerror(-r));
+                json_object_object_add(o, "home", json_object_new_string(home));
+                json_object_object_add(o, "file", json_object_new_string(file));
+                json_object_object_add(o, "mounted", json_object_new_boolean(r > 0));
+                json_object_object_add(o, "waited_usec",
+                                       json_object_new_int64((int64_t) ((now_msec() - started) * 1000U)));
+                json_object_object_add(o, "timeout_sec", json_object_new_int64(timeout_sec));
+                json_print(stdout, o, false);
+                if (fflush(stdout) != 0)
                         return EXIT_USAGE;
-                }
-                if (ok)
-                        return EXIT_VALID;
-
-                now = now_msec();
-                if (now >= deadline)
-                        break;
-                /* The wait is bounded by --timeout (≤ a day, so this fits an int). */
-                timeout_ms = (int) (deadline - now);
-
-                r = poll(&p, 1, timeout_ms);
-                if (r < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        fprintf(stderr, "%s wait-home-folder: poll() failed: %m\n", program_name);
-                        return EXIT_USAGE;
-                }
-                if (r == 0)
-                        continue;       /* the loop re-reads once more, then sees the deadline */
-
-                /* Drain the queue; what changed does not matter, the file is re-read. */
-                for (;;) {
-                        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-                        ssize_t n = read(inotify_fd, buf, sizeof(buf));
-
-                        if (n < 0) {
-                                if (errno == EINTR)
-                                        continue;
-                                if (errno == EAGAIN)
-                                        break;
-                                fprintf(stderr, "%s wait-home-folder: cannot read inotify events: %m\n",
-                                        program_name);
-                                return EXIT_USAGE;
-                        }
-                        if (n == 0)
-                                break;
-                }
         }
-
-        fprintf(stderr, "%s wait-home-folder: the home folder was not mounted within %u s (%s does not read "
-                        "%s=True).\n",
-                program_name, timeout_sec, file, SESSION_SCRIPTS_HOME_FOLDER_STATUS_KEY);
-        return EXIT_INVALID;
+        return r > 0 ? EXIT_VALID : EXIT_INVALID;
 }

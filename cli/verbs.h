@@ -19,13 +19,13 @@
 /* `session-scripts validate [--json] [--no-file-checks] [PATH]` (issue #2). */
 int verb_validate(int argc, char *argv[]);
 
-/* `session-scripts wait-home-folder [--timeout SECONDS] [--home DIR]` (SPEC §3). */
+/* `session-scripts wait-home-folder [--timeout SECONDS] [--home DIR] [--json]` (SPEC §3). */
 int verb_wait_home_folder(int argc, char *argv[]);
 
 /* `session-scripts status [--json] [--failures N]`: daemon, uploader, config, spool, failures. */
 int verb_status(int argc, char *argv[]);
 
-/* `session-scripts sessions [--json]`: active sessions and their runs. */
+/* `session-scripts sessions [--json] [--no-auto-start]`: active sessions and their runs. */
 int verb_sessions(int argc, char *argv[]);
 
 /* `session-scripts run EVENT --user USER [--session-id ID] [--json]`: one event without a login. */
@@ -34,7 +34,8 @@ int verb_run(int argc, char *argv[]);
 /* `session-scripts logs [SESSION] [--json] [-f]`: the journal lines of sessions' runs. */
 int verb_logs(int argc, char *argv[]);
 
-/* `session-scripts install-bundle FILE.zip|s3://BUCKET/KEY.zip [--no-reload]`: Elastic fleets. */
+/* `session-scripts install-bundle FILE.zip|s3://BUCKET/KEY.zip [--no-reload] [--json]`: Elastic
+ * fleets. */
 int verb_install_bundle(int argc, char *argv[]);
 
 /* The program name for messages ("session-scripts"). */

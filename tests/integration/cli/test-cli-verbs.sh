@@ -6,7 +6,10 @@
 # exit 1 for a failing script; --json; SessionTermination alone; root only), `sessions` during an
 # open login and a running start (runs listed; JSON; an unprivileged user sees only their own),
 # `logs SESSION` (stdout, stderr and result lines; JSON lines; all sessions; -f follows a run as it
-# happens), and that a run's transient session cannot be closed.
+# happens), that a run's transient session cannot be closed, that journal entries forged by an
+# unprivileged user (logger --journald, systemd-cat) with a real session's id or our MESSAGE_IDs are
+# shown by neither `logs` nor `status`, and that `sessions --no-auto-start` (what shell completion
+# calls) does not start a stopped daemon.
 
 set -euo pipefail
 source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
@@ -135,6 +138,42 @@ assert lines and all(l["session_id"] == "cli-run-2" for l in lines), lines
 assert any(l["stream"] == "stderr" and l["message"] == "a warning on stderr" for l in lines), lines
 assert any(l["result"] == "exit-code" for l in lines), lines
 ' <<<"$json" || bed_fail "logs --json: $json"
+# Forgery: any user can write journal entries with our fields (logger --journald, systemd-cat);
+# they must not show up as the daemon's. The positive control: journalctl does see them.
+forged_fields="MESSAGE=FORGED line of alice
+SESSION_SCRIPTS_SESSION_ID=cli-run-2
+SESSION_SCRIPTS_EVENT=SessionStart
+SESSION_SCRIPTS_CONTEXT=system
+SESSION_SCRIPTS_STREAM=stdout
+_SYSTEMD_UNIT=session-scripts.service
+_UID=0"
+bed_exec_user alice sh -c 'printf "%s\n" "$1" | logger --journald' sh "$forged_fields"
+forged_failure="MESSAGE=FORGED failure of alice
+MESSAGE_ID=7ec314af1ab0431aab9db584883c9563
+SESSION_SCRIPTS_SESSION_ID=cli-run-2
+SESSION_SCRIPTS_EVENT=SessionStart
+SESSION_SCRIPTS_CONTEXT=user
+SESSION_SCRIPTS_RESULT=exit-code"
+bed_exec_user alice sh -c 'printf "%s\n" "$1" | logger --journald' sh "$forged_failure"
+bed_exec_user alice sh -c 'printf "%s\n" "$1" | logger --journald' sh \
+        "$(printf 'MESSAGE=FORGED upload failure\nMESSAGE_ID=1c15c4c75e664df5a6ffb895fb4b8175')"
+bed_exec_user alice sh -c 'echo "FORGED via systemd-cat" | systemd-cat -t session-scriptsd'
+bed_wait_journal 10 "FORGED line of alice" SESSION_SCRIPTS_SESSION_ID=cli-run-2 ||
+        bed_fail "the forged entry is not in the journal (the test would prove nothing)"
+bed_wait_journal 10 "FORGED failure of alice" MESSAGE_ID=7ec314af1ab0431aab9db584883c9563 ||
+        bed_fail "the forged failure is not in the journal"
+bed_wait_journal 10 "FORGED via systemd-cat" || bed_fail "the systemd-cat entry is not in the journal"
+out=$(bed_exec session-scripts logs cli-run-2)
+ss_assert_contains "$out" "SessionStart/user: user line 1 (alice)" "logs still shows the daemon's lines"
+ss_assert_not_contains "$out" "FORGED" "logs does not show forged entries"
+json=$(bed_exec session-scripts logs --json cli-run-2)
+ss_assert_not_contains "$json" "FORGED" "logs --json does not show forged entries"
+out=$(bed_exec session-scripts logs)
+ss_assert_not_contains "$out" "FORGED" "logs of all sessions does not show forged entries"
+out=$(bed_exec session-scripts status --failures 10)
+ss_assert_contains "$out" "exited with status 4" "status still lists the real failure"
+ss_assert_not_contains "$out" "FORGED" "status does not list forged failures"
+
 out=$(bed_exec session-scripts logs)
 ss_assert_contains "$out" "cli-run-1 SessionStart/user: user line 1 (alice)" "logs of all sessions"
 ss_assert_contains "$out" "cli-term-1 SessionTermination/system: terminating" "logs of all sessions (2)"
@@ -173,5 +212,25 @@ bed_exec rm -f "$SS_OUT/slow"
 out=$(bed_exec session-scripts status --failures 3)
 echo "$out"
 ss_assert_contains "$out" "exited with status 4" "status failures"
+ss_assert_not_contains "$out" "FORGED" "status failures without forged entries"
+
+# ---- sessions --no-auto-start (shell completion) does not start a stopped daemon -------------------
+bed_exec systemctl stop session-scripts.service
+rc=0; out=$(bed_exec session-scripts sessions --json --no-auto-start 2>&1) || rc=$?
+echo "$out"
+ss_assert_eq "$rc" 1 "sessions --no-auto-start with the daemon stopped"
+# The real completion function (with a stand-in for bash-completion's _init_completion), as a TAB
+# after `session-scripts logs ` would run it.
+cp "$MESON_SOURCE_ROOT/shell-completion/bash/session-scripts" "$BED_ROOT/var/tmp/completion.bash"
+out=$(bed_exec bash -c '_init_completion() { cur=${COMP_WORDS[COMP_CWORD]}; prev=${COMP_WORDS[COMP_CWORD-1]}; words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD; }
+        source /var/tmp/completion.bash; COMP_WORDS=(session-scripts logs ""); COMP_CWORD=2
+        _session_scripts || true; echo "offers: ${COMPREPLY[*]}"')
+ss_assert_eq "$out" "offers: " "no session ids offered while the daemon is stopped"
+sleep 1
+state=$(bed_exec systemctl is-active session-scripts.service || true)
+ss_assert_eq "$state" inactive "no bus activation by --no-auto-start or the completion"
+# Without the option the daemon is bus-activated as before.
+bed_exec session-scripts sessions >/dev/null
+ss_assert_eq "$(bed_exec systemctl is-active session-scripts.service)" active "sessions still activates the daemon"
 
 echo "PASS"

@@ -141,8 +141,9 @@ static void zip_patch_mode(const char *path, const char *name, uint32_t mode) {
 static const char *patch_name = NULL;
 static uint32_t patch_mode = 0;
 
-/* Installs the zip; returns bundle_install()'s result. */
-static int install(const ZipEntry *e, size_t n, const BundleLimits *limits, FindingList *f) {
+/* Installs the zip with report (may be NULL); returns bundle_install()'s result. */
+static int install_reported(const ZipEntry *e, size_t n, const BundleLimits *limits, FindingList *f,
+                            BundleReport *report) {
         _cleanup_(closep) int fd = -EBADF;
         char path[600], reason[1024] = "";
         int r;
@@ -154,11 +155,16 @@ static int install(const ZipEntry *e, size_t n, const BundleLimits *limits, Find
                 zip_patch_mode(path, patch_name, patch_mode);
                 patch_name = NULL;
         }
-        r = bundle_install(fd, target, limits ?: &BUNDLE_LIMITS_DEFAULT, false, f, reason, sizeof reason);
+        r = bundle_install(fd, target, limits ?: &BUNDLE_LIMITS_DEFAULT, false, f, report, reason,
+                           sizeof reason);
         fprintf(stderr, "   install → %d%s%s\n", r, reason[0] ? ": " : "", reason);
         if (r < 0)
                 ASSERT_TRUE(reason[0]);
         return r;
+}
+
+static int install(const ZipEntry *e, size_t n, const BundleLimits *limits, FindingList *f) {
+        return install_reported(e, n, limits, f, NULL);
 }
 
 static mode_t mode_of(const char *rel) {
@@ -401,7 +407,8 @@ static void test_not_zip(void) {
         ASSERT_TRUE(fd >= 0);
         ASSERT_EQ(write(fd, "hello, this is no zip", 21), 21);
         ASSERT_EQ(lseek(fd, 0, SEEK_SET), 0);
-        ASSERT_ERROR(bundle_install(fd, target, &BUNDLE_LIMITS_DEFAULT, false, &f, reason, sizeof reason), EINVAL);
+        ASSERT_ERROR(bundle_install(fd, target, &BUNDLE_LIMITS_DEFAULT, false, &f, NULL, reason, sizeof reason),
+                     EINVAL);
         ASSERT_TRUE(exists("start.sh"));
         assert_no_leftovers();
 }
@@ -425,6 +432,78 @@ static void test_symlinked_target(void) {
         ASSERT_TRUE(S_ISLNK(st.st_mode));
         ASSERT_EQ(unlink(target), 0);
         ASSERT_EQ(rename(old, target), 0);
+        assert_no_leftovers();
+}
+
+typedef struct ProgressSeen {
+        unsigned calls;
+        uint64_t last_bytes;
+        size_t last_entries;
+        bool monotonic;
+} ProgressSeen;
+
+static void on_progress(uint64_t bytes, size_t entries, void *userdata) {
+        ProgressSeen *p = userdata;
+
+        if (bytes < p->last_bytes || entries < p->last_entries)
+                p->monotonic = false;
+        p->calls++;
+        p->last_bytes = bytes;
+        p->last_entries = entries;
+}
+
+static const BundleFile *report_find(const BundleReport *r, const char *path) {
+        for (size_t i = 0; i < r->n_files; i++)
+                if (strcmp(r->files[i].path, path) == 0)
+                        return &r->files[i];
+        return NULL;
+}
+
+/* The report: progress while unpacking, and the installed files with their final modes (after
+ * config.json made its executable 0755) and sizes; empty after a refusal. */
+static void test_report(void) {
+        _cleanup_(freep) char *cfg = config_json("start.sh");
+        _cleanup_(finding_list_done) FindingList f = {}, f2 = {};
+        ProgressSeen seen = { .monotonic = true };
+        BundleReport report = { .progress = on_progress, .userdata = &seen };
+        const BundleFile *x;
+        const ZipEntry e[] = {
+                { "config.json", 'f', 0666, cfg, 0 },
+                { "start.sh", 'f', 0644, "#!/bin/sh\necho v1\n", 0 },
+                { "lib/", 'd', 0777, NULL, 0 },
+                { "./lib/./big.bin", 'f', 0600, NULL, 300 * 1024 },
+                { "lib/run.sh", 'f', 0700, "#!/bin/sh\n", 0 },
+        };
+        const ZipEntry evil[] = {
+                { "config.json", 'f', 0666, cfg, 0 },
+                { "start.sh", 'f', 0644, "#!/bin/sh\n", 0 },
+                { "../escape", 'f', 0644, "x", 0 },
+        };
+
+        ASSERT_OK(install_reported(e, ELEMENTSOF(e), NULL, &f, &report));
+        ASSERT_EQ(report.n_files, 4);
+        ASSERT_STREQ(report.files[0].path, "config.json");
+        ASSERT_EQ(report.files[0].mode, 0644);
+        ASSERT_EQ(report.files[0].size, strlen(cfg));
+        ASSERT_TRUE((x = report_find(&report, "start.sh")));
+        ASSERT_EQ(x->mode, 0755);
+        ASSERT_TRUE((x = report_find(&report, "lib/big.bin")));
+        ASSERT_EQ(x->mode, 0644);
+        ASSERT_EQ(x->size, 300 * 1024);
+        ASSERT_TRUE((x = report_find(&report, "lib/run.sh")));
+        ASSERT_EQ(x->mode, 0755);
+        ASSERT_TRUE(report_find(&report, "lib") == NULL);
+        /* At least once per file, more for the one bigger than a copy buffer. */
+        ASSERT_TRUE(seen.calls >= 5);
+        ASSERT_TRUE(seen.monotonic);
+        ASSERT_EQ(seen.last_entries, ELEMENTSOF(e));
+        ASSERT_EQ(seen.last_bytes,
+                  strlen(cfg) + strlen("#!/bin/sh\necho v1\n") + 300 * 1024 + strlen("#!/bin/sh\n"));
+
+        ASSERT_ERROR(install_reported(evil, ELEMENTSOF(evil), NULL, &f2, &report), EINVAL);
+        ASSERT_EQ(report.n_files, 0);
+        ASSERT_TRUE(report.files == NULL);
+        bundle_report_done(&report);
         assert_no_leftovers();
 }
 
@@ -466,6 +545,7 @@ int main(void) {
         TEST_RUN(test_config);
         TEST_RUN(test_not_zip);
         TEST_RUN(test_symlinked_target);
+        TEST_RUN(test_report);
 
         snprintf(cmd, sizeof cmd, "rm -rf -- '%s'", scratch);
         return system(cmd) == 0 ? 0 : 1;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Tests of the command line tool's formatters (cli/format.c) — durations, sizes, timestamps,
- * terminal-safe text, the `sessions` table and JSON, the `logs` lines and JSON — and of the S3 URL
- * helpers of `install-bundle s3://…` (cli/bundle-fetch.c).
+ * terminal-safe text, the `sessions` table and JSON, the `logs` lines and JSON, the colour decision
+ * per stream, progress lines, findings as JSON — and of the S3 URL helpers of `install-bundle
+ * s3://…` (cli/bundle-fetch.c, and upload/s3.c for the object URL).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "bundle-fetch.h"
 #include "cleanup.h"
 #include "format.h"
+#include "s3.h"
 #include "tests.h"
 
 const char *program_name = "test-cli-format";
@@ -260,6 +262,79 @@ static void test_s3_url(void) {
         ASSERT_EQ(s3_url_parse("s3://b/k\nx", &b, &k), -EINVAL);
 }
 
+static void test_color_decide(void) {
+        /* A terminal, nothing set: colours. */
+        ASSERT_TRUE(color_decide(true, NULL, NULL, "xterm-256color"));
+        ASSERT_TRUE(color_decide(true, NULL, NULL, NULL));
+        /* Not a terminal (a pipe, a file, the other stream redirected): none. */
+        ASSERT_TRUE(!color_decide(false, NULL, NULL, "xterm"));
+        ASSERT_TRUE(!color_decide(true, NULL, NULL, "dumb"));
+        /* NO_COLOR, whatever its value. */
+        ASSERT_TRUE(!color_decide(true, "1", NULL, "xterm"));
+        ASSERT_TRUE(!color_decide(true, "", NULL, "xterm"));
+        /* SYSTEMD_COLORS: a boolean decides, like systemd's tools; anything else is ignored. */
+        ASSERT_TRUE(!color_decide(true, NULL, "0", "xterm"));
+        ASSERT_TRUE(!color_decide(true, NULL, "false", "xterm"));
+        ASSERT_TRUE(!color_decide(true, NULL, "no", "xterm"));
+        ASSERT_TRUE(color_decide(false, NULL, "1", NULL));
+        ASSERT_TRUE(color_decide(false, "1", "yes", "dumb"));
+        ASSERT_TRUE(color_decide(false, NULL, "256", NULL));
+        ASSERT_TRUE(color_decide(true, NULL, "bogus", "xterm"));
+        ASSERT_TRUE(!color_decide(false, NULL, "bogus", "xterm"));
+        ASSERT_TRUE(!color_decide(true, "1", "bogus", "xterm"));
+}
+
+static void test_colors_per_stream(void) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        ASSERT_TRUE(f);
+        /* A stream that is no terminal gets no colours, and color_for() follows the stream passed. */
+        unsetenv("SYSTEMD_COLORS");
+        unsetenv("NO_COLOR");
+        setenv("TERM", "xterm", 1);
+        ASSERT_TRUE(!colors_enabled_for(f));
+        ASSERT_STREQ(color_for(f, ANSI_RED), "");
+        setenv("SYSTEMD_COLORS", "1", 1);
+        ASSERT_TRUE(colors_enabled_for(f));
+        ASSERT_STREQ(color_for(f, ANSI_RED), ANSI_RED);
+        setenv("SYSTEMD_COLORS", "0", 1);
+        ASSERT_STREQ(color_for(f, ANSI_RED), "");
+        unsetenv("SYSTEMD_COLORS");
+        fclose(f);
+        free(buf);
+}
+
+static void test_progress_format(void) {
+        char b[128];
+
+        ASSERT_STREQ(progress_format(b, sizeof b, "Waiting for the home folder", NULL, 3999999),
+                     "Waiting for the home folder… 3s");
+        ASSERT_STREQ(progress_format(b, sizeof b, "Unpacking the bundle", "12 entries, 3.0 MiB", 1000000),
+                     "Unpacking the bundle… 12 entries, 3.0 MiB, 1s");
+}
+
+static void test_finding_json(void) {
+        Finding f = { .severity = FINDING_WARNING, .line = 4, .column = 20,
+                      .json_path = (char *) "SessionStart.x", .message = (char *) "Unknown key \"x\"" };
+        Finding g = { .severity = FINDING_ERROR, .file = (char *) "/opt/b/start.sh",
+                      .message = (char *) "not root-owned" };
+        struct json_object *o = finding_to_json(&f);
+
+        ASSERT_TRUE(o);
+        ASSERT_STREQ(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+                     "{\"severity\":\"warning\",\"line\":4,\"column\":20,\"path\":\"SessionStart.x\","
+                     "\"file\":null,\"message\":\"Unknown key \\\"x\\\"\"}");
+        json_object_put(o);
+        o = finding_to_json(&g);
+        ASSERT_TRUE(o);
+        ASSERT_STREQ(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+                     "{\"severity\":\"error\",\"line\":0,\"column\":0,\"path\":\"\","
+                     "\"file\":\"/opt/b/start.sh\",\"message\":\"not root-owned\"}");
+        json_object_put(o);
+}
+
 int main(void) {
         /* Fixed time zone for the human timestamps. */
         setenv("TZ", "UTC", 1);
@@ -274,5 +349,9 @@ int main(void) {
         TEST_RUN(test_sessions_json);
         TEST_RUN(test_log_entry);
         TEST_RUN(test_s3_url);
+        TEST_RUN(test_color_decide);
+        TEST_RUN(test_colors_per_stream);
+        TEST_RUN(test_progress_format);
+        TEST_RUN(test_finding_json);
         return 0;
 }
