@@ -396,7 +396,7 @@ static int spool_dir_ensure(const char *spool_dir, gid_t gid) {
 
 int spool_entry_create(const char *spool_dir, const SpoolMeta *meta, SpoolEntry **ret) {
         _cleanup_(spool_entry_freep) SpoolEntry *e = NULL;
-        char name[SPOOL_RUN_ID_SIZE + 8];
+        char name[SPOOL_RUN_ID_SIZE + 8], meta_name[SPOOL_RUN_ID_SIZE + 8];
         int r;
 
         if (!spool_dir || !meta || !ret)
@@ -424,28 +424,44 @@ int spool_entry_create(const char *spool_dir, const SpoolMeta *meta, SpoolEntry 
         if (e->dir_fd < 0)
                 return -errno;
 
-        /* 128 random bits: a collision is not going to happen, O_EXCL turns one into an error rather
-         * than two runs writing one file. */
+        /* 128 random bits: a collision is not going to happen; the checks below and O_EXCL turn one
+         * into an error rather than two runs writing one entry. */
         run_id_generate(e->id);
         snprintf(name, sizeof name, "%s" SESSION_SCRIPTS_SPOOL_LOG_SUFFIX, e->id);
+        snprintf(meta_name, sizeof meta_name, "%s" SESSION_SCRIPTS_SPOOL_META_SUFFIX, e->id);
+        if (faccessat(e->dir_fd, name, F_OK, AT_SYMLINK_NOFOLLOW) >= 0 ||
+            faccessat(e->dir_fd, meta_name, F_OK, AT_SYMLINK_NOFOLLOW) >= 0)
+                return -EEXIST;
+
+        /* The .meta first (atomically: temp file, fsync, rename), the .log right after: a .log never
+         * exists without the .meta that names its object, so a crash in between cannot leave a log
+         * that nobody uploads, counts or removes. A crash between the two leaves a STATE=running
+         * .meta alone, which spool_recover() finishes and the uploader then drops. */
+        r = meta_write(e->dir_fd, e->gid, e->id, meta, SESSION_SCRIPTS_SPOOL_STATE_RUNNING);
+        if (r < 0)
+                return r;
+
         e->log_fd = openat(e->dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
                            0640);
-        if (e->log_fd < 0)
-                return -errno;
+        if (e->log_fd < 0) {
+                r = -errno;
+                goto fail_meta;
+        }
 
         r = spool_file_fix_access(e->log_fd, e->gid);
         if (r < 0)
-                goto fail;
+                goto fail_log;
 
-        r = meta_write(e->dir_fd, e->gid, e->id, meta, SESSION_SCRIPTS_SPOOL_STATE_RUNNING);
-        if (r < 0)
-                goto fail;
+        /* The .log's directory entry is durable once the directory is. */
+        (void) fsync(e->dir_fd);
 
         *ret = TAKE_PTR(e);
         return 0;
 
-fail:
+fail_log:
         (void) unlinkat(e->dir_fd, name, 0);
+fail_meta:
+        (void) unlinkat(e->dir_fd, meta_name, 0);
         return r;
 }
 

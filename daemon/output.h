@@ -82,10 +82,11 @@ typedef struct SpoolEntry SpoolEntry;
 
 /*
  * Creates a new spool entry in the directory spool_dir (created mode 0770 if missing, its parent
- * 0755): a fresh run id, RUNID.log (mode 0640, group SESSION_SCRIPTS_UPLOAD_USER when that group
- * exists, opened for appending) and then RUNID.meta with STATE=running, written atomically (temp
- * file, fsync, rename, fsync of the directory). Returns 0 and the entry in *ret (owned by the
- * caller), or -errno.
+ * 0755): a fresh run id, first RUNID.meta with STATE=running, written atomically (temp file, fsync,
+ * rename, fsync of the directory), then RUNID.log (mode 0640, group SESSION_SCRIPTS_UPLOAD_USER when
+ * that group exists, opened for appending) — so a .log never exists without its .meta. On failure
+ * nothing of the entry is left. Returns 0 and the entry in *ret (owned by the caller), or -errno
+ * (-EEXIST when the run id is taken).
  */
 int spool_entry_create(const char *spool_dir, const SpoolMeta *meta, SpoolEntry **ret);
 

@@ -25,6 +25,8 @@
 #define IMDS_TOKEN_TTL "21600"
 /* Bound on IMDS answers: a role's credentials document is ~1.5 KiB. */
 #define IMDS_MAX_ANSWER (64U * 1024U)
+/* A failed background refresh (the current credentials still work) is tried again after this. */
+#define IMDS_REFRESH_RETRY_USEC (10U * 1000000ULL)
 /* How often a credentials file we use is checked for changes (stat only). */
 #define FILE_CHECK_INTERVAL_USEC (1U * 1000000ULL)
 
@@ -178,6 +180,9 @@ static void chain_failed(CredentialProvider *p, int error) {
 }
 
 static void chain_succeeded(CredentialProvider *p, Credentials *c) {
+        /* The refresh point is fixed from here (see credentials_refresh_at()). */
+        if (c->obtained_usec == 0)
+                c->obtained_usec = now_usec(p, CLOCK_REALTIME);
         credentials_done(&p->creds);
         p->creds = *c;
         *c = (Credentials) {};
@@ -190,11 +195,14 @@ static void chain_succeeded(CredentialProvider *p, Credentials *c) {
 static void imds_finish(CredentialProvider *p, int error) {
         imds_reset(p);
         if (error < 0) {
-                /* Keep temporary credentials that are still valid: a failed refresh is retried. */
-                if (!credentials_usable(&p->creds, now_usec(p, CLOCK_REALTIME)))
+                if (credentials_usable(&p->creds, now_usec(p, CLOCK_REALTIME))) {
+                        /* A failed background refresh while the current credentials still sign: keep
+                         * them, try again in a little while, and tell nobody it failed — uploads go
+                         * on. It becomes a failure only once they are no longer usable. */
+                        p->retry_usec = now_usec(p, CLOCK_MONOTONIC) + IMDS_REFRESH_RETRY_USEC;
+                        error = 0;
+                } else
                         chain_failed(p, error);
-                else
-                        p->retry_usec = now_usec(p, CLOCK_MONOTONIC) + S3_BACKOFF_MIN_USEC * 10;
         }
         if (p->cb)
                 p->cb(p, error, p->userdata);
@@ -454,7 +462,7 @@ int credential_provider_get(CredentialProvider *p, const Credentials **ret) {
                 /* Temporary credentials from IMDS: fetch new ones in the background well before
                  * these expire; keep signing with these meanwhile. */
                 if (p->creds.source == CREDENTIAL_SOURCE_IMDS && p->step == IMDS_STEP_NONE &&
-                    realtime >= credentials_refresh_at(&p->creds, realtime) &&
+                    credentials_need_refresh(&p->creds, realtime) &&
                     now_usec(p, CLOCK_MONOTONIC) >= p->retry_usec)
                         (void) imds_start(p);
                 *ret = &p->creds;

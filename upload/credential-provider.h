@@ -19,8 +19,10 @@
 
 typedef struct CredentialProvider CredentialProvider;
 
-/* Called when an asynchronous resolution ended: error 0 = credentials are available now, else the
- * -errno of the failure (credential_provider_error() says what failed). */
+/* Called when an asynchronous resolution ended: error 0 = usable credentials are available now (new
+ * ones, or — after a failed background refresh — the current ones, which still sign), else the -errno
+ * of the failure, only when no usable credentials remain (credential_provider_error() says what
+ * failed). */
 typedef void (*CredentialsResolvedFn)(CredentialProvider *p, int error, void *userdata);
 
 /*

@@ -354,21 +354,34 @@ int imds_role_name_parse(const char *text, size_t len, char **ret) {
         return 0;
 }
 
-uint64_t credentials_refresh_at(const Credentials *c, uint64_t now_usec) {
+uint64_t credentials_refresh_at(const Credentials *c) {
+        uint64_t start, usable_until;
+
         if (!c || c->expiration_usec == 0)
                 return UINT64_MAX;
 
-        if (c->expiration_usec > now_usec + 2 * CREDENTIALS_REFRESH_MARGIN_USEC)
+        start = c->obtained_usec;
+        if (start >= c->expiration_usec)
+                return start;   /* expired when obtained: at once */
+
+        if (c->expiration_usec - start > 2 * CREDENTIALS_REFRESH_MARGIN_USEC)
                 return c->expiration_usec - CREDENTIALS_REFRESH_MARGIN_USEC;
-        if (c->expiration_usec <= now_usec)
-                return now_usec;
-        /* Short-lived credentials: half-way through what is left. */
-        return now_usec + (c->expiration_usec - now_usec) / 2;
+
+        /* Short-lived: half-way to the last moment they can sign, so that the new ones arrive while
+         * the old ones still work. */
+        usable_until = c->expiration_usec > start + CREDENTIALS_EXPIRY_SLACK_USEC ?
+                c->expiration_usec - CREDENTIALS_EXPIRY_SLACK_USEC : start;
+        return start + (usable_until - start) / 2;
+}
+
+bool credentials_need_refresh(const Credentials *c, uint64_t now_usec) {
+        uint64_t t = credentials_refresh_at(c);
+
+        return t != UINT64_MAX && now_usec >= t;
 }
 
 bool credentials_usable(const Credentials *c, uint64_t now_usec) {
         if (!c || !c->access_key_id || !c->secret_access_key)
                 return false;
-        /* A minute of slack: a request signed now may reach S3 a little later. */
-        return c->expiration_usec == 0 || c->expiration_usec > now_usec + 60U * 1000000ULL;
+        return c->expiration_usec == 0 || c->expiration_usec > now_usec + CREDENTIALS_EXPIRY_SLACK_USEC;
 }

@@ -2,7 +2,8 @@
 /*
  * AWS credentials and their sources, in the AWS SDKs' order: the environment (AWS_ACCESS_KEY_ID,
  * AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), the shared credentials file (AWS_SHARED_CREDENTIALS_FILE,
- * else ~/.aws/credentials; profile from AWS_PROFILE, else the Profile= setting, else "default"), and
+ * else ~/.aws/credentials — which the sandboxed service, without a home, never has; profile from
+ * AWS_PROFILE, else the Profile= setting, else "default"), and
  * the EC2 instance metadata service IMDSv2 (see credential-provider.h for the asynchronous part).
  *
  * This file holds the pure, testable half: parsing the credentials file and the IMDS answer, and the
@@ -19,6 +20,9 @@
 #define CREDENTIALS_FIELD_MAX 4096U
 /* Refresh temporary credentials this long before they expire (the SDKs use a few minutes). */
 #define CREDENTIALS_REFRESH_MARGIN_USEC (5U * 60U * 1000000ULL)
+/* Credentials are not used for signing once less than this is left: a request signed now may reach
+ * S3 a little later. */
+#define CREDENTIALS_EXPIRY_SLACK_USEC (60U * 1000000ULL)
 
 typedef enum CredentialSource {
         CREDENTIAL_SOURCE_NONE,
@@ -32,6 +36,7 @@ typedef struct Credentials {
         char *secret_access_key;
         char *session_token;            /* NULL for long-term keys */
         uint64_t expiration_usec;       /* CLOCK_REALTIME; 0 = does not expire */
+        uint64_t obtained_usec;         /* CLOCK_REALTIME when they were fetched; 0 = unknown */
         CredentialSource source;
 } Credentials;
 
@@ -75,10 +80,19 @@ int iso8601_utc_parse(const char *s, uint64_t *ret_usec);
  * and a new string, -EBADMSG when there is none, -ENOMEM. */
 int imds_role_name_parse(const char *text, size_t len, char **ret);
 
-/* When temporary credentials should be fetched again: CREDENTIALS_REFRESH_MARGIN_USEC before expiry,
- * but for credentials that live shorter than twice the margin, half-way through what is left at
- * now_usec. UINT64_MAX for credentials that do not expire. */
-uint64_t credentials_refresh_at(const Credentials *c, uint64_t now_usec);
+/*
+ * When temporary credentials should be fetched again (CLOCK_REALTIME): a fixed point computed from
+ * when they were obtained and when they expire, never from "now" (a point relative to now would move
+ * along with every call and never be reached). CREDENTIALS_REFRESH_MARGIN_USEC before expiry; for
+ * credentials that live shorter than twice the margin, half-way from obtained_usec to the last moment
+ * they are usable (expiry minus CREDENTIALS_EXPIRY_SLACK_USEC); obtained_usec when they were already
+ * unusable when obtained. UINT64_MAX for credentials that do not expire.
+ */
+uint64_t credentials_refresh_at(const Credentials *c);
 
-/* True when c can still sign a request at now_usec (set, and not expired within the next minute). */
+/* True when c has an expiry and now_usec reached credentials_refresh_at(c). */
+bool credentials_need_refresh(const Credentials *c, uint64_t now_usec);
+
+/* True when c can still sign a request at now_usec (set, and not expiring within
+ * CREDENTIALS_EXPIRY_SLACK_USEC). */
 bool credentials_usable(const Credentials *c, uint64_t now_usec);

@@ -111,15 +111,25 @@ static bool code_is(const char *code, const char *s) {
 }
 
 S3Outcome s3_classify(CURLcode result, long http_status, const char *error_code, bool with_session_token) {
-        /* No answer at all (DNS, connect, TLS, timeout, read error of our own file …): transient. */
-        if (result != CURLE_OK)
+        switch (result) {
+        case CURLE_OK:
+                break;
+        /* Our side of this one transfer: the spool file could not be read (shrunk, I/O error), or the
+         * body could not be sent again. Other entries are not affected. */
+        case CURLE_READ_ERROR:
+        case CURLE_ABORTED_BY_CALLBACK:
+        case CURLE_SEND_FAIL_REWIND:
+                return S3_OUTCOME_ENTRY_RETRY;
+        /* No answer at all (DNS, connect, TLS, stalled, connection reset): S3 is away for everybody. */
+        default:
                 return S3_OUTCOME_TRANSIENT;
+        }
 
         if (http_status >= 200 && http_status < 300)
                 return S3_OUTCOME_SUCCESS;
 
-        /* Throttling: 503 SlowDown and 429 are "come back later". */
-        if (http_status >= 500 || http_status == 429 || http_status == 408)
+        /* Server trouble and throttling (503 SlowDown, 429) are "come back later", for every entry. */
+        if (http_status >= 500 || http_status == 429)
                 return S3_OUTCOME_TRANSIENT;
 
         /* Credentials: wrong or expired keys and tokens are fixed by fetching them again (IMDS) or by
@@ -131,13 +141,18 @@ S3Outcome s3_classify(CURLcode result, long http_status, const char *error_code,
         if (with_session_token && http_status == 400 && code_is(error_code, "InvalidArgument"))
                 return S3_OUTCOME_AUTH;
 
-        /* 400s that are about time, not about the request: a skewed clock gets fixed by NTP, a slow
-         * body by the next attempt. */
-        if (code_is(error_code, "RequestTimeTooSkewed") || code_is(error_code, "RequestTimeout") ||
-            /* The body did not match the hash we sent: the file changed under us; hash it again. */
+        /* About this request only: its body was too slow (RequestTimeout, 408), or did not match the
+         * hash we sent (the file changed under us: hash it again). The next attempt of this entry
+         * fixes it; the others go on. */
+        if (http_status == 408 || code_is(error_code, "RequestTimeout") ||
             code_is(error_code, "XAmzContentSHA256Mismatch") || code_is(error_code, "BadDigest") ||
-            code_is(error_code, "SlowDown") || code_is(error_code, "InternalError") ||
-            code_is(error_code, "ServiceUnavailable"))
+            code_is(error_code, "IncompleteBody"))
+                return S3_OUTCOME_ENTRY_RETRY;
+
+        /* About every request: a skewed clock gets fixed by NTP; throttling and server trouble that
+         * came with a 4xx status pass. */
+        if (code_is(error_code, "RequestTimeTooSkewed") || code_is(error_code, "SlowDown") ||
+            code_is(error_code, "InternalError") || code_is(error_code, "ServiceUnavailable"))
                 return S3_OUTCOME_TRANSIENT;
 
         /* Everything else (NoSuchBucket, InvalidBucketName, EntityTooLarge, 3xx, …) needs the operator. */

@@ -23,7 +23,10 @@
 /* What an upload attempt's result means. */
 typedef enum S3Outcome {
         S3_OUTCOME_SUCCESS,     /* 2xx: the object holds exactly what was sent */
-        S3_OUTCOME_TRANSIENT,   /* connection error, timeout, 5xx, throttling: retry with backoff */
+        S3_OUTCOME_TRANSIENT,   /* S3 as a whole: no connection, stalled transfer, 5xx, throttling, a skewed
+                                 * clock; every entry waits (backoff) */
+        S3_OUTCOME_ENTRY_RETRY, /* this request only (RequestTimeout, BadDigest, our own file could not be
+                                 * read): S3 works, only this entry waits (its own backoff) */
         S3_OUTCOME_AUTH,        /* 401/403, expired token: retry with backoff after fetching credentials again */
         S3_OUTCOME_PERMANENT,   /* other 4xx (NoSuchBucket, …): keep the entry, journal, retry rarely */
 } S3Outcome;

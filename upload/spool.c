@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Spool names, .meta parsing, directory scan and eviction choice for the uploader (see spool.h).
+ * Spool names, .meta parsing, directory scans (entries, crash leftovers) and eviction choice for the
+ * uploader (see spool.h).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -263,6 +264,69 @@ int spool_scan(int dir_fd, SpoolScanItem **ret, size_t *ret_n) {
         return 0;
 }
 
+int spool_scan_orphan_logs(int dir_fd, uint64_t now_usec, uint64_t min_age_usec, SpoolScanItem **ret,
+                           size_t *ret_n) {
+        _cleanup_(freep) SpoolScanItem *items = NULL;
+        _cleanup_(closedirp) DIR *d = NULL;
+        size_t n = 0, allocated = 0;
+        struct dirent *de;
+        int fd;
+
+        fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                safe_close(fd);
+                return -errno;
+        }
+        rewinddir(d);
+
+        while ((errno = 0, de = readdir(d))) {
+                char run_id[SPOOL_RUN_ID_LEN + 1], meta_name[SPOOL_RUN_ID_LEN + 8];
+                SpoolFileKind kind;
+                struct stat st, meta_st;
+                uint64_t mtime;
+
+                if (spool_name_parse(de->d_name, run_id, &kind) < 0 || kind != SPOOL_FILE_LOG)
+                        continue;
+                if (fstatat(dir_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+                        continue;
+                mtime = stat_mtime_usec(&st);
+                /* Young ones (and ones from the future: a clock set back) may still get their .meta. */
+                if (mtime > now_usec || now_usec - mtime < min_age_usec)
+                        continue;
+
+                snprintf(meta_name, sizeof meta_name, "%s" SESSION_SCRIPTS_SPOOL_META_SUFFIX, run_id);
+                if (fstatat(dir_fd, meta_name, &meta_st, AT_SYMLINK_NOFOLLOW) >= 0 || errno != ENOENT)
+                        continue;       /* has a .meta (or we cannot tell): an entry, not ours to judge here */
+                if (n >= SPOOL_SCAN_MAX)
+                        break;
+
+                if (n == allocated) {
+                        size_t a = allocated ? allocated * 2 : 16;
+                        SpoolScanItem *t = reallocarray(items, a, sizeof *items);
+
+                        if (!t)
+                                return -ENOMEM;
+                        items = t;
+                        allocated = a;
+                }
+                items[n] = (SpoolScanItem) { .has_log = true, .log_size = (uint64_t) st.st_size, .mtime_usec = mtime };
+                memcpy(items[n].run_id, run_id, sizeof run_id);
+                n++;
+        }
+        if (errno != 0)
+                return -errno;
+
+        if (n > 0)
+                qsort(items, n, sizeof *items, scan_item_compare);
+
+        *ret = TAKE_PTR(items);
+        *ret_n = n;
+        return 0;
+}
+
 static int usage_index_compare(const void *a, const void *b, void *userdata) {
         const SpoolUsage *items = userdata;
         size_t x = *(const size_t *) a, y = *(const size_t *) b;
@@ -275,15 +339,21 @@ static int usage_index_compare(const void *a, const void *b, void *userdata) {
 uint64_t spool_pick_evictions(const SpoolUsage *items, size_t n, uint64_t max, size_t *ret_indices,
                               size_t *ret_n) {
         uint64_t total = 0;
-        size_t candidates = 0, picked = 0;
+        size_t candidates = 0, picked = 0, newest = 0;
 
         for (size_t i = 0; i < n; i++) {
                 total += items[i].size;
-                if (items[i].finished)
-                        ret_indices[candidates++] = i;
+                if (items[i].mtime_usec >= items[newest].mtime_usec)
+                        newest = i;
         }
 
-        /* Oldest finished entries first; running ones are still being written by the daemon. */
+        for (size_t i = 0; i < n; i++)
+                /* Running entries are still written by the daemon; one in flight may be delivered any
+                 * moment; one that was never tried while S3 works is no backlog; the newest log is the
+                 * one most likely still wanted. */
+                if (items[i].finished && !items[i].in_flight && items[i].stuck && i != newest)
+                        ret_indices[candidates++] = i;
+
         qsort_r(ret_indices, candidates, sizeof *ret_indices, usage_index_compare, (void *) items);
 
         while (total > max && picked < candidates)

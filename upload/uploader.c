@@ -56,6 +56,10 @@
 #define ERROR_BODY_MAX (16U * 1024U)
 /* STATUS= is refreshed at most this often. */
 #define STATUS_INTERVAL_USEC (1U * 1000000ULL)
+/* How often the spool is swept for crash leftovers (spool.h, SPOOL_ORPHAN_AGE_USEC): a leftover is
+ * removed between SPOOL_ORPHAN_AGE_USEC and that plus this after its last change. A readdir() of the
+ * spool every few minutes costs nothing; new entries are noticed by inotify, not by this. */
+#define SWEEP_INTERVAL_USEC (5U * 60U * 1000000ULL)
 
 typedef struct Entry Entry;
 
@@ -70,6 +74,7 @@ typedef struct Upload {
         uint64_t offset;                /* read position of curl's read callback */
         uint64_t hashed;                /* bytes of the log covered by entry->prefix_ctx so far */
         bool final;                     /* the entry was finished when this started: size is all of it */
+        bool read_failed;               /* the read callback could not read the log (our side, this entry) */
         bool with_session_token;        /* signed with temporary credentials */
         uint64_t start_usec;
         sd_event_source *hash_source;
@@ -86,8 +91,10 @@ struct Entry {
         SpoolMeta meta;
         char *url;
         bool broken;                    /* unusable .meta: journaled once, skipped until it changes */
+        bool has_log;                   /* RUNID.log exists (the daemon creates it right after the .meta) */
         uint64_t log_size, meta_size;
-        uint64_t mtime_usec;            /* age, for eviction */
+        uint64_t mtime_usec;            /* age, for eviction: of the .log, else of the .meta (CLOCK_REALTIME) */
+        uint64_t meta_mtime_usec;       /* last change of the .meta (CLOCK_REALTIME) */
         uint64_t seen_usec;             /* CLOCK_MONOTONIC when first seen */
         bool uploaded;                  /* an upload of uploaded_size bytes succeeded */
         uint64_t uploaded_size;
@@ -117,6 +124,7 @@ struct Uploader {
         sd_event_source *dispatch_source;       /* defer: coalesces many triggers into one pass */
         sd_event_source *timer_source;          /* the next entry's due time */
         sd_event_source *status_source;
+        sd_event_source *sweep_source;          /* crash leftovers, every SWEEP_INTERVAL_USEC */
 
         Entry *entries, *entries_tail;
         size_t n_entries;
@@ -126,6 +134,7 @@ struct Uploader {
         unsigned global_failures;
         uint64_t gate_usec;
         char global_error[512];         /* journaled global failure ("" = healthy) */
+        uint64_t last_success_usec;     /* CLOCK_MONOTONIC of the last 2xx: S3 and the credentials worked */
         bool over_limit_warned;
 
         uint64_t delivered_objects, delivered_bytes;
@@ -203,6 +212,18 @@ static uint64_t now_usec(Uploader *u) {
 
         (void) sd_event_now(u->event, CLOCK_MONOTONIC, &t);
         return t;
+}
+
+/* Wall-clock time, to compare with file times. */
+static uint64_t realtime_usec(Uploader *u) {
+        uint64_t t = 0;
+
+        (void) sd_event_now(u->event, CLOCK_REALTIME, &t);
+        return t;
+}
+
+static uint64_t timespec_usec(const struct timespec *ts) {
+        return (uint64_t) ts->tv_sec * 1000000U + (uint64_t) ts->tv_nsec / 1000U;
 }
 
 static uint64_t random_u64(void) {
@@ -310,21 +331,29 @@ static int spool_remove(Uploader *u, const char *run_id) {
         return 0;
 }
 
-/* Refreshes what we know of RUNID.log. Returns 0, or -ENOENT when it is gone. */
+/* Refreshes what we know of RUNID.log. Returns 0, or -ENOENT when it is not there (not yet, or
+ * not any more). */
 static int entry_stat_log(Entry *e) {
         char name[SPOOL_RUN_ID_LEN + 8];
         struct stat st;
 
         spool_file_name(name, sizeof name, e->run_id, SPOOL_FILE_LOG);
-        if (fstatat(e->uploader->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        if (fstatat(e->uploader->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                if (errno == ENOENT) {
+                        e->has_log = false;
+                        e->log_size = 0;
+                        e->mtime_usec = e->meta_mtime_usec;
+                }
                 return -errno;
+        }
         if (!S_ISREG(st.st_mode))
                 return -EBADFD;
 
         if ((uint64_t) st.st_size != e->log_size)
                 uploader_status_dirty(e->uploader);
+        e->has_log = true;
         e->log_size = (uint64_t) st.st_size;
-        e->mtime_usec = (uint64_t) st.st_mtim.tv_sec * 1000000U + (uint64_t) st.st_mtim.tv_nsec / 1000U;
+        e->mtime_usec = timespec_usec(&st.st_mtim);
         return 0;
 }
 
@@ -352,8 +381,10 @@ static int entry_load(Uploader *u, const char *run_id) {
         }
 
         spool_file_name(name, sizeof name, run_id, SPOOL_FILE_META);
-        if (fstatat(u->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) >= 0)
+        if (fstatat(u->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) >= 0) {
                 e->meta_size = (uint64_t) st.st_size;
+                e->meta_mtime_usec = timespec_usec(&st.st_mtim);
+        }
 
         if (r < 0) {
                 if (!e->broken)
@@ -367,14 +398,17 @@ static int entry_load(Uploader *u, const char *run_id) {
         e->broken = false;
 
         r = entry_stat_log(e);
-        if (r == -ENOENT) {
-                /* The daemon creates the .log before the .meta; a .meta alone is a completed upload
-                 * whose .meta removal was interrupted. */
+        if (r == -ENOENT && m.finished) {
+                /* The daemon creates the .log right after the .meta and never removes it: a finished
+                 * .meta alone is a completed upload (or an eviction) whose .meta removal was
+                 * interrupted. */
                 if (unlinkat(u->dir_fd, name, 0) < 0 && errno != ENOENT)
                         log_entry(LOG_WARNING, NULL, NULL, "Failed to remove %s: %m, ignoring.", name);
                 entry_free(e);
                 return 0;
         }
+        /* A running .meta alone: the daemon is about to create the .log (it writes the .meta first).
+         * Kept, with nothing to upload yet; uploader_sweep() removes it if the .log never comes. */
 
         if (!e->meta.key || strcmp(e->meta.key, m.key) != 0) {
                 char *url = NULL;
@@ -467,6 +501,23 @@ static void global_failure(Uploader *u, const Entry *e, const char *what) {
         uploader_status_dirty(u);
 }
 
+/* One entry could not be uploaded, but S3 as such works (or the trouble is on our side of this one
+ * transfer): this entry waits with its own backoff, the others go on. Journaled once per change of
+ * what is wrong with the entry. */
+static void entry_failure(Entry *e, const char *what) {
+        Uploader *u = e->uploader;
+
+        e->failures++;
+        e->not_before_usec = now_usec(u) + s3_backoff_usec(e->failures, random_u64());
+        if (strcmp(e->last_error, what) != 0) {
+                snprintf(e->last_error, sizeof e->last_error, "%s", what);
+                log_entry(LOG_WARNING, SESSION_SCRIPTS_MESSAGE_UPLOAD_FAILED, e,
+                          "Uploading s3://%s/%s failed: %s. Keeping the spool entry %s; retrying it with backoff.",
+                          u->bucket, e->meta.key, what, e->run_id);
+        }
+        uploader_status_dirty(u);
+}
+
 static void global_success(Uploader *u) {
         if (u->global_error[0]) {
                 log_entry(LOG_NOTICE, NULL, NULL, "Uploading to s3://%s works again.", u->bucket);
@@ -492,8 +543,11 @@ static size_t upload_read(char *buffer, size_t size, size_t nitems, void *userda
         do
                 k = pread(up->fd, buffer, want, (off_t) up->offset);
         while (k < 0 && errno == EINTR);
-        if (k <= 0)
-                return CURL_READFUNC_ABORT;     /* shrunk or unreadable: fail the attempt, retry later */
+        if (k <= 0) {
+                /* Shrunk or unreadable: fail this attempt of this entry, retry it later. */
+                up->read_failed = true;
+                return CURL_READFUNC_ABORT;
+        }
 
         up->offset += (uint64_t) k;
         return (size_t) k;
@@ -528,7 +582,11 @@ static void upload_on_done(CurlGlue *g, CURL *easy, CURLcode result, void *userd
 
         e->last_duration_usec = now - up->start_usec;
 
-        if (result != CURLE_OK)
+        if (up->read_failed) {
+                /* Whatever curl made of the aborted read: it is about this entry's file. */
+                outcome = S3_OUTCOME_ENTRY_RETRY;
+                snprintf(what, sizeof what, "cannot read spool entry %s (it shrank or is unreadable)", e->run_id);
+        } else if (result != CURLE_OK)
                 snprintf(what, sizeof what, "%s", up->error_buffer[0] ? up->error_buffer : curl_easy_strerror(result));
         else
                 snprintf(what, sizeof what, "HTTP %ld%s%s%s", status, code[0] ? " (" : "", code, code[0] ? ")" : "");
@@ -537,6 +595,7 @@ static void upload_on_done(CurlGlue *g, CURL *easy, CURLcode result, void *userd
         case S3_OUTCOME_SUCCESS: {
                 bool final = up->final;
 
+                u->last_success_usec = now;
                 e->uploaded = true;
                 e->uploaded_size = up->size;
                 e->failures = 0;
@@ -553,16 +612,36 @@ static void upload_on_done(CurlGlue *g, CURL *easy, CURLcode result, void *userd
                 break;
         }
 
-        case S3_OUTCOME_TRANSIENT:
-        case S3_OUTCOME_AUTH:
-                if (strcmp(code, "XAmzContentSHA256Mismatch") == 0 || strcmp(code, "BadDigest") == 0) {
+        case S3_OUTCOME_ENTRY_RETRY: {
+                bool answered = result == CURLE_OK && !up->read_failed;
+
+                if (strcmp(code, "XAmzContentSHA256Mismatch") == 0 || strcmp(code, "BadDigest") == 0 ||
+                    up->read_failed) {
                         /* What we hashed is not what we sent: forget the prefix digest. */
                         EVP_MD_CTX_free(e->prefix_ctx);
                         e->prefix_ctx = NULL;
                         e->prefix_size = 0;
                 }
-                e->failures++;
-                e->not_before_usec = now + s3_backoff_usec(e->failures, random_u64());
+                upload_free(up);
+                entry_failure(e, what);
+                /* An answer from the server means the service as such works. */
+                if (answered)
+                        global_success(u);
+                break;
+        }
+
+        case S3_OUTCOME_TRANSIENT:
+        case S3_OUTCOME_AUTH:
+                if (u->last_success_usec > up->start_usec) {
+                        /* Other uploads succeeded, with the same credentials, while this one was under
+                         * way: whatever broke (a reset connection, a 403 for this key) is about this
+                         * entry, not about S3 or the credentials. */
+                        upload_free(up);
+                        entry_failure(e, what);
+                        break;
+                }
+                /* S3 away or credentials rejected: every entry is affected alike, so the global gate
+                 * waits, not this entry's own backoff (when the gate opens, everything goes). */
                 if (outcome == S3_OUTCOME_AUTH)
                         credential_provider_invalidate(u->creds);
                 global_failure(u, e, what);
@@ -684,16 +763,11 @@ static void upload_failed_locally(Upload *up, int r) {
         Uploader *u = up->uploader;
         char what[256];
 
-        /* Our own trouble (file vanished, out of memory): retry this entry later. */
+        /* Our own trouble with this entry (file vanished, unreadable, out of memory): retry this entry
+         * later; the others are not affected. */
         snprintf(what, sizeof what, "cannot read spool entry %s: %s", e->run_id, strerror(-r));
-        e->failures++;
-        e->not_before_usec = now_usec(u) + s3_backoff_usec(e->failures, random_u64());
-        if (strcmp(e->last_error, what) != 0) {
-                snprintf(e->last_error, sizeof e->last_error, "%s", what);
-                log_entry(LOG_WARNING, SESSION_SCRIPTS_MESSAGE_UPLOAD_FAILED, e, "Uploading %s failed: %s.",
-                          e->meta.key, what);
-        }
         upload_free(up);
+        entry_failure(e, what);
         uploader_schedule(u);
 }
 
@@ -838,12 +912,17 @@ fail:
 
 /* ---- Eviction ---------------------------------------------------------------------------------- */
 
+/* Keeps the backlog under MaxSpoolSize=: when the entries that could not be delivered (their own
+ * upload failed, or S3 as a whole is failing) make the spool exceed the bound, the oldest of them are
+ * evicted with a journal warning. Never an entry whose PUT is under way, never one that was not tried
+ * while S3 works, never the newest entry (spool_pick_evictions()). */
 static void uploader_enforce_limit(Uploader *u) {
         _cleanup_(freep) SpoolUsage *usage = NULL;
         _cleanup_(freep) size_t *picked = NULL;
         _cleanup_(freep) Entry **index = NULL;
         uint64_t total = 0, remaining;
         size_t n = 0, n_picked = 0;
+        bool failing = u->global_error[0] != 0;
 
         for (Entry *e = u->entries; e; e = e->next)
                 total += e->log_size + e->meta_size;
@@ -860,7 +939,9 @@ static void uploader_enforce_limit(Uploader *u) {
 
         for (Entry *e = u->entries; e; e = e->next, n++) {
                 usage[n] = (SpoolUsage) { .size = e->log_size + e->meta_size, .mtime_usec = e->mtime_usec,
-                                          .finished = e->meta.finished || e->broken };
+                                          .finished = e->meta.finished || e->broken,
+                                          .in_flight = e->upload != NULL,
+                                          .stuck = failing || e->failures > 0 || e->broken };
                 index[n] = e;
         }
 
@@ -875,16 +956,16 @@ static void uploader_enforce_limit(Uploader *u) {
                         continue;
                 }
                 log_entry(LOG_WARNING, SESSION_SCRIPTS_MESSAGE_SPOOL_EVICTED, e,
-                          "Spool above MaxSpoolSize=%" PRIu64 " bytes: evicted the oldest finished log %s "
-                          "(%" PRIu64 " bytes, s3://%s/%s) without uploading it.",
+                          "Spool above MaxSpoolSize=%" PRIu64 " bytes while uploads fail: evicted the oldest "
+                          "undelivered log %s (%" PRIu64 " bytes, s3://%s/%s) without uploading it.",
                           u->max_spool_size, e->run_id, e->log_size, u->bucket, e->meta.key ?: "?");
                 entry_free(e);
         }
 
-        if (remaining > u->max_spool_size && !u->over_limit_warned) {
+        if (remaining > u->max_spool_size && !u->over_limit_warned && failing) {
                 log_entry(LOG_WARNING, SESSION_SCRIPTS_MESSAGE_SPOOL_EVICTED, NULL,
-                          "Spool holds %" PRIu64 " bytes of still running logs, above MaxSpoolSize=%" PRIu64 ".",
-                          remaining, u->max_spool_size);
+                          "Spool holds %" PRIu64 " bytes of running, uploading or newest logs, above "
+                          "MaxSpoolSize=%" PRIu64 ".", remaining, u->max_spool_size);
                 u->over_limit_warned = true;
         }
 }
@@ -972,6 +1053,8 @@ static void uploader_schedule(Uploader *u) {
 static void on_credentials(CredentialProvider *p, int error, void *userdata) {
         Uploader *u = userdata;
 
+        /* The provider reports an error only when no usable credentials remain; a failed background
+         * refresh while the current ones still sign comes as 0 and must not stop anything. */
         if (error < 0)
                 global_failure(u, NULL, credential_provider_error(p));
         uploader_schedule(u);
@@ -1044,6 +1127,73 @@ static int uploader_scan(Uploader *u) {
         return 0;
 }
 
+/*
+ * Removes what a crash left half-made, so that it cannot stay in the spool forever, uncounted: a
+ * RUNID.log without RUNID.meta (a daemon that died between creating them in the old order, or a .meta
+ * removed by hand), and a STATE=running .meta whose .log never appeared (the daemon died between
+ * writing the .meta and creating the .log, and has not been restarted to finish it). Both only once
+ * they have not changed for SPOOL_ORPHAN_AGE_USEC, each with a journal line.
+ */
+static void uploader_sweep(Uploader *u) {
+        _cleanup_(freep) SpoolScanItem *orphans = NULL;
+        uint64_t now = realtime_usec(u);
+        size_t n = 0;
+        int r;
+
+        r = spool_scan_orphan_logs(u->dir_fd, now, SPOOL_ORPHAN_AGE_USEC, &orphans, &n);
+        if (r < 0)
+                log_entry(LOG_WARNING, NULL, NULL, "Failed to look for leftover logs in %s: %s, ignoring.",
+                          u->spool_dir, strerror(-r));
+
+        for (size_t i = 0; i < n; i++) {
+                char name[SPOOL_RUN_ID_LEN + 8];
+
+                spool_file_name(name, sizeof name, orphans[i].run_id, SPOOL_FILE_LOG);
+                if (unlinkat(u->dir_fd, name, 0) < 0) {
+                        if (errno != ENOENT)
+                                log_entry(LOG_WARNING, NULL, NULL, "Failed to remove leftover log %s/%s: %m, ignoring.",
+                                          u->spool_dir, name);
+                        continue;
+                }
+                log_entry(LOG_WARNING, NULL, NULL,
+                          "Removed %s/%s (%" PRIu64 " bytes): a log without its .meta for more than %u min, left "
+                          "by a crash; it cannot be uploaded (no object key). Its output is in the journal.",
+                          u->spool_dir, name, orphans[i].log_size, (unsigned) (SPOOL_ORPHAN_AGE_USEC / 60000000U));
+        }
+
+        for (Entry *e = u->entries, *next; e; e = next) {
+                char name[SPOOL_RUN_ID_LEN + 8];
+
+                next = e->next;
+                if (e->broken || e->meta.finished || e->upload || e->meta_mtime_usec > now ||
+                    now - e->meta_mtime_usec < SPOOL_ORPHAN_AGE_USEC)
+                        continue;
+                if (entry_stat_log(e) != -ENOENT)
+                        continue;
+
+                spool_file_name(name, sizeof name, e->run_id, SPOOL_FILE_META);
+                if (unlinkat(u->dir_fd, name, 0) < 0 && errno != ENOENT) {
+                        log_entry(LOG_WARNING, NULL, e, "Failed to remove leftover %s/%s: %m, ignoring.",
+                                  u->spool_dir, name);
+                        continue;
+                }
+                log_entry(LOG_WARNING, NULL, e,
+                          "Removed %s/%s: a running entry whose log never appeared for more than %u min, left by "
+                          "a crash.", u->spool_dir, name, (unsigned) (SPOOL_ORPHAN_AGE_USEC / 60000000U));
+                entry_free(e);
+        }
+}
+
+static int on_sweep_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Uploader *u = userdata;
+
+        uploader_sweep(u);
+        (void) sd_event_source_set_time(s, usec + SWEEP_INTERVAL_USEC);
+        (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        uploader_schedule(u);
+        return 0;
+}
+
 static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Uploader *u = userdata;
         union {
@@ -1089,7 +1239,7 @@ static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userda
 
                 e = entry_find(u, run_id);
                 if (!e)
-                        continue;       /* no .meta yet: it follows right after the .log */
+                        continue;       /* no .meta: a crash leftover (uploader_sweep()) or junk */
                 if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) {
                         if (!e->upload)
                                 (void) entry_load(u, run_id);
@@ -1115,6 +1265,7 @@ Uploader *uploader_free(Uploader *u) {
         sd_event_source_disable_unref(u->dispatch_source);
         sd_event_source_disable_unref(u->timer_source);
         sd_event_source_disable_unref(u->status_source);
+        sd_event_source_disable_unref(u->sweep_source);
         safe_close(u->inotify_fd);
         safe_close(u->dir_fd);
         sd_event_unref(u->event);
@@ -1168,12 +1319,12 @@ int uploader_new(sd_event *event, const UploaderConfig *config, Uploader **ret) 
         u->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
         if (u->inotify_fd < 0)
                 return log_error_errno(-errno, "Failed to create inotify instance: %m");
-        /* IN_MOVED_TO: the daemon's atomic .meta updates; IN_CLOSE_WRITE/IN_MODIFY: the .log growing;
-         * IN_DELETE/IN_MOVED_FROM: entries removed by someone else. IN_ONLYDIR|IN_DONT_FOLLOW: the
-         * spool must be the real directory. */
+        /* IN_MOVED_TO: the daemon's atomic .meta updates; IN_CREATE: the .log appearing after its
+         * .meta; IN_CLOSE_WRITE/IN_MODIFY: the .log growing; IN_DELETE/IN_MOVED_FROM: entries removed
+         * by someone else. IN_ONLYDIR|IN_DONT_FOLLOW: the spool must be the real directory. */
         if (inotify_add_watch(u->inotify_fd, u->spool_dir,
-                              IN_MOVED_TO | IN_CLOSE_WRITE | IN_MODIFY | IN_DELETE | IN_MOVED_FROM | IN_DELETE_SELF |
-                              IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW) < 0)
+                              IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE | IN_MODIFY | IN_DELETE | IN_MOVED_FROM |
+                              IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW) < 0)
                 return log_error_errno(-errno, "Failed to watch spool directory %s: %m", u->spool_dir);
 
         r = curl_glue_new(event, &u->glue);
@@ -1203,6 +1354,11 @@ int uploader_new(sd_event *event, const UploaderConfig *config, Uploader **ret) 
         if (r < 0)
                 return log_error_errno(r, "Failed to add status timer: %s", strerror(-r));
         (void) sd_event_source_set_enabled(u->status_source, SD_EVENT_OFF);
+        /* Accuracy of a minute: it only bounds how long a leftover stays. */
+        r = sd_event_add_time(event, &u->sweep_source, CLOCK_MONOTONIC, 0, 60U * 1000000ULL, on_sweep_timer, u);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add sweep timer: %s", strerror(-r));
+        (void) sd_event_source_set_enabled(u->sweep_source, SD_EVENT_OFF);
 
         *ret = TAKE_PTR(u);
         return 0;
@@ -1214,6 +1370,9 @@ int uploader_start(Uploader *u) {
         r = uploader_scan(u);
         if (r < 0)
                 return r;
+        uploader_sweep(u);
+        (void) sd_event_source_set_time(u->sweep_source, now_usec(u) + SWEEP_INTERVAL_USEC);
+        (void) sd_event_source_set_enabled(u->sweep_source, SD_EVENT_ONESHOT);
 
         log_entry(LOG_INFO, NULL, NULL, "Watching %s: %zu spool entries to deliver to s3://%s%s%s.", u->spool_dir,
                   u->n_entries, u->bucket, u->endpoint ? " at " : "", u->endpoint ?: "");

@@ -4,7 +4,10 @@
  * an inotify queue overflow), uploads each entry's log with a signed S3 PUT on the shared curl multi
  * handle — every few seconds while the run is still writing, at once when it finished — and deletes
  * the entry only after S3 answered 2xx for the complete log. Failures are retried with backoff
- * forever; the spool is kept under MaxSpoolSize= by evicting the oldest finished entries.
+ * forever — S3-wide ones (no connection, credentials) hold back every entry, one entry's own ones
+ * (RequestTimeout, BadDigest, its file unreadable) only that entry; the backlog of entries that could
+ * not be delivered is kept under MaxSpoolSize= by evicting the oldest of them (never one in flight,
+ * never the newest). Crash leftovers (a .log without .meta) are removed after a while.
  */
 #pragma once
 
@@ -22,7 +25,7 @@ typedef struct UploaderConfig {
         const char *endpoint;           /* NULL = https://s3.REGION.amazonaws.com */
         const char *profile;            /* Profile= for the shared credentials file, may be NULL */
         bool server_side_encryption;    /* send x-amz-server-side-encryption: AES256 */
-        uint64_t max_spool_size;        /* bytes; the oldest finished entries are evicted above it */
+        uint64_t max_spool_size;        /* bytes; bound of the undeliverable backlog (oldest evicted first) */
         bool exit_when_empty;           /* leave the event loop once nothing is left (tests, bench) */
 } UploaderConfig;
 

@@ -6,7 +6,8 @@
 #    once — not per retry) and never shows a secret; fixing upload.env and restarting delivers
 #    everything; a wrong secret in the shared credentials file is picked up when the file is fixed,
 #    without a restart;
-#  - the S3 server unreachable while several entries arrive: all delivered after it is back;
+#  - the S3 server unreachable while several entries arrive — frozen (connections hang, requests time
+#    out) and stopped (connections refused) — all delivered after it is back, nothing evicted;
 #  - the uploader SIGKILLed in the middle of a 256 MiB upload: systemd restarts it and the object
 #    arrives complete (same SHA-256).
 
@@ -91,6 +92,34 @@ for i in 1 2 3 4 5; do
         up_assert_eq "$(up_object "$prefix/paused-$i/SessionScriptsLogs/SessionTermination/system.log")" \
                 "paused entry $i" "entry $i after S3 came back"
 done
+
+# ---- S3 stopped (connection refused) while several sessions end ----------------------------------
+s3_stop
+for i in 1 2 3 4 5; do
+        id=$(up_new_id)
+        echo "stopped entry $i" | up_entry "$id" "$prefix/stopped-$i/SessionScriptsLogs/SessionStart/user.log" finished
+        # A running entry of another session that finishes while S3 is away.
+        if [ "$i" = 3 ]; then
+                rid=$(up_new_id)
+                up_meta "$rid" "$prefix/stopped-running/SessionScriptsLogs/SessionTermination/system.log" running
+                echo "running while stopped" | up_log_append "$rid"
+        fi
+        sleep 2
+done
+up_meta "$rid" "$prefix/stopped-running/SessionScriptsLogs/SessionTermination/system.log" finished
+up_wait_journal 20 "[Cc]onnect" MESSAGE_ID=$UP_FAILED_ID
+up_assert_eq "$(up_spool_count)" 12 "nothing deleted while S3 refuses connections"
+up_assert_eq "$(bed_exec systemctl is-active "$UP_UNIT")" active "uploader keeps running while S3 refuses connections"
+s3_resume
+up_wait_empty 120
+for i in 1 2 3 4 5; do
+        up_assert_eq "$(up_object "$prefix/stopped-$i/SessionScriptsLogs/SessionStart/user.log")" \
+                "stopped entry $i" "entry $i after S3 was restarted"
+done
+up_assert_eq "$(up_object "$prefix/stopped-running/SessionScriptsLogs/SessionTermination/system.log")" \
+        "running while stopped" "running entry after S3 was restarted"
+evicted=$(bed_exec journalctl -q -u "$UP_UNIT" MESSAGE_ID=$UP_EVICTED_ID | wc -l)
+up_assert_eq "$evicted" 0 "evictions while S3 was away (the spool stayed far below MaxSpoolSize)"
 
 # ---- SIGKILL in the middle of a 256 MiB upload ---------------------------------------------------
 key_big="$prefix/killed/SessionScriptsLogs/SessionStart/system.log"

@@ -2,9 +2,11 @@
 #
 # Helpers shared by the uploader scenarios (sourced after tests/integration/bed.sh, bed_init and
 # bed_boot): [S3] settings pointing at the bed's radosgw, credentials in upload.env, spool entries made
-# by hand exactly as the daemon writes them (.log first, .meta atomically, root:session-scripts-upload
-# 0640), starting/stopping the uploader as its real sandboxed unit, waiting for the spool to drain,
-# and object checks through s3_get.
+# by hand as the daemon writes them (.meta atomically, root:session-scripts-upload 0640; the daemon
+# writes a running .meta before it creates the .log, scenarios that make a finished entry in one go
+# write the .log first so that the uploader never sees a finished .meta without its .log), starting/
+# stopping the uploader as its real sandboxed unit, waiting for the spool to drain, and object checks
+# through s3_get.
 
 UP_SPOOL=/var/lib/session-scripts/spool
 UP_UNIT=session-scripts-upload.service
@@ -87,7 +89,8 @@ up_log_append() {
         bed_exec sh -c "chown root:session-scripts-upload $UP_SPOOL/$1.log && chmod 0640 $UP_SPOOL/$1.log"
 }
 
-# up_entry ID KEY STATE < data — a whole entry: the .log first, then the .meta.
+# up_entry ID KEY STATE < data — a whole entry in one go: the .log first, then the .meta (a finished
+# .meta without its .log would be a completed upload).
 up_entry() {
         up_log_append "$1"
         up_meta "$1" "$2" "$3"

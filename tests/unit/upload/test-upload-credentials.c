@@ -2,7 +2,8 @@
 /*
  * Unit tests of upload/credentials.c: the environment source, the shared credentials file (profiles,
  * comments, blanks, "[profile x]", incomplete profiles), IMDS answers (role list, credentials JSON,
- * timestamps) and when temporary credentials are refreshed.
+ * timestamps) and when temporary credentials are refreshed (a fixed point before expiry, not one that
+ * moves with the time of asking).
  */
 #include <stdlib.h>
 #include <unistd.h>
@@ -198,18 +199,27 @@ static void test_expiry(void) {
         Credentials forever = { .access_key_id = (char *) "a", .secret_access_key = (char *) "b" };
         Credentials hour = forever, short_lived = forever, expired = forever, nearly = forever;
 
+        hour.obtained_usec = short_lived.obtained_usec = expired.obtained_usec = nearly.obtained_usec = now;
         hour.expiration_usec = now + 3600 * S;
         short_lived.expiration_usec = now + 240 * S;
         expired.expiration_usec = now - 1;
         nearly.expiration_usec = now + 30 * S;
 
-        ASSERT_EQ(credentials_refresh_at(&forever, now), UINT64_MAX);
-        ASSERT_EQ(credentials_refresh_at(NULL, now), UINT64_MAX);
+        ASSERT_EQ(credentials_refresh_at(&forever), UINT64_MAX);
+        ASSERT_EQ(credentials_refresh_at(NULL), UINT64_MAX);
+        ASSERT_TRUE(!credentials_need_refresh(&forever, UINT64_MAX - 1));
+        ASSERT_TRUE(!credentials_need_refresh(NULL, now));
         /* Five minutes before expiry. */
-        ASSERT_EQ(credentials_refresh_at(&hour, now), now + 3300 * S);
-        /* Short-lived: half-way through what is left. */
-        ASSERT_EQ(credentials_refresh_at(&short_lived, now), now + 120 * S);
-        ASSERT_EQ(credentials_refresh_at(&expired, now), now);
+        ASSERT_EQ(credentials_refresh_at(&hour), now + 3300 * S);
+        /* Short-lived: half-way to the last moment they sign (a minute before expiry). */
+        ASSERT_EQ(credentials_refresh_at(&short_lived), now + 90 * S);
+        ASSERT_TRUE(credentials_refresh_at(&short_lived) < short_lived.expiration_usec - CREDENTIALS_EXPIRY_SLACK_USEC);
+        ASSERT_EQ(credentials_refresh_at(&expired), now);
+        ASSERT_EQ(credentials_refresh_at(&nearly), now);
+        /* Unknown time of fetching: five minutes before expiry all the same. */
+        Credentials unknown = hour;
+        unknown.obtained_usec = 0;
+        ASSERT_EQ(credentials_refresh_at(&unknown), now + 3300 * S);
 
         ASSERT_TRUE(credentials_usable(&forever, now));
         ASSERT_TRUE(credentials_usable(&hour, now));
@@ -221,11 +231,48 @@ static void test_expiry(void) {
         ASSERT_TRUE(!credentials_usable(&empty, now));
 }
 
+/* IMDS role credentials obtained at T that expire at T+6h (the usual lifetime) are refreshed at about
+ * expiry-5min, and not before, whenever the provider asks: the refresh point does not move with the
+ * time of asking. */
+static void test_refresh_ahead(void) {
+        const uint64_t S = 1000000ULL, T = 1714566896ULL * S, expiry = T + 6 * 3600 * S;
+        const uint64_t refresh = expiry - 5 * 60 * S;
+        Credentials c = { .access_key_id = (char *) "ASIA", .secret_access_key = (char *) "s",
+                          .session_token = (char *) "t", .source = CREDENTIAL_SOURCE_IMDS,
+                          .expiration_usec = expiry, .obtained_usec = T };
+
+        ASSERT_EQ(credentials_refresh_at(&c), refresh);
+
+        /* Asked every 10 s for the whole lifetime, as the dispatcher does: never before the point,
+         * always from the point on while they are still usable. */
+        for (uint64_t t = T; t < expiry; t += 10 * S) {
+                ASSERT_EQ(credentials_need_refresh(&c, t), t >= refresh);
+                ASSERT_EQ(credentials_refresh_at(&c), refresh);
+        }
+        ASSERT_TRUE(!credentials_need_refresh(&c, T));
+        ASSERT_TRUE(!credentials_need_refresh(&c, T + 3600 * S));
+        ASSERT_TRUE(!credentials_need_refresh(&c, refresh - 1));
+        ASSERT_TRUE(credentials_need_refresh(&c, refresh));
+        ASSERT_TRUE(credentials_need_refresh(&c, refresh + 60 * S));
+        /* The refresh window lies inside the time the credentials still sign: fetching new ones
+         * happens while uploads go on with the current ones. */
+        ASSERT_TRUE(credentials_usable(&c, refresh));
+        ASSERT_TRUE(credentials_usable(&c, expiry - CREDENTIALS_EXPIRY_SLACK_USEC - 1));
+        ASSERT_TRUE(!credentials_usable(&c, expiry - CREDENTIALS_EXPIRY_SLACK_USEC));
+
+        /* The same credentials handed out again at the refresh point (IMDS rotates later): the next
+         * try is half-way to their last usable moment, so they are asked for again before then. */
+        c.obtained_usec = refresh;
+        ASSERT_EQ(credentials_refresh_at(&c), refresh + 2 * 60 * S);
+        ASSERT_TRUE(!credentials_need_refresh(&c, refresh + 2 * 60 * S - 1));
+}
+
 int main(void) {
         TEST_RUN(test_environment);
         TEST_RUN(test_file);
         TEST_RUN(test_iso8601);
         TEST_RUN(test_imds);
         TEST_RUN(test_expiry);
+        TEST_RUN(test_refresh_ahead);
         return 0;
 }

@@ -87,8 +87,24 @@ static void test_classify(void) {
         ASSERT_EQ(s3_classify(CURLE_OK, 500, "InternalError", false), S3_OUTCOME_TRANSIENT);
         ASSERT_EQ(s3_classify(CURLE_OK, 503, "SlowDown", false), S3_OUTCOME_TRANSIENT);
         ASSERT_EQ(s3_classify(CURLE_OK, 429, NULL, false), S3_OUTCOME_TRANSIENT);
-        ASSERT_EQ(s3_classify(CURLE_OK, 400, "RequestTimeout", false), S3_OUTCOME_TRANSIENT);
         ASSERT_EQ(s3_classify(CURLE_OK, 403, "RequestTimeTooSkewed", false), S3_OUTCOME_AUTH);
+        ASSERT_EQ(s3_classify(CURLE_OK, 400, "RequestTimeTooSkewed", false), S3_OUTCOME_TRANSIENT);
+        ASSERT_EQ(s3_classify(CURLE_OK, 400, "SlowDown", false), S3_OUTCOME_TRANSIENT);
+
+        /* About one request only: that entry backs off, the others go on. */
+        ASSERT_EQ(s3_classify(CURLE_OK, 400, "RequestTimeout", false), S3_OUTCOME_ENTRY_RETRY);
+        ASSERT_EQ(s3_classify(CURLE_OK, 408, NULL, false), S3_OUTCOME_ENTRY_RETRY);
+        ASSERT_EQ(s3_classify(CURLE_OK, 400, "BadDigest", false), S3_OUTCOME_ENTRY_RETRY);
+        ASSERT_EQ(s3_classify(CURLE_OK, 400, "XAmzContentSHA256Mismatch", false), S3_OUTCOME_ENTRY_RETRY);
+        ASSERT_EQ(s3_classify(CURLE_OK, 400, "XAmzContentSHA256Mismatch", true), S3_OUTCOME_ENTRY_RETRY);
+        ASSERT_EQ(s3_classify(CURLE_OK, 400, "IncompleteBody", false), S3_OUTCOME_ENTRY_RETRY);
+        /* Our own spool file could not be read (the read callback aborted) or sent again. */
+        ASSERT_EQ(s3_classify(CURLE_ABORTED_BY_CALLBACK, 0, NULL, false), S3_OUTCOME_ENTRY_RETRY);
+        ASSERT_EQ(s3_classify(CURLE_READ_ERROR, 0, NULL, false), S3_OUTCOME_ENTRY_RETRY);
+        ASSERT_EQ(s3_classify(CURLE_SEND_FAIL_REWIND, 0, NULL, false), S3_OUTCOME_ENTRY_RETRY);
+        /* … but a connection that broke is everybody's problem. */
+        ASSERT_EQ(s3_classify(CURLE_RECV_ERROR, 0, NULL, false), S3_OUTCOME_TRANSIENT);
+        ASSERT_EQ(s3_classify(CURLE_COULDNT_RESOLVE_HOST, 0, NULL, false), S3_OUTCOME_TRANSIENT);
 
         /* Credentials: auth. */
         ASSERT_EQ(s3_classify(CURLE_OK, 403, "SignatureDoesNotMatch", false), S3_OUTCOME_AUTH);
@@ -100,7 +116,6 @@ static void test_classify(void) {
         /* The operator's business: permanent (kept, journaled, retried rarely). */
         ASSERT_EQ(s3_classify(CURLE_OK, 404, "NoSuchBucket", false), S3_OUTCOME_PERMANENT);
         ASSERT_EQ(s3_classify(CURLE_OK, 400, "InvalidArgument", false), S3_OUTCOME_PERMANENT);
-        ASSERT_EQ(s3_classify(CURLE_OK, 400, "XAmzContentSHA256Mismatch", false), S3_OUTCOME_TRANSIENT);
         ASSERT_EQ(s3_classify(CURLE_OK, 301, "PermanentRedirect", false), S3_OUTCOME_PERMANENT);
         ASSERT_EQ(s3_classify(CURLE_OK, 413, NULL, false), S3_OUTCOME_PERMANENT);
 

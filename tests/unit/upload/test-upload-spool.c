@@ -2,7 +2,8 @@
 /*
  * Unit tests of upload/spool.c: which names are spool entries, .meta parsing (what the daemon
  * writes, and junk), key validation, the start-up scan of a real directory (ordering, .meta without
- * .log, strangers) and the eviction order under MaxSpoolSize.
+ * .log, strangers), crash leftovers (.log without .meta) and the eviction order under MaxSpoolSize
+ * (stuck backlog only: never in flight, never untried, never the newest).
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -179,11 +180,11 @@ static void test_scan(void) {
 
 static void test_evictions(void) {
         SpoolUsage u[] = {
-                { .size = 100, .mtime_usec = 50, .finished = true },    /* 0 */
-                { .size = 100, .mtime_usec = 10, .finished = false },   /* 1: oldest, but running */
-                { .size = 100, .mtime_usec = 30, .finished = true },    /* 2 */
-                { .size = 100, .mtime_usec = 30, .finished = true },    /* 3: same age as 2 */
-                { .size = 100, .mtime_usec = 90, .finished = true },    /* 4: newest */
+                { .size = 100, .mtime_usec = 50, .finished = true, .stuck = true },     /* 0 */
+                { .size = 100, .mtime_usec = 10, .finished = false, .stuck = true },    /* 1: oldest, but running */
+                { .size = 100, .mtime_usec = 30, .finished = true, .stuck = true },     /* 2 */
+                { .size = 100, .mtime_usec = 30, .finished = true, .stuck = true },     /* 3: same age as 2 */
+                { .size = 100, .mtime_usec = 90, .finished = true, .stuck = true },     /* 4: newest */
         };
         size_t picked[ELEMENTSOF(u)], n = 99;
 
@@ -197,16 +198,107 @@ static void test_evictions(void) {
         ASSERT_EQ(picked[0], 2);
         ASSERT_EQ(picked[1], 3);
 
-        /* Limit below what running entries hold: every finished one goes, the rest stays. */
-        ASSERT_EQ(spool_pick_evictions(u, ELEMENTSOF(u), 50, picked, &n), 100);
-        ASSERT_EQ(n, 4);
+        /* Limit below what running entries hold: every finished one goes but the newest entry; the
+         * rest stays. */
+        ASSERT_EQ(spool_pick_evictions(u, ELEMENTSOF(u), 50, picked, &n), 200);
+        ASSERT_EQ(n, 3);
         ASSERT_EQ(picked[0], 2);
         ASSERT_EQ(picked[1], 3);
         ASSERT_EQ(picked[2], 0);
-        ASSERT_EQ(picked[3], 4);
 
         ASSERT_EQ(spool_pick_evictions(u, 0, 0, picked, &n), 0);
         ASSERT_EQ(n, 0);
+
+        /* A single entry is the newest: never evicted, however big. */
+        SpoolUsage one = { .size = 1000, .mtime_usec = 5, .finished = true, .stuck = true };
+        ASSERT_EQ(spool_pick_evictions(&one, 1, 10, picked, &n), 1000);
+        ASSERT_EQ(n, 0);
+}
+
+/* The bound is on the backlog: entries whose upload is under way, and entries that never had their
+ * chance while S3 works, are not evicted, whatever their age. */
+static void test_evictions_backlog_only(void) {
+        SpoolUsage u[] = {
+                { .size = 600, .mtime_usec = 10, .finished = true, .stuck = true, .in_flight = true }, /* 0: PUT under way */
+                { .size = 600, .mtime_usec = 20, .finished = true, .stuck = false },                   /* 1: not tried yet */
+                { .size = 600, .mtime_usec = 30, .finished = true, .stuck = true },                    /* 2: failed */
+                { .size = 600, .mtime_usec = 40, .finished = true, .stuck = true },                    /* 3: failed */
+                { .size = 600, .mtime_usec = 50, .finished = true, .stuck = true },                    /* 4: newest */
+        };
+        size_t picked[ELEMENTSOF(u)], n = 99;
+
+        /* 3000 bytes against 1000: only 2 and 3 may go (0 in flight, 1 not tried, 4 newest). */
+        ASSERT_EQ(spool_pick_evictions(u, ELEMENTSOF(u), 1000, picked, &n), 1800);
+        ASSERT_EQ(n, 2);
+        ASSERT_EQ(picked[0], 2);
+        ASSERT_EQ(picked[1], 3);
+
+        /* S3 healthy and nothing failed yet (the start-up catch-up): nothing is evicted at all. */
+        for (size_t i = 0; i < ELEMENTSOF(u); i++) {
+                u[i].stuck = false;
+                u[i].in_flight = false;
+        }
+        ASSERT_EQ(spool_pick_evictions(u, ELEMENTSOF(u), 1000, picked, &n), 3000);
+        ASSERT_EQ(n, 0);
+
+        /* S3 unreachable: all stuck; oldest first, the newest stays. */
+        for (size_t i = 0; i < ELEMENTSOF(u); i++)
+                u[i].stuck = true;
+        ASSERT_EQ(spool_pick_evictions(u, ELEMENTSOF(u), 1000, picked, &n), 600);
+        ASSERT_EQ(n, 4);
+        for (size_t i = 0; i < 4; i++)
+                ASSERT_EQ(picked[i], i);
+}
+
+static void test_orphan_logs(void) {
+        char dir[] = "/tmp/test-upload-spool-orphans-XXXXXX";
+        _cleanup_(freep) SpoolScanItem *items = NULL;
+        _cleanup_(closep) int dir_fd = -EBADF;
+        const uint64_t S = 1000000ULL, now = 100000ULL * S;
+        size_t n = 99;
+
+        ASSERT_TRUE(mkdtemp(dir));
+        dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ASSERT_TRUE(dir_fd >= 0);
+
+        /* A: .log alone, 20 min old → orphan. B: .log alone, 1 min old → may still get its .meta.
+         * C: .log with .meta, old → an entry. D: .log alone, older than A → orphan, listed first.
+         * E: .log alone from the future (clock set back) → left alone. A .meta alone and strangers
+         * are not listed either. */
+        write_file(dir_fd, ID_A ".log", "orphan a", (time_t) (now / S - 20 * 60));
+        write_file(dir_fd, ID_B ".log", "young b", (time_t) (now / S - 60));
+        write_file(dir_fd, ID_C ".log", "entry c", (time_t) (now / S - 3600));
+        write_file(dir_fd, ID_C ".meta", "KEY=c\nSTATE=finished\n", (time_t) (now / S - 3600));
+        write_file(dir_fd, "00000000000000000000000000000004.log", "orphan d!", (time_t) (now / S - 7200));
+        write_file(dir_fd, "00000000000000000000000000000005.log", "future", (time_t) (now / S + 7200));
+        write_file(dir_fd, "00000000000000000000000000000006.meta", "KEY=f\nSTATE=running\n", 10);
+        write_file(dir_fd, "junk.log", "x", 10);
+        ASSERT_OK(symlinkat("/etc/passwd", dir_fd, "00000000000000000000000000000007.log") < 0 ? -errno : 0);
+
+        ASSERT_OK(spool_scan_orphan_logs(dir_fd, now, SPOOL_ORPHAN_AGE_USEC, &items, &n));
+        ASSERT_EQ(n, 2);
+        ASSERT_STREQ(items[0].run_id, "00000000000000000000000000000004");
+        ASSERT_EQ(items[0].log_size, 9);
+        ASSERT_TRUE(items[0].has_log);
+        ASSERT_STREQ(items[1].run_id, ID_A);
+        ASSERT_EQ(items[1].mtime_usec, now - 20 * 60 * S);
+        free(items);
+        items = NULL;
+
+        /* With a shorter age the young one counts too; with a .meta appearing, A no longer does. */
+        ASSERT_OK(spool_scan_orphan_logs(dir_fd, now, 30 * S, &items, &n));
+        ASSERT_EQ(n, 3);
+        ASSERT_STREQ(items[2].run_id, ID_B);
+        free(items);
+        items = NULL;
+        write_file(dir_fd, ID_A ".meta", "KEY=a\nSTATE=running\n", 10);
+        ASSERT_OK(spool_scan_orphan_logs(dir_fd, now, SPOOL_ORPHAN_AGE_USEC, &items, &n));
+        ASSERT_EQ(n, 1);
+        ASSERT_STREQ(items[0].run_id, "00000000000000000000000000000004");
+
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        ASSERT_EQ(system(cmd), 0);
 }
 
 int main(void) {
@@ -215,5 +307,7 @@ int main(void) {
         TEST_RUN(test_meta_parse);
         TEST_RUN(test_scan);
         TEST_RUN(test_evictions);
+        TEST_RUN(test_evictions_backlog_only);
+        TEST_RUN(test_orphan_logs);
         return 0;
 }

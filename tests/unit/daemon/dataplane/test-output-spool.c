@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit test of the spool writer (daemon/output.c): RUNID.log + RUNID.meta creation, modes, appends,
- * the atomic STATE=finished rewrite, control characters in meta values, and spool_recover() of
- * entries a crashed daemon left running.
+ * Unit test of the spool writer (daemon/output.c): RUNID.log + RUNID.meta creation (the .meta
+ * first, so a .log never exists without it), modes, appends, the atomic STATE=finished rewrite,
+ * control characters in meta values, and spool_recover() of entries a crashed daemon left running.
  */
 
 #include <dirent.h>
@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -151,6 +152,60 @@ static void test_recover(const char *dir) {
         ASSERT_EQ(spool_recover("/nonexistent/session-scripts-spool"), 0);
 }
 
+/* The order in which the entry's files appear, as the uploader sees it through inotify: RUNID.meta
+ * (renamed into place, complete) must be there before RUNID.log is created, so that no .log can be
+ * left by a crash without the .meta that names its object. */
+static void test_meta_before_log(const char *dir) {
+        _cleanup_(spool_entry_freep) SpoolEntry *e = NULL;
+        _cleanup_(closep) int fd = -EBADF;
+        SpoolMeta meta = { .key = "s/f/custom/h/sess/SessionScriptsLogs/SessionStart/system.log", .session_id = "sess",
+                           .event = "SessionStart", .context = "system", .user = "u" };
+        char log_name[SPOOL_RUN_ID_SIZE + 8], meta_name[SPOOL_RUN_ID_SIZE + 8];
+        union {
+                struct inotify_event ev;
+                char raw[16 * 1024];
+        } buf;
+        int meta_at = -1, log_at = -1, i = 0;
+        ssize_t len;
+
+        ASSERT_TRUE(mkdir(dir, 0770) == 0);
+        fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_TRUE(inotify_add_watch(fd, dir, IN_CREATE | IN_MOVED_TO) >= 0);
+
+        ASSERT_OK(spool_entry_create(dir, &meta, &e));
+        snprintf(log_name, sizeof log_name, "%s.log", spool_entry_get_id(e));
+        snprintf(meta_name, sizeof meta_name, "%s.meta", spool_entry_get_id(e));
+
+        len = read(fd, &buf, sizeof buf);
+        ASSERT_TRUE(len > 0);
+        for (char *p = buf.raw; p < buf.raw + len; i++) {
+                struct inotify_event *ev = (struct inotify_event *) p;
+
+                p += sizeof *ev + ev->len;
+                if (ev->len == 0)
+                        continue;
+                if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) && strcmp(ev->name, meta_name) == 0 && meta_at < 0)
+                        meta_at = i;
+                if ((ev->mask & IN_CREATE) && strcmp(ev->name, log_name) == 0 && log_at < 0)
+                        log_at = i;
+        }
+        ASSERT_TRUE(meta_at >= 0);
+        ASSERT_TRUE(log_at >= 0);
+        ASSERT_TRUE(meta_at < log_at);
+
+        /* And both are there, complete, with the contract's modes. */
+        char path[4096];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, meta_name);
+        ASSERT_EQ(stat(path, &st), 0);
+        ASSERT_EQ(st.st_mode & 07777, 0640);
+        snprintf(path, sizeof path, "%s/%s", dir, log_name);
+        ASSERT_EQ(stat(path, &st), 0);
+        ASSERT_EQ(st.st_mode & 07777, 0640);
+        ASSERT_EQ(count_entries(dir), 2u);
+}
+
 static void test_meta_write_invalid(const char *dir) {
         SpoolMeta meta = {};
         int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -162,17 +217,20 @@ static void test_meta_write_invalid(const char *dir) {
 }
 
 int main(void) {
-        char tmpl[] = "/tmp/test-output-spool-XXXXXX", sub[256], sub2[256], cmd[512];
+        char tmpl[] = "/tmp/test-output-spool-XXXXXX", sub[256], sub2[256], sub3[256], cmd[512];
 
         ASSERT_TRUE(mkdtemp(tmpl));
         /* The spool directory itself is created (with its parent) when missing. */
         snprintf(sub, sizeof sub, "%s/state/spool", tmpl);
         snprintf(sub2, sizeof sub2, "%s/state/spool2", tmpl);
+        snprintf(sub3, sizeof sub3, "%s/state/spool3", tmpl);
 
         fprintf(stderr, "== %s\n", "test_entry");
         test_entry(sub);
         fprintf(stderr, "== %s\n", "test_recover");
         test_recover(sub2);
+        fprintf(stderr, "== %s\n", "test_meta_before_log");
+        test_meta_before_log(sub3);
         fprintf(stderr, "== %s\n", "test_meta_write_invalid");
         test_meta_write_invalid(sub2);
 
