@@ -153,17 +153,21 @@
 /*
  * One run = two files in SESSION_SCRIPTS_SPOOL_DIR, named by a run id (32 lowercase hex digits):
  *
- *   RUNID.log   the run's combined stdout+stderr, byte for byte as written, appended while the
- *               run goes on (created first, mode 0640, group SESSION_SCRIPTS_UPLOAD_USER);
- *   RUNID.meta  written after the .log exists, always atomically (temp file, fsync, rename()),
- *               environment-file style lines KEY=VALUE:
+ *   RUNID.meta  written first and then on every state change, always atomically (temp file,
+ *               fsync, rename()), environment-file style lines KEY=VALUE:
  *                   KEY=<object key without bucket, SPEC §4>
  *                   STATE=running | finished
  *                   SESSION_ID=…  EVENT=…  CONTEXT=…  USER=…
+ *   RUNID.log   the run's combined stdout+stderr, byte for byte as written, created after the
+ *               first .meta (mode 0640, group SESSION_SCRIPTS_UPLOAD_USER) and appended while the
+ *               run goes on.
  *
- * The daemon never deletes spool entries; the uploader deletes RUNID.log and then RUNID.meta
- * only after S3 answered 2xx for the complete (STATE=finished) log. A .meta whose .log is gone
- * is a completed upload and may be removed.
+ * The daemon never deletes spool entries (except both files when creating the .log fails); the
+ * uploader deletes RUNID.log and then RUNID.meta only after S3 answered 2xx for the complete
+ * (STATE=finished) log. A STATE=finished .meta whose .log is gone is a completed upload and may be
+ * removed; a STATE=running .meta without its .log is a run being created. Leftovers of a crash (a
+ * .log without .meta, or a running .meta without .log, unchanged for 10 minutes) are swept by the
+ * uploader.
  */
 #define SESSION_SCRIPTS_SPOOL_LOG_SUFFIX ".log"
 #define SESSION_SCRIPTS_SPOOL_META_SUFFIX ".meta"
