@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,7 +47,8 @@ static int read_config(const char *path, char **ret, size_t *ret_len) {
         size_t have = 0;
         struct stat st;
 
-        /* O_NONBLOCK: a FIFO given by mistake must not hang the validator. */
+        /* O_NONBLOCK: a FIFO given by mistake must not hang the validator. -EISDIR and -EBADFD (not a
+         * regular file) are told apart by validate_fail_read(). */
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return -errno;
@@ -106,15 +108,18 @@ static const char *severity_name(FindingSeverity s) {
         return s == FINDING_ERROR ? "error" : "warning";
 }
 
+/*
+ * Every finding is printed under the config's path as given (the same spelling as the verdict): with
+ * its line and column when it has a position — also a finding about an executable, which points at
+ * the "filename" value that names it, the message naming the file — and without for findings about
+ * config.json itself or the whole document.
+ */
 static void print_human(const char *path, const FindingList *l) {
         for (size_t i = 0; i < l->n; i++) {
                 const Finding *f = &l->items[i];
                 bool has_path = f->json_path && f->json_path[0];
 
-                if (f->file)
-                        printf("%s: %s: %s%s%s%s\n", f->file, severity_name(f->severity), f->message,
-                               has_path ? " [" : "", has_path ? f->json_path : "", has_path ? "]" : "");
-                else if (f->line > 0)
+                if (f->line > 0)
                         printf("%s:%u:%u: %s: %s%s%s%s\n",
                                path, f->line, f->column, severity_name(f->severity),
                                f->message, has_path ? " [" : "", has_path ? f->json_path : "",
@@ -168,6 +173,72 @@ static int print_json(const char *path, const FindingList *l) {
         return 0;
 }
 
+/*
+ * Stops before (or instead of) a verdict on the contents: a usage error, an unreadable file, no
+ * memory. Says why on stderr and — with --json — also prints a JSON document with that one error on
+ * stdout, so that a program reading stdout always gets a document ("file" is the file concerned, or
+ * null). Returns EXIT_USAGE, the exit status for all of these.
+ */
+__attribute__((format(printf, 4, 5)))
+static int validate_fail(bool json, const char *path, const char *file, const char *format, ...) {
+        _cleanup_(finding_list_done) FindingList l = {};
+        _cleanup_(freep) char *message = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = vasprintf(&message, format, ap);
+        va_end(ap);
+        if (r < 0) {
+                fprintf(stderr, "%s validate: out of memory\n", program_name);
+                return EXIT_USAGE;
+        }
+
+        fprintf(stderr, "%s validate: %s\n", program_name, message);
+        if (json && finding_list_add(&l, FINDING_ERROR, 0, 0, "", file, "%s", message) >= 0 &&
+            print_json(path, &l) >= 0)
+                (void) fflush(stdout);
+        return EXIT_USAGE;
+}
+
+/* Says why `path` could not be read (r from read_config()), e.g. "it is not a regular file (it is a
+ * FIFO)" rather than the strerror() of EBADFD. */
+static int validate_fail_read(bool json, const char *path, int r) {
+        struct stat st;
+
+        if (r == -EBADFD || r == -EISDIR) {
+                const char *type = "of another kind";
+
+                if (stat(path, &st) >= 0)
+                        type = S_ISDIR(st.st_mode) ? "a directory" :
+                               S_ISFIFO(st.st_mode) ? "a FIFO" :
+                               S_ISCHR(st.st_mode) ? "a character device" :
+                               S_ISBLK(st.st_mode) ? "a block device" :
+                               S_ISSOCK(st.st_mode) ? "a socket" : type;
+                return validate_fail(json, path, path, "cannot read %s: it is not a regular file (it is %s)",
+                                     path, type);
+        }
+        return validate_fail(json, path, path, "cannot read %s: %s", path, strerror(-r));
+}
+
+/* The file checks ran on the absolute path; findings about config.json itself name it as the user
+ * wrote it, like the verdict does. */
+static int findings_respell_config(FindingList *l, size_t first, const char *abs_path, const char *path) {
+        for (size_t i = first; i < l->n; i++) {
+                Finding *f = &l->items[i];
+                char *p;
+
+                if (!f->file || strcmp(f->file, abs_path) != 0 || strcmp(abs_path, path) == 0)
+                        continue;
+                p = strdup(path);
+                if (!p)
+                        return -ENOMEM;
+                free(f->file);
+                f->file = p;
+        }
+        return 0;
+}
+
 int verb_validate(int argc, char *argv[]) {
         enum {
                 ARG_JSON = 0x100,
@@ -181,12 +252,15 @@ int verb_validate(int argc, char *argv[]) {
         };
         _cleanup_(script_config_freep) ScriptConfig *config = NULL;
         _cleanup_(finding_list_done) FindingList findings = {};
-        _cleanup_(freep) char *buf = NULL, *abs_path = NULL;
+        _cleanup_(freep) char *buf = NULL, *abs_path = NULL, *usage = NULL;
         bool json = false, file_checks = true;
         const char *path = SESSION_SCRIPTS_CONFIG_PATH;
         size_t len = 0;
         int c, r;
 
+        /* getopt's own messages are off: a bad option is reported below, after all options are read,
+         * so that --json (also when it comes later) gets its JSON document. */
+        opterr = 0;
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
@@ -199,52 +273,53 @@ int verb_validate(int argc, char *argv[]) {
                         file_checks = false;
                         break;
                 default:
-                        return EXIT_USAGE;
+                        if (usage)
+                                break;
+                        if (optopt > 0 && optopt < 0x80 && optopt != '-')
+                                r = asprintf(&usage, "unknown option '-%c'; see --help", optopt);
+                        else
+                                r = asprintf(&usage, "unknown or invalid option '%s'; see --help",
+                                             argv[optind - 1]);
+                        if (r < 0)
+                                return validate_fail(json, path, NULL, "out of memory");
                 }
 
-        if (argc - optind > 1) {
-                fprintf(stderr, "%s validate: too many arguments; expected at most one PATH.\n",
-                        program_name);
-                return EXIT_USAGE;
-        }
         if (optind < argc)
                 path = argv[optind];
-        if (path[0] == 0) {
-                fprintf(stderr, "%s validate: PATH must not be empty.\n", program_name);
-                return EXIT_USAGE;
-        }
+        if (usage)
+                return validate_fail(json, path, NULL, "%s", usage);
+        if (argc - optind > 1)
+                return validate_fail(json, path, NULL, "too many arguments; expected at most one PATH");
+        if (path[0] == 0)
+                return validate_fail(json, path, NULL, "PATH must not be empty");
 
         r = read_config(path, &buf, &len);
-        if (r < 0) {
-                fprintf(stderr, "%s validate: cannot read %s: %s\n", program_name, path, strerror(-r));
-                return EXIT_USAGE;
-        }
+        if (r < 0)
+                return validate_fail_read(json, path, r);
 
         r = script_config_parse(buf, len, &config, &findings);
-        if (r == -ENOMEM) {
-                fprintf(stderr, "%s validate: out of memory\n", program_name);
-                return EXIT_USAGE;
-        }
+        if (r == -ENOMEM)
+                return validate_fail(json, path, NULL, "out of memory");
 
         if (file_checks) {
+                size_t first = findings.n;
+
                 r = make_absolute(path, &abs_path);
                 if (r >= 0)
                         /* On a config with errors there is no parsed config: only config.json itself
                          * is checked then. */
                         r = script_config_check_files(config, abs_path, &findings);
-                if (r < 0) {
-                        fprintf(stderr, "%s validate: cannot check the files of %s: %s\n",
-                                program_name, path, strerror(-r));
-                        return EXIT_USAGE;
-                }
+                if (r >= 0)
+                        r = findings_respell_config(&findings, first, abs_path, path);
+                if (r < 0)
+                        return validate_fail(json, path, path, "cannot check the files of %s: %s", path,
+                                             strerror(-r));
         }
 
         if (json) {
                 r = print_json(path, &findings);
-                if (r < 0) {
-                        fprintf(stderr, "%s validate: out of memory\n", program_name);
-                        return EXIT_USAGE;
-                }
+                if (r < 0)
+                        return validate_fail(false, path, NULL, "out of memory");
         } else
                 print_human(path, &findings);
 

@@ -2,19 +2,21 @@
 /*
  * The config.json engine (SPEC §2).
  *
- * Parsing happens in two passes over the same bytes:
+ * Parsing happens in two steps over the same bytes:
  *
  *  1. A strict RFC 8259 scanner (below, "position index") validates the syntax — json-c's own
  *     "strict" mode still accepts single quotes, NaN, "1.", raw control characters in strings and
- *     trailing bytes after a NUL — and records, for every value down to the depth the format has,
- *     its line and column and the line and column of its key. json-c gives no positions of values,
- *     so this index is what lets every finding name the exact place.
- *  2. json-c (with JSON_TOKENER_STRICT and UTF-8 validation) decodes the values; its error offset
- *     is turned into line:column should it ever refuse what the scanner accepted.
+ *     trailing bytes after a NUL — and records, for every value of the containers the walker reads
+ *     (the schema below; nothing under unknown keys), its line and column and the line and column
+ *     of its key, and for a syntax error the JSON path it is in. json-c gives no positions of
+ *     values, so this index is what lets every finding name the exact place.
+ *  2. The walker applies the rules of the SPEC §2 table to the index; json-c (with
+ *     JSON_TOKENER_STRICT and UTF-8 validation) decodes each scalar value it reads from that
+ *     value's own span of the text, so a node and its value can never be mismatched (as they were
+ *     with duplicate keys, when json-c kept the last value for the first node).
  *
- * A walker then applies the rules of the SPEC §2 table to the pair (index node, json-c value) and
- * fills the typed ScriptConfig. Everything here is pure: no I/O, no logging, no global state —
- * except script_config_check_files() at the end, which looks at the real files.
+ * The walker fills the typed ScriptConfig. Everything here is pure: no I/O, no logging, no global
+ * state — except script_config_check_files() at the end, which looks at the real files.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,14 +36,15 @@
 
 /* How many characters of a value or key are quoted in a message before it is cut off with "…". */
 #define EXCERPT_MAX 48U
-/* Members/elements per indexed container (the format needs ≤ 5; more is refused as an error). */
+/* Members/elements per indexed container, i.e. one the walker reads (the format needs ≤ 5; more is
+ * refused as an error). Containers below unknown keys are not indexed and not limited. */
 #define INDEX_MAX_CHILDREN 1024U
-/* Levels of the document that the position index keeps: document, event, executables array,
- * executable entry, field. Deeper values are validated but not indexed. */
-#define INDEX_MAX_LEVEL 4U
 
 #ifndef MIN
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
+#endif
+#ifndef MAX
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
 #endif
 
 /* ---- names ---------------------------------------------------------------------------------- */
@@ -254,8 +257,12 @@ static Pos text_position(const char *text, size_t base, Pos base_pos, size_t off
  * Writes a printable excerpt of s[0..n) into a new string: control characters and invalid bytes
  * as \xNN, at most EXCERPT_MAX characters, "…" appended when cut. Used for every piece of the
  * document that goes into a message or a JSON path, so findings are always safe to print.
+ *
+ * `decoded` is for decoded strings (keys and string values), which messages show inside "…": a '"'
+ * and a '\' in them are escaped as \" and \\, so the quoting in the message stays unambiguous.
+ * Raw document text (!decoded) is shown as written: its quotes and escapes are JSON's own.
  */
-static char *excerpt(const char *s, size_t n) {
+static char *excerpt(const char *s, size_t n, bool decoded) {
         size_t chars = 0, o = 0;
         char *out;
 
@@ -277,6 +284,10 @@ static char *excerpt(const char *s, size_t n) {
                 if (l == 0 || *u < 0x20 || *u == 0x7f) {
                         o += (size_t) snprintf(out + o, 5, "\\x%02x", *u);
                         i++;
+                } else if (decoded && (*u == '"' || *u == '\\')) {
+                        out[o++] = '\\';
+                        out[o++] = (char) *u;
+                        i++;
                 } else {
                         memcpy(out + o, u, l);
                         o += l;
@@ -295,6 +306,93 @@ static size_t utf8_count_chars(const char *s, size_t n) {
                 if ((((unsigned char) s[i]) & 0xC0) != 0x80)
                         chars++;
         return chars;
+}
+
+/* Compares n bytes case-insensitively in ASCII (as strncasecmp in the C locale), but without
+ * stopping at a NUL: decoded keys may contain one (written as \u0000). */
+static int memcasecmp_ascii(const char *a, const char *b, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                unsigned char x = (unsigned char) a[i], y = (unsigned char) b[i];
+
+                if (x >= 'A' && x <= 'Z')
+                        x = (unsigned char) (x - 'A' + 'a');
+                if (y >= 'A' && y <= 'Z')
+                        y = (unsigned char) (y - 'A' + 'a');
+                if (x != y)
+                        return x < y ? -1 : 1;
+        }
+        return 0;
+}
+
+/* ---- the schema: which parts of the document are interpreted ------------------------------------ */
+
+/*
+ * What a value of the document is to the walker. The scanner keeps the children (indexes) only of
+ * the containers the walker reads, so that a big value below an unknown key costs no memory and
+ * hits no limit; and both name known keys by their canonical spelling in JSON paths.
+ */
+typedef enum SchemaKind {
+        SCHEMA_DOCUMENT,        /* the top level: the events */
+        SCHEMA_EVENT,           /* "SessionStart"/"SessionTermination": executables, waitingTime */
+        SCHEMA_EXECUTABLES,     /* an event's "executables": the entries */
+        SCHEMA_ENTRY,           /* one entry: context, filename, arguments, s3LogEnabled */
+        SCHEMA_SETTING,         /* a value that is read as a whole (string, number, boolean) */
+        SCHEMA_IGNORED,         /* below an unknown key, or where the document has another type */
+} SchemaKind;
+
+static const char *const event_keys[] = { "executables", "waitingTime" };
+static const char *const entry_keys[] = { "context", "filename", "arguments", "s3LogEnabled" };
+
+/* Containers of these kinds are indexed (the walker looks at their children). */
+static bool schema_indexed(SchemaKind k) {
+        return k == SCHEMA_DOCUMENT || k == SCHEMA_EVENT || k == SCHEMA_EXECUTABLES || k == SCHEMA_ENTRY;
+}
+
+/*
+ * The canonical spelling of the member `key` (key_len bytes, matched case-insensitively) of an
+ * object of kind `parent`, and in *ret_kind (if non-NULL) the kind of its value. Returns NULL and
+ * SCHEMA_IGNORED for a key that is unknown there. Returns static strings.
+ */
+static const char *schema_member(SchemaKind parent, const char *key, size_t key_len, SchemaKind *ret_kind) {
+        const char *const *names = NULL;
+        size_t n = 0;
+
+        if (ret_kind)
+                *ret_kind = SCHEMA_IGNORED;
+        if (!key)
+                return NULL;
+
+        switch (parent) {
+        case SCHEMA_DOCUMENT:
+                names = event_names;
+                n = _SCRIPT_EVENT_MAX;
+                break;
+        case SCHEMA_EVENT:
+                names = event_keys;
+                n = ELEMENTSOF(event_keys);
+                break;
+        case SCHEMA_ENTRY:
+                names = entry_keys;
+                n = ELEMENTSOF(entry_keys);
+                break;
+        default:
+                return NULL;
+        }
+
+        for (size_t i = 0; i < n; i++)
+                if (strlen(names[i]) == key_len && memcasecmp_ascii(key, names[i], key_len) == 0) {
+                        if (ret_kind)
+                                *ret_kind = parent == SCHEMA_DOCUMENT ? SCHEMA_EVENT :
+                                            parent == SCHEMA_EVENT && i == 0 ? SCHEMA_EXECUTABLES :
+                                            SCHEMA_SETTING;
+                        return names[i];
+                }
+        return NULL;
+}
+
+/* The kind of the elements of an array of kind `parent`. */
+static SchemaKind schema_element(SchemaKind parent) {
+        return parent == SCHEMA_EXECUTABLES ? SCHEMA_ENTRY : SCHEMA_IGNORED;
 }
 
 /* ---- the strict scanner and position index ----------------------------------------------------- */
@@ -319,7 +417,8 @@ struct Node {
         size_t key_len;
         Pos key_pos;            /* of the key's opening quote */
         size_t key_offset;      /* byte offset of the key's opening quote */
-        /* For objects and arrays (kept only up to INDEX_MAX_LEVEL and INDEX_MAX_CHILDREN): */
+        /* For objects and arrays that the walker reads (schema_indexed()), at most
+         * INDEX_MAX_CHILDREN: */
         Node *children;
         size_t n_children;
 };
@@ -336,20 +435,72 @@ static void node_done(Node *n) {
 
 #define IN_SET_BLANK(c) ((c) == ' ' || (c) == '\t' || (c) == '\r' || (c) == '\n')
 
+/* Room for the JSON path of the value being scanned: at most SCRIPT_CONFIG_MAX_DEPTH segments, each
+ * a '.' and a key excerpt (≤ 4 bytes per character plus "…") or an index. */
+#define SCANNER_PATH_MAX (SCRIPT_CONFIG_MAX_DEPTH * (EXCERPT_MAX * 4 + 8) + 1)
+
 typedef struct Scanner {
         const char *text;
         size_t len;
         size_t i;
         Pos pos;
+        /* The JSON path of the innermost member or element being scanned ("" at the top), with known
+         * keys in their canonical spelling, so that a syntax error can say where it is. */
+        char path[SCANNER_PATH_MAX];
+        size_t path_len;
         /* The first syntax error: */
         bool failed;
         int error;              /* -ENOMEM or -EINVAL */
         Pos error_pos;
         char *error_message;
+        char *error_path;
 } Scanner;
 
 static void scanner_done(Scanner *s) {
         free(s->error_message);
+        free(s->error_path);
+}
+
+/* Appends a segment to the path; returns the previous length for scanner_path_restore(). A segment
+ * that does not fit is left out (the depth limit makes sure it fits: best effort otherwise). */
+__attribute__((format(printf, 2, 3)))
+static size_t scanner_path_push(Scanner *s, const char *format, ...) {
+        size_t saved = s->path_len;
+        va_list ap;
+        int k;
+
+        va_start(ap, format);
+        k = vsnprintf(s->path + saved, sizeof(s->path) - saved, format, ap);
+        va_end(ap);
+        if (k < 0 || (size_t) k >= sizeof(s->path) - saved)
+                s->path[saved] = 0;
+        else
+                s->path_len += (size_t) k;
+        return saved;
+}
+
+static void scanner_path_restore(Scanner *s, size_t saved) {
+        s->path_len = saved;
+        s->path[saved] = 0;
+}
+
+/* Appends the member `key` of an object of kind `parent` to the path (canonical when known, else an
+ * excerpt as written) and stores the kind of its value in *ret_kind and the previous path length in
+ * *ret_saved. Returns 0 or -ENOMEM. */
+static int scanner_path_push_member(Scanner *s, SchemaKind parent, const char *key, size_t key_len,
+                                    SchemaKind *ret_kind, size_t *ret_saved) {
+        _cleanup_(freep) char *e = NULL;
+        const char *name;
+
+        name = schema_member(parent, key, key_len, ret_kind);
+        if (!name) {
+                e = excerpt(key ?: "", key_len, true);
+                if (!e)
+                        return -ENOMEM;
+                name = e;
+        }
+        *ret_saved = scanner_path_push(s, "%s%s", s->path_len > 0 ? "." : "", name);
+        return 0;
 }
 
 static void scanner_advance(Scanner *s, size_t n) {
@@ -373,6 +524,20 @@ static int scanner_fail(Scanner *s, Pos at, const char *format, ...) {
         s->error = r < 0 ? -ENOMEM : -EINVAL;
         if (r < 0)
                 s->error_message = NULL;
+        else {
+                s->error_path = strdup(s->path);
+                if (!s->error_path)
+                        s->error = -ENOMEM;
+        }
+        return s->error;
+}
+
+/* Records an allocation failure (not a finding: the parse fails with -ENOMEM). */
+static int scanner_oom(Scanner *s) {
+        if (!s->failed) {
+                s->failed = true;
+                s->error = -ENOMEM;
+        }
         return s->error;
 }
 
@@ -488,7 +653,7 @@ static int scan_string(Scanner *s, char **ret_decoded, size_t *ret_len) {
                         j += s->text[j] == '\\' ? 2 : 1;
                 out = malloc(MIN(j, s->len) - s->i + 1);
                 if (!out)
-                        return scanner_fail(s, s->pos, "Out of memory");
+                        return scanner_oom(s);
         }
 
         scanner_advance(s, 1);  /* the opening quote */
@@ -645,7 +810,7 @@ static size_t scanner_word_length(const Scanner *s) {
         return j - s->i;
 }
 
-static int scan_value(Scanner *s, Node *node, unsigned level, unsigned depth);
+static int scan_value(Scanner *s, Node *node, SchemaKind kind, unsigned depth);
 
 /* Reports "expected X, found Y" at the scanner position, with hints for the usual mistakes. */
 static int scanner_fail_expected(Scanner *s, const char *expected, const Pos *comma_pos) {
@@ -680,14 +845,18 @@ static int node_add_child(Node *parent, Node *child) {
         return 0;
 }
 
-/* Scans an object or array; `node` may be NULL (not indexed). */
-static int scan_container(Scanner *s, Node *node, unsigned level, unsigned depth) {
+/*
+ * Scans an object or array into `node`. Its children are kept in node->children only when the walker
+ * reads a container of this kind (schema_indexed()); below unknown keys everything is validated
+ * but nothing is kept, and no count limit applies.
+ */
+static int scan_container(Scanner *s, Node *node, SchemaKind kind, unsigned depth) {
         bool object = s->text[s->i] == '{';
         char close = object ? '}' : ']';
         Pos open_pos = s->pos, comma_pos;
         bool have_comma = false;
         size_t count = 0;
-        bool keep = node && level < INDEX_MAX_LEVEL;
+        bool keep = schema_indexed(kind);
         int r;
 
         if (depth >= SCRIPT_CONFIG_MAX_DEPTH)
@@ -698,6 +867,8 @@ static int scan_container(Scanner *s, Node *node, unsigned level, unsigned depth
 
         for (;;) {
                 _cleanup_(node_done) Node child = {};
+                SchemaKind child_kind;
+                size_t saved;
 
                 scanner_skip_blanks(s);
                 if (s->i >= s->len)
@@ -724,7 +895,7 @@ static int scan_container(Scanner *s, Node *node, unsigned level, unsigned depth
                         return scanner_fail_expected(s, "',' or ']' after an array element", NULL);
                 }
 
-                /* Levels that the walker reads are bounded, so that nothing it should see is
+                /* Containers that the walker reads are bounded, so that nothing it should see is
                  * left out of the index (the format needs at most 5 members per object). */
                 if (keep && count >= INDEX_MAX_CHILDREN)
                         return scanner_fail(s, s->pos,
@@ -738,23 +909,31 @@ static int scan_container(Scanner *s, Node *node, unsigned level, unsigned depth
                                                              have_comma ? &comma_pos : NULL);
                         child.key_pos = s->pos;
                         child.key_offset = s->i;
-                        r = scan_string(s, keep ? &child.key : NULL, &child.key_len);
+                        /* Keys are decoded also where they are not kept: the path needs them. */
+                        r = scan_string(s, &child.key, &child.key_len);
                         if (r < 0)
                                 return r;
+                        r = scanner_path_push_member(s, kind, child.key, child.key_len, &child_kind, &saved);
+                        if (r < 0)
+                                return scanner_oom(s);
                         scanner_skip_blanks(s);
                         if (s->i >= s->len || s->text[s->i] != ':')
                                 return scanner_fail_expected(s, "':' after the key name", NULL);
                         scanner_advance(s, 1);
+                } else {
+                        child_kind = schema_element(kind);
+                        saved = scanner_path_push(s, "[%zu]", count);
                 }
 
-                r = scan_value(s, keep ? &child : NULL, level + 1, depth + 1);
+                r = scan_value(s, &child, child_kind, depth + 1);
                 if (r < 0)
                         return r;
+                scanner_path_restore(s, saved);
 
                 if (keep) {
                         r = node_add_child(node, &child);
                         if (r < 0)
-                                return scanner_fail(s, s->pos, "Out of memory");
+                                return scanner_oom(s);
                 }
                 count++;
 
@@ -770,13 +949,9 @@ static int scan_container(Scanner *s, Node *node, unsigned level, unsigned depth
         return 0;
 }
 
-static int scan_value(Scanner *s, Node *node, unsigned level, unsigned depth) {
-        Node dummy = {};
+static int scan_value(Scanner *s, Node *node, SchemaKind kind, unsigned depth) {
         char c;
         int r;
-
-        if (!node)
-                node = &dummy;
 
         scanner_skip_blanks(s);
         if (s->i >= s->len)
@@ -790,7 +965,7 @@ static int scan_value(Scanner *s, Node *node, unsigned level, unsigned depth) {
         case '{':
         case '[':
                 node->type = c == '{' ? NODE_OBJECT : NODE_ARRAY;
-                r = scan_container(s, node == &dummy ? NULL : node, level, depth);
+                r = scan_container(s, node, kind, depth);
                 break;
         case '"':
                 node->type = NODE_STRING;
@@ -854,7 +1029,7 @@ static int scan_value(Scanner *s, Node *node, unsigned level, unsigned depth) {
 static int scan_document(Scanner *s, Node *root) {
         int r;
 
-        r = scan_value(s, root, 0, 0);
+        r = scan_value(s, root, SCHEMA_DOCUMENT, 0);
         if (r < 0)
                 return r;
 
@@ -867,8 +1042,8 @@ static int scan_document(Scanner *s, Node *root) {
                 if (scanner_check_utf8_here(s) < 0)
                         return s->error;
                 return scanner_fail(s, s->pos,
-                                    "Unexpected %s after the end of the JSON document (only one top-level "
-                                    "object is allowed)", scanner_describe_here(s, buf));
+                                    "Found %s after the end of the JSON document; only one top-level "
+                                    "object is allowed", scanner_describe_here(s, buf));
         }
         return 0;
 }
@@ -880,6 +1055,7 @@ typedef struct Walker {
         size_t len;
         FindingList *findings;
         ScriptConfig *config;
+        struct json_tokener *tok;       /* decodes the values that the walker reads */
         int error;              /* first -ENOMEM */
 } Walker;
 
@@ -896,15 +1072,24 @@ static void walker_report(Walker *w, FindingSeverity severity, Pos at, const cha
                 w->error = r;
 }
 
-/* "SessionStart" + "executables" → "SessionStart.executables"; keys are shown as excerpts. */
-static char *path_join_key(const char *parent, const char *key, size_t key_len) {
+/*
+ * The JSON path of the member `child` of the object at `parent`, an object of kind `kind`: a known
+ * key in its canonical spelling ("SessionStart.executables" also for "sessionstart"/"Executables"),
+ * an unknown one as written (as an escaped excerpt).
+ */
+static char *path_join_member(const char *parent, SchemaKind kind, const Node *child) {
         _cleanup_(freep) char *k = NULL;
+        const char *name;
         char *p = NULL;
 
-        k = excerpt(key, key_len);
-        if (!k)
-                return NULL;
-        if (asprintf(&p, "%s%s%s", parent, parent[0] ? "." : "", k) < 0)
+        name = schema_member(kind, child->key, child->key_len, NULL);
+        if (!name) {
+                k = excerpt(child->key ?: "", child->key_len, true);
+                if (!k)
+                        return NULL;
+                name = k;
+        }
+        if (asprintf(&p, "%s%s%s", parent, parent[0] ? "." : "", name) < 0)
                 return NULL;
         return p;
 }
@@ -942,7 +1127,7 @@ static char *describe_value(const Walker *w, const Node *n) {
         switch (n->type) {
         case NODE_STRING:
         case NODE_NUMBER:
-                e = excerpt(w->text + n->offset, n->end - n->offset);
+                e = excerpt(w->text + n->offset, n->end - n->offset, false);
                 if (!e)
                         return NULL;
                 if (asprintf(&d, n->type == NODE_STRING ? "the string %s" : "the number %s", e) < 0)
@@ -970,17 +1155,41 @@ static void walker_type_error(Walker *w, const Node *n, const char *path, const 
                       hint ?: "");
 }
 
+/* Case-insensitive; a key with an embedded NUL (\u0000) matches no name. */
 static bool key_equal_ci(const Node *child, const char *name) {
-        return child->key && child->key_len == strlen(name) && strcasecmp(child->key, name) == 0;
+        return child->key && child->key_len == strlen(name) &&
+                memcasecmp_ascii(child->key, name, child->key_len) == 0;
 }
 
-/* Finds the json-c value of an indexed member. Returns false for keys json-c cannot represent (an
- * embedded NUL); *ret is NULL for a JSON null. */
-static bool member_value(struct json_object *obj, const Node *child, struct json_object **ret) {
-        *ret = NULL;
-        if (!child->key || strlen(child->key) != child->key_len)
-                return false;
-        return json_object_object_get_ex(obj, child->key, ret);
+/*
+ * Decodes the value of the scalar node n (a string, number, true or false: what the walker reads)
+ * with json-c, from the node's own span of the text. Only the values the walker reads are decoded —
+ * a big value below an unknown key costs no memory — and a value always belongs to its node, also
+ * when a key is given twice. The node type is the scanner's, so the json-c type matches it. Returns
+ * a new reference (the caller puts it), or NULL with an error reported (or w->error set).
+ */
+static struct json_object *walker_decode(Walker *w, const Node *n, const char *path) {
+        struct json_object *j;
+        enum json_tokener_error e;
+
+        json_tokener_reset(w->tok);
+        j = json_tokener_parse_ex(w->tok, w->text + n->offset, (int) (n->end - n->offset));
+        if (!j && json_tokener_get_error(w->tok) == json_tokener_continue)
+                /* A number or literal is only complete once json-c sees its end. */
+                j = json_tokener_parse_ex(w->tok, "", 1);
+        if (j)
+                return j;
+
+        e = json_tokener_get_error(w->tok);
+        if (e == json_tokener_success || e == json_tokener_continue) {
+                /* NULL with success is "null", which the walker never decodes; say so anyway. */
+                walker_report(w, FINDING_ERROR, n->pos, path, "This value cannot be decoded");
+                return NULL;
+        }
+        /* json-c refusing what the strict scanner accepted (not expected; or out of memory). */
+        walker_report(w, FINDING_ERROR, n->pos, path, "This value cannot be decoded (%s)",
+                      json_tokener_error_desc(e));
+        return NULL;
 }
 
 static int key_compare_ci(const void *a, const void *b) {
@@ -988,7 +1197,7 @@ static int key_compare_ci(const void *a, const void *b) {
         size_t n = MIN((*x)->key_len, (*y)->key_len);
         int r;
 
-        r = strncasecmp((*x)->key, (*y)->key, n);
+        r = memcasecmp_ascii((*x)->key, (*y)->key, n);
         if (r != 0)
                 return r;
         if ((*x)->key_len != (*y)->key_len)
@@ -998,19 +1207,29 @@ static int key_compare_ci(const void *a, const void *b) {
 }
 
 /*
- * Reports every key that occurs a second time in the object (case-insensitively, as key names are
- * matched case-insensitively: "waitingTime" and "WaitingTime" name the same setting).
+ * Reports every key that occurs a second time in the object `obj` of kind `kind` (case-insensitively,
+ * as key names are matched case-insensitively: "waitingTime" and "WaitingTime" name the same
+ * setting), and returns an array with one flag per member: true for a member that a later one of
+ * the same name shadows. Only the last of such members is interpreted: it is also the one whose value
+ * json-c kept, so the index node and the json-c value always describe the same text, and a
+ * duplicate draws just the one error about it. Returns NULL (w->error set) on allocation failure.
  */
-static void walker_check_duplicates(Walker *w, const Node *obj, const char *path) {
+static bool *walker_check_duplicates(Walker *w, const Node *obj, SchemaKind kind, const char *path) {
         _cleanup_(freep) const Node **sorted = NULL;
+        _cleanup_(freep) bool *shadowed = NULL;
 
+        shadowed = calloc(MAX(obj->n_children, 1U), sizeof(bool));
+        if (!shadowed) {
+                w->error = -ENOMEM;
+                return NULL;
+        }
         if (obj->n_children < 2)
-                return;
+                return TAKE_PTR(shadowed);
 
         sorted = calloc(obj->n_children, sizeof(Node *));
         if (!sorted) {
                 w->error = -ENOMEM;
-                return;
+                return NULL;
         }
         for (size_t i = 0; i < obj->n_children; i++)
                 sorted[i] = &obj->children[i];
@@ -1020,19 +1239,23 @@ static void walker_check_duplicates(Walker *w, const Node *obj, const char *path
                 const Node *first = sorted[group], *dup = sorted[i];
                 _cleanup_(freep) char *k1 = NULL, *k2 = NULL, *p = NULL;
 
-                if (first->key_len != dup->key_len || strncasecmp(first->key, dup->key, dup->key_len) != 0) {
+                if (first->key_len != dup->key_len ||
+                    memcasecmp_ascii(first->key, dup->key, dup->key_len) != 0) {
                         group = i;
                         continue;
                 }
 
-                k1 = excerpt(first->key, first->key_len);
-                k2 = excerpt(dup->key, dup->key_len);
-                p = path_join_key(path, dup->key, dup->key_len);
+                /* Within a group the order is the document's: the one before this one is shadowed. */
+                shadowed[sorted[i - 1] - obj->children] = true;
+
+                k1 = excerpt(first->key, first->key_len, true);
+                k2 = excerpt(dup->key, dup->key_len, true);
+                p = path_join_member(path, kind, dup);
                 if (!k1 || !k2 || !p) {
                         w->error = -ENOMEM;
-                        return;
+                        return NULL;
                 }
-                if (first->key_len == dup->key_len && memcmp(first->key, dup->key, dup->key_len) == 0)
+                if (memcmp(first->key, dup->key, dup->key_len) == 0)
                         walker_report(w, FINDING_ERROR, dup->key_pos, p,
                                       "The key \"%s\" appears twice in this object (first at line %u, "
                                       "column %u)",
@@ -1044,13 +1267,14 @@ static void walker_check_duplicates(Walker *w, const Node *obj, const char *path
                                       "them",
                                       k1, first->key_pos.line, first->key_pos.column, k2);
         }
+        return TAKE_PTR(shadowed);
 }
 
 static void walker_unknown_key(Walker *w, const Node *child, const char *path, const char *where,
                                const char *known) {
         _cleanup_(freep) char *k = NULL;
 
-        k = excerpt(child->key ?: "", child->key_len);
+        k = excerpt(child->key ?: "", child->key_len, true);
         if (!k) {
                 w->error = -ENOMEM;
                 return;
@@ -1105,17 +1329,19 @@ static bool has_control_chars(const char *s, size_t n) {
 
 /* ---- one executable entry ---- */
 
-static void walker_executable(Walker *w, ScriptEvent event, const Node *entry, struct json_object *jentry,
-                              const char *path, size_t index,
+static void walker_executable(Walker *w, ScriptEvent event, const Node *entry, const char *path,
+                              size_t index,
                               const Node *context_seen[_SCRIPT_CONTEXT_MAX]) {
         static const char known[] = "context, filename, arguments, s3LogEnabled";
         const Node *n_context = NULL, *n_filename = NULL, *n_arguments = NULL, *n_s3 = NULL;
-        struct json_object *j_context = NULL, *j_filename = NULL, *j_arguments = NULL, *j_s3 = NULL;
+        _cleanup_(json_object_putp) struct json_object *j_context = NULL, *j_filename = NULL,
+                *j_arguments = NULL, *j_s3 = NULL;
         ScriptExecutable x = { .present = true, .s3_log_enabled = true, .json_index = (unsigned) index };
+        _cleanup_(freep) bool *shadowed = NULL;
         bool ok = true;
         int context = -1;
 
-        if (entry->type != NODE_OBJECT || !json_object_is_type(jentry, json_type_object)) {
+        if (entry->type != NODE_OBJECT) {
                 walker_type_error(w, entry, path, "Each entry of \"executables\"",
                                   "an object like {\"context\": \"system\", \"filename\": "
                                   "\"/path/to/script\"}",
@@ -1123,34 +1349,33 @@ static void walker_executable(Walker *w, ScriptEvent event, const Node *entry, s
                 return;
         }
 
-        walker_check_duplicates(w, entry, path);
+        shadowed = walker_check_duplicates(w, entry, SCHEMA_ENTRY, path);
+        if (!shadowed)
+                return;
 
         for (size_t i = 0; i < entry->n_children; i++) {
                 const Node *c = &entry->children[i];
-                struct json_object *v;
-                bool found = member_value(jentry, c, &v);
                 _cleanup_(freep) char *p = NULL;
 
-                p = path_join_key(path, c->key ?: "", c->key_len);
-                if (!p) {
-                        w->error = -ENOMEM;
-                        return;
-                }
+                if (shadowed[i])
+                        continue;       /* a duplicate, already reported; the last one counts */
 
-                if (found && key_equal_ci(c, "context")) {
+                if (key_equal_ci(c, "context"))
                         n_context = c;
-                        j_context = v;
-                } else if (found && key_equal_ci(c, "filename")) {
+                else if (key_equal_ci(c, "filename"))
                         n_filename = c;
-                        j_filename = v;
-                } else if (found && key_equal_ci(c, "arguments")) {
+                else if (key_equal_ci(c, "arguments"))
                         n_arguments = c;
-                        j_arguments = v;
-                } else if (found && key_equal_ci(c, "s3LogEnabled")) {
+                else if (key_equal_ci(c, "s3LogEnabled"))
                         n_s3 = c;
-                        j_s3 = v;
-                } else
+                else {
+                        p = path_join_member(path, SCHEMA_ENTRY, c);
+                        if (!p) {
+                                w->error = -ENOMEM;
+                                return;
+                        }
                         walker_unknown_key(w, c, p, "in an executable entry", known);
+                }
         }
 
         /* context: required, "user" or "system". The documents write it in lowercase; the value is
@@ -1161,17 +1386,19 @@ static void walker_executable(Walker *w, ScriptEvent event, const Node *entry, s
                               "\"system\"");
                 ok = false;
         } else {
-                _cleanup_(freep) char *p = path_join_key(path, n_context->key, n_context->key_len);
+                _cleanup_(freep) char *p = path_join_member(path, SCHEMA_ENTRY, n_context);
 
                 if (!p) {
                         w->error = -ENOMEM;
                         return;
                 }
-                if (n_context->type != NODE_STRING || !json_object_is_type(j_context, json_type_string)) {
+                if (n_context->type != NODE_STRING) {
                         walker_type_error(w, n_context, p, "\"context\"",
                                                            "the string \"user\" or \"system\"", NULL);
                         ok = false;
-                } else {
+                } else if (!(j_context = walker_decode(w, n_context, p)))
+                        ok = false;
+                else {
                         const char *s = json_object_get_string(j_context);
                         size_t sl = (size_t) json_object_get_string_len(j_context);
 
@@ -1195,18 +1422,20 @@ static void walker_executable(Walker *w, ScriptEvent event, const Node *entry, s
 
         /* filename: absolute path, ≤ 1000 characters, empty or absent = not run. */
         if (n_filename) {
-                _cleanup_(freep) char *p = path_join_key(path, n_filename->key, n_filename->key_len);
+                _cleanup_(freep) char *p = path_join_member(path, SCHEMA_ENTRY, n_filename);
 
                 if (!p) {
                         w->error = -ENOMEM;
                         return;
                 }
-                if (n_filename->type != NODE_STRING || !json_object_is_type(j_filename, json_type_string)) {
+                if (n_filename->type != NODE_STRING) {
                         walker_type_error(w, n_filename, p, "\"filename\"",
                                           "a string with the full path of the executable (\"\" for none)",
                                           NULL);
                         ok = false;
-                } else {
+                } else if (!(j_filename = walker_decode(w, n_filename, p)))
+                        ok = false;
+                else {
                         const char *s = json_object_get_string(j_filename);
                         size_t sl = (size_t) json_object_get_string_len(j_filename);
                         size_t chars = utf8_count_chars(s, sl);
@@ -1224,7 +1453,7 @@ static void walker_executable(Walker *w, ScriptEvent event, const Node *entry, s
                                               "contain");
                                 ok = false;
                         } else if (sl > 0 && s[0] != '/') {
-                                _cleanup_(freep) char *e = excerpt(s, sl);
+                                _cleanup_(freep) char *e = excerpt(s, sl, true);
                                 bool windows = sl >= 2 && s[1] == ':';
 
                                 if (!e) {
@@ -1243,24 +1472,28 @@ static void walker_executable(Walker *w, ScriptEvent event, const Node *entry, s
                                         w->error = -ENOMEM;
                                         return;
                                 }
+                                /* For the file checks, which report at the value naming the file. */
+                                x.filename_line = n_filename->pos.line;
+                                x.filename_column = n_filename->pos.column;
                         }
                 }
         }
 
         /* arguments: ≤ 1000 characters, split like a POSIX shell splits words. */
         if (n_arguments) {
-                _cleanup_(freep) char *p = path_join_key(path, n_arguments->key, n_arguments->key_len);
+                _cleanup_(freep) char *p = path_join_member(path, SCHEMA_ENTRY, n_arguments);
 
                 if (!p) {
                         w->error = -ENOMEM;
                         goto finish;
                 }
-                if (n_arguments->type != NODE_STRING ||
-                    !json_object_is_type(j_arguments, json_type_string)) {
+                if (n_arguments->type != NODE_STRING) {
                         walker_type_error(w, n_arguments, p, "\"arguments\"",
                                           "a string with the arguments (\"\" for none)", NULL);
                         ok = false;
-                } else {
+                } else if (!(j_arguments = walker_decode(w, n_arguments, p)))
+                        ok = false;
+                else {
                         const char *s = json_object_get_string(j_arguments);
                         size_t sl = (size_t) json_object_get_string_len(j_arguments);
                         size_t chars = utf8_count_chars(s, sl);
@@ -1311,16 +1544,16 @@ static void walker_executable(Walker *w, ScriptEvent event, const Node *entry, s
 
         /* s3LogEnabled: boolean, default true. */
         if (n_s3) {
-                _cleanup_(freep) char *p = path_join_key(path, n_s3->key, n_s3->key_len);
+                _cleanup_(freep) char *p = path_join_member(path, SCHEMA_ENTRY, n_s3);
 
                 if (!p) {
                         w->error = -ENOMEM;
                         goto finish;
                 }
-                if (n_s3->type != NODE_BOOLEAN || !json_object_is_type(j_s3, json_type_boolean)) {
+                if (n_s3->type != NODE_BOOLEAN) {
                         const char *hint = NULL;
 
-                        if (n_s3->type == NODE_STRING) {
+                        if (n_s3->type == NODE_STRING && (j_s3 = walker_decode(w, n_s3, p))) {
                                 const char *s = json_object_get_string(j_s3);
 
                                 if (s && (strcasecmp(s, "true") == 0 || strcasecmp(s, "false") == 0))
@@ -1328,7 +1561,9 @@ static void walker_executable(Walker *w, ScriptEvent event, const Node *entry, s
                         }
                         walker_type_error(w, n_s3, p, "\"s3LogEnabled\"", "true or false", hint);
                         ok = false;
-                } else
+                } else if (!(j_s3 = walker_decode(w, n_s3, p)))
+                        ok = false;
+                else
                         x.s3_log_enabled = json_object_get_boolean(j_s3);
         }
 
@@ -1353,14 +1588,14 @@ finish:
 
 /* ---- one event ---- */
 
-static void walker_event(Walker *w, ScriptEvent event, const Node *ev, struct json_object *jev,
-                         const char *path) {
+static void walker_event(Walker *w, ScriptEvent event, const Node *ev, const char *path) {
         static const char known[] = "executables, waitingTime";
         const Node *n_exec = NULL, *n_wait = NULL;
-        struct json_object *j_exec = NULL, *j_wait = NULL;
+        _cleanup_(json_object_putp) struct json_object *j_wait = NULL;
         ScriptEventConfig *cfg = w->config ? &w->config->events[event] : NULL;
+        _cleanup_(freep) bool *shadowed = NULL;
 
-        if (ev->type != NODE_OBJECT || !json_object_is_type(jev, json_type_object)) {
+        if (ev->type != NODE_OBJECT) {
                 _cleanup_(freep) char *what = NULL;
 
                 if (asprintf(&what, "\"%s\"", event_names[event]) < 0) {
@@ -1378,21 +1613,22 @@ static void walker_event(Walker *w, ScriptEvent event, const Node *ev, struct js
                 cfg->waiting_time_sec = SCRIPT_CONFIG_WAITING_TIME_DEFAULT;
         }
 
-        walker_check_duplicates(w, ev, path);
+        shadowed = walker_check_duplicates(w, ev, SCHEMA_EVENT, path);
+        if (!shadowed)
+                return;
 
         for (size_t i = 0; i < ev->n_children; i++) {
                 const Node *c = &ev->children[i];
-                struct json_object *v;
-                bool found = member_value(jev, c, &v);
 
-                if (found && key_equal_ci(c, "executables")) {
+                if (shadowed[i])
+                        continue;       /* a duplicate, already reported; the last one counts */
+
+                if (key_equal_ci(c, "executables"))
                         n_exec = c;
-                        j_exec = v;
-                } else if (found && key_equal_ci(c, "waitingTime")) {
+                else if (key_equal_ci(c, "waitingTime"))
                         n_wait = c;
-                        j_wait = v;
-                } else {
-                        _cleanup_(freep) char *p = path_join_key(path, c->key ?: "", c->key_len);
+                else {
+                        _cleanup_(freep) char *p = path_join_member(path, SCHEMA_EVENT, c);
 
                         if (!p) {
                                 w->error = -ENOMEM;
@@ -1403,18 +1639,20 @@ static void walker_event(Walker *w, ScriptEvent event, const Node *ev, struct js
         }
 
         if (n_wait) {
-                _cleanup_(freep) char *p = path_join_key(path, n_wait->key, n_wait->key_len);
+                _cleanup_(freep) char *p = path_join_member(path, SCHEMA_EVENT, n_wait);
 
                 if (!p) {
                         w->error = -ENOMEM;
                         return;
                 }
-                if (n_wait->type == NODE_NUMBER && json_object_is_type(j_wait, json_type_int)) {
+                if (n_wait->type == NODE_NUMBER && !(j_wait = walker_decode(w, n_wait, p)))
+                        ;       /* reported */
+                else if (n_wait->type == NODE_NUMBER && json_object_is_type(j_wait, json_type_int)) {
                         int64_t v = json_object_get_int64(j_wait);
 
                         if (v < SCRIPT_CONFIG_WAITING_TIME_MIN || v > SCRIPT_CONFIG_WAITING_TIME_MAX) {
                                 _cleanup_(freep) char *e = excerpt(w->text + n_wait->offset,
-                                                                   n_wait->end - n_wait->offset);
+                                                                   n_wait->end - n_wait->offset, false);
 
                                 if (!e) {
                                         w->error = -ENOMEM;
@@ -1449,14 +1687,14 @@ static void walker_event(Walker *w, ScriptEvent event, const Node *ev, struct js
         }
 
         {
-                _cleanup_(freep) char *p = path_join_key(path, n_exec->key, n_exec->key_len);
+                _cleanup_(freep) char *p = path_join_member(path, SCHEMA_EVENT, n_exec);
                 const Node *context_seen[_SCRIPT_CONTEXT_MAX] = {};
 
                 if (!p) {
                         w->error = -ENOMEM;
                         return;
                 }
-                if (n_exec->type != NODE_ARRAY || !json_object_is_type(j_exec, json_type_array)) {
+                if (n_exec->type != NODE_ARRAY) {
                         walker_type_error(w, n_exec, p, "\"executables\"",
                                                         "an array of executable objects ([…])",
                                           NULL);
@@ -1465,7 +1703,6 @@ static void walker_event(Walker *w, ScriptEvent event, const Node *ev, struct js
 
                 for (size_t i = 0; i < n_exec->n_children && w->error == 0; i++) {
                         _cleanup_(freep) char *pi = path_join_index(p, i);
-                        struct json_object *je = json_object_array_get_idx(j_exec, i);
 
                         if (!pi) {
                                 w->error = -ENOMEM;
@@ -1475,41 +1712,48 @@ static void walker_event(Walker *w, ScriptEvent event, const Node *ev, struct js
                                 walker_report(w, FINDING_ERROR, n_exec->children[i].pos, pi,
                                               "\"executables\" has %zu entries, but at most %u are allowed "
                                               "(one for the user context, one for the system context)",
-                                              json_object_array_length(j_exec),
+                                              n_exec->n_children,
                                               SCRIPT_CONFIG_MAX_EXECUTABLES);
-                        /* je is NULL for a JSON null entry: the node type reports it. */
-                        walker_executable(w, event, &n_exec->children[i], je, pi, i, context_seen);
+                        walker_executable(w, event, &n_exec->children[i], pi, i, context_seen);
                 }
         }
 }
 
-static void walker_document(Walker *w, const Node *root, struct json_object *jroot) {
+static void walker_document(Walker *w, const Node *root) {
         static const char known[] = "SessionStart, SessionTermination";
         const Node *seen[_SCRIPT_EVENT_MAX] = {};
+        _cleanup_(freep) bool *shadowed = NULL;
 
-        if (root->type != NODE_OBJECT || !json_object_is_type(jroot, json_type_object)) {
+        if (root->type != NODE_OBJECT) {
                 walker_type_error(w, root, "", "The top level of config.json",
                                   "an object ({\"SessionStart\": {…}, \"SessionTermination\": {…}})", NULL);
                 return;
         }
 
-        walker_check_duplicates(w, root, "");
+        shadowed = walker_check_duplicates(w, root, SCHEMA_DOCUMENT, "");
+        if (!shadowed)
+                return;
 
         for (size_t i = 0; i < root->n_children && w->error == 0; i++) {
                 const Node *c = &root->children[i];
-                struct json_object *v;
-                bool found = member_value(jroot, c, &v);
-                _cleanup_(freep) char *p = path_join_key("", c->key ?: "", c->key_len);
+                _cleanup_(freep) char *p = NULL;
+                const char *name;
                 int e;
 
+                if (shadowed[i])
+                        continue;       /* a duplicate, already reported; the last one counts */
+
+                p = path_join_member("", SCHEMA_DOCUMENT, c);
                 if (!p) {
                         w->error = -ENOMEM;
                         return;
                 }
 
-                e = found ? script_event_from_string(c->key) : -EINVAL;
+                /* Not script_event_from_string(c->key): a key with an embedded NUL is no event. */
+                name = schema_member(SCHEMA_DOCUMENT, c->key, c->key_len, NULL);
+                e = name ? script_event_from_string(name) : -EINVAL;
                 if (e < 0) {
-                        _cleanup_(freep) char *k = excerpt(c->key ?: "", c->key_len);
+                        _cleanup_(freep) char *k = excerpt(c->key ?: "", c->key_len, true);
 
                         if (!k) {
                                 w->error = -ENOMEM;
@@ -1523,7 +1767,7 @@ static void walker_document(Walker *w, const Node *root, struct json_object *jro
                         continue;       /* a duplicate, already reported */
                 seen[e] = c;
 
-                walker_event(w, (ScriptEvent) e, c, v, p);
+                walker_event(w, (ScriptEvent) e, c, p);
         }
 }
 
@@ -1569,23 +1813,8 @@ static int findings_sort_from(FindingList *l, size_t first) {
         return 0;
 }
 
-static const char *json_tokener_error_sentence(enum json_tokener_error e) {
-        switch (e) {
-        case json_tokener_error_depth:
-                return "Arrays and objects are nested too deeply";
-        case json_tokener_continue:
-        case json_tokener_error_parse_eof:
-                return "Unexpected end of file";
-        case json_tokener_error_parse_utf8_string:
-                return "Invalid UTF-8 in the file";
-        default:
-                return "Syntax error";
-        }
-}
-
 int script_config_parse(const char *buf, size_t len, ScriptConfig **ret_config, FindingList *findings) {
         _cleanup_(json_tokener_freep) struct json_tokener *tok = NULL;
-        _cleanup_(json_object_putp) struct json_object *jroot = NULL;
         _cleanup_(script_config_freep) ScriptConfig *config = NULL;
         _cleanup_(scanner_done) Scanner s = {};
         _cleanup_(node_done) Node root = {};
@@ -1632,32 +1861,18 @@ int script_config_parse(const char *buf, size_t len, ScriptConfig **ret_config, 
         if (r < 0) {
                 if (r == -ENOMEM || !s.error_message)
                         return -ENOMEM;
-                r = finding_list_add(findings, FINDING_ERROR, s.error_pos.line, s.error_pos.column, "", NULL,
-                                     "%s", s.error_message);
+                r = finding_list_add(findings, FINDING_ERROR, s.error_pos.line, s.error_pos.column,
+                                     s.error_path, NULL, "%s", s.error_message);
                 return r < 0 ? r : -EINVAL;
         }
 
-        /* The scanner accepted the text; json-c decodes it. Its depth limit is a little above ours
-         * so that the friendlier message above is the one that fires. */
-        tok = json_tokener_new_ex(SCRIPT_CONFIG_MAX_DEPTH + 2);
+        /* The scanner accepted the text; json-c decodes the values that the walker reads, each from
+         * its own span (see walker_decode()): values below unknown keys are never materialised, so
+         * memory stays in proportion to what is interpreted. */
+        tok = json_tokener_new();
         if (!tok)
                 return -ENOMEM;
         json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-
-        jroot = json_tokener_parse_ex(tok, text, (int) len);
-        if (!jroot && json_tokener_get_error(tok) == json_tokener_continue)
-                /* A bare top-level number is only complete once json-c sees its end. */
-                jroot = json_tokener_parse_ex(tok, "", 1);
-        /* A document that is just "null" parses successfully to NULL; the walker reports it. */
-        if (!jroot && json_tokener_get_error(tok) != json_tokener_success) {
-                enum json_tokener_error e = json_tokener_get_error(tok);
-                size_t off = MIN(json_tokener_get_parse_end(tok), len);
-                Pos at = text_position(text, 0, start, off);
-
-                r = finding_list_add(findings, FINDING_ERROR, at.line, at.column, "", NULL, "%s (%s)",
-                                     json_tokener_error_sentence(e), json_tokener_error_desc(e));
-                return r < 0 ? r : -EINVAL;
-        }
 
         config = calloc(1, sizeof(ScriptConfig));
         if (!config)
@@ -1665,8 +1880,8 @@ int script_config_parse(const char *buf, size_t len, ScriptConfig **ret_config, 
         for (size_t e = 0; e < _SCRIPT_EVENT_MAX; e++)
                 config->events[e].waiting_time_sec = SCRIPT_CONFIG_WAITING_TIME_DEFAULT;
 
-        w = (Walker) { .text = text, .len = len, .findings = findings, .config = config };
-        walker_document(&w, &root, jroot);
+        w = (Walker) { .text = text, .len = len, .findings = findings, .config = config, .tok = tok };
+        walker_document(&w, &root);
         if (w.error < 0)
                 return w.error;
 
@@ -1785,21 +2000,36 @@ typedef struct FileCheck {
         FindingList *findings;
         const char *file;               /* the file the findings are about (for .file) */
         const char *json_path;
-        const char *what;               /* "The executable" or "The file", to start messages */
+        unsigned line, column;          /* of the value that names the file; 0 for config.json */
+        const char *what;               /* "The executable /x.sh" or "The config file": starts messages */
+        const char *dir_suffix;         /* after "The directory /d": which file it leads to, or "" */
         /* Directories already reported for this file, to report each once. */
         dev_t reported_dev[64];
         ino_t reported_ino[64];
         size_t n_reported;
 } FileCheck;
 
-/* Adds an error about the file being checked (no position; .file and .json_path from fc). */
+/* Adds an error about the file being checked (position, .file and .json_path from fc). */
 __attribute__((format(printf, 2, 3)))
 static int file_error(FileCheck *fc, const char *format, ...) {
         va_list ap;
         int r;
 
         va_start(ap, format);
-        r = finding_list_addv(fc->findings, FINDING_ERROR, 0, 0, fc->json_path, fc->file, format, ap);
+        r = finding_list_addv(fc->findings, FINDING_ERROR, fc->line, fc->column, fc->json_path, fc->file,
+                              format, ap);
+        va_end(ap);
+        return r;
+}
+
+__attribute__((format(printf, 2, 3)))
+static int file_warning(FileCheck *fc, const char *format, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = finding_list_addv(fc->findings, FINDING_WARNING, fc->line, fc->column, fc->json_path,
+                              fc->file, format, ap);
         va_end(ap);
         return r;
 }
@@ -1821,26 +2051,34 @@ static const char *file_type_name(mode_t m) {
 }
 
 /* Owner root, not writable by group or others: the property SPEC §2 asks of the files and of
- * every directory above them, so only root can change what runs as root (or as the user). */
-/* `path` is NULL for the file itself (the finding names it in .file). */
-static int check_owner_and_mode(FileCheck *fc, const char *what, const char *path, const struct stat *st) {
+ * every directory above them, so only root can change what runs as root (or as the user).
+ * `subject` starts the messages ("The executable /x.sh", "The directory /d (on the way to …)"). */
+static int check_owner_and_mode(FileCheck *fc, const char *subject, const struct stat *st, bool directory) {
         int r;
 
         if (st->st_uid != 0) {
-                r = file_error(fc, "%s%s%s is owned by uid %u, not by root; only root may own it (chown "
-                                   "root)",
-                                     what, path ? " " : "", path ?: "", (unsigned) st->st_uid);
+                r = file_error(fc, "%s is owned by uid %u, not by root; only root may own it (chown root)",
+                               subject, (unsigned) st->st_uid);
                 if (r < 0)
                         return r;
         }
+
+        /* A root-owned directory with the sticky bit (like /tmp, mode 1777) may be writable by
+         * others: there only the owner of an entry (or of the directory) can rename or remove it,
+         * so others cannot replace root's entries, and every entry that we pass through in such a
+         * directory must be root's (check_path_walk() checks that for symbolic links, the other
+         * entries are checked for owner root anyway). A sticky directory owned by someone else was
+         * reported just above: its owner can do anything in it. */
+        if (directory && st->st_uid == 0 && (st->st_mode & S_ISVTX))
+                return 0;
+
         if (st->st_mode & (S_IWGRP | S_IWOTH)) {
-                r = file_error(fc, "%s%s%s is writable by %s (mode %04o); it must be writable by root only "
-                                     "(chmod go-w)",
-                                     what, path ? " " : "", path ?: "",
-                                     (st->st_mode & S_IWGRP) && (st->st_mode & S_IWOTH) ?
-                                             "group and others" :
-                                     (st->st_mode & S_IWGRP) ? "its group" : "others",
-                                     (unsigned) (st->st_mode & 07777));
+                r = file_error(fc, "%s is writable by %s (mode %04o); it must be writable by root only "
+                                   "(chmod go-w)",
+                               subject,
+                               (st->st_mode & S_IWGRP) && (st->st_mode & S_IWOTH) ? "group and others" :
+                               (st->st_mode & S_IWGRP) ? "its group" : "others",
+                               (unsigned) (st->st_mode & 07777));
                 if (r < 0)
                         return r;
         }
@@ -1848,6 +2086,8 @@ static int check_owner_and_mode(FileCheck *fc, const char *what, const char *pat
 }
 
 static int check_directory(FileCheck *fc, const char *path, const struct stat *st) {
+        _cleanup_(freep) char *subject = NULL;
+
         for (size_t i = 0; i < fc->n_reported; i++)
                 if (fc->reported_dev[i] == st->st_dev && fc->reported_ino[i] == st->st_ino)
                         return 0;
@@ -1857,7 +2097,52 @@ static int check_directory(FileCheck *fc, const char *path, const struct stat *s
                 fc->n_reported++;
         }
 
-        return check_owner_and_mode(fc, "The directory", path, st);
+        if (asprintf(&subject, "The directory %s%s", path, fc->dir_suffix) < 0)
+                return -ENOMEM;
+        return check_owner_and_mode(fc, subject, st, /* directory= */ true);
+}
+
+/* A symbolic link passed through in a directory that others may write to (accepted above only because
+ * it is sticky and root's) must be root's too: its owner could replace it. Elsewhere only who may
+ * write to the directory matters (a link's own owner cannot change where it points). Returns 1 when
+ * fine, 0 when a finding was reported, or -errno. */
+static int check_symlink_owner(FileCheck *fc, const char *link, const char *parent, const struct stat *st) {
+        struct stat pst;
+        int r;
+
+        if (st->st_uid == 0)
+                return 1;
+        if (lstat(parent, &pst) < 0)
+                return -errno;
+        if ((pst.st_mode & (S_IWGRP | S_IWOTH)) == 0)
+                return 1;       /* only root can replace it */
+        r = file_error(fc, "%s cannot be trusted: the symbolic link %s is owned by uid %u in %s, a "
+                           "directory that others can write to; only root's entries are safe there",
+                       fc->what, link, (unsigned) st->st_uid, parent);
+        return r < 0 ? r : 0;
+}
+
+/* Reports the file itself being a symbolic link, naming where it leads. */
+static int report_final_symlink(FileCheck *fc, const char *candidate) {
+        _cleanup_(freep) char *real = NULL;
+        char target[PATH_MAX];
+        ssize_t n;
+
+        real = realpath(candidate, NULL);
+        if (real)
+                return file_error(fc, "%s is a symbolic link to %s; name the real file instead (symbolic "
+                                      "links are refused, so that the checked file is the one that runs)",
+                                  fc->what, real);
+
+        n = readlink(candidate, target, sizeof(target) - 1);
+        if (n < 0)
+                return file_error(fc, "%s is a symbolic link; name the real file instead (symbolic links "
+                                      "are refused, so that the checked file is the one that runs)",
+                                  fc->what);
+        target[n] = 0;
+        return file_error(fc, "%s is a symbolic link to %s, which does not lead to a file; name the real "
+                              "file instead (symbolic links are refused)",
+                          fc->what, target);
 }
 
 /*
@@ -1926,10 +2211,10 @@ static int check_path_walk(FileCheck *fc, const char *path, struct stat *ret_st)
                                 return file_error(fc, "%s does not exist", fc->what);
                         if (errno == ENOENT)
                                 return file_error(fc, "%s does not exist (the directory %s is missing)",
-                                                        fc->what, candidate);
+                                                  fc->what, candidate);
                         if (errno == ENOTDIR || errno == EACCES || errno == ELOOP || errno == ENAMETOOLONG)
                                 return file_error(fc, "%s cannot be checked: %s: %s", fc->what, candidate,
-                                                        strerror(errno));
+                                                  strerror(errno));
                         return -errno;
                 }
 
@@ -1938,15 +2223,15 @@ static int check_path_walk(FileCheck *fc, const char *path, struct stat *ret_st)
                         ssize_t n;
 
                         if (last)
-                                return file_error(fc, "%s is a symbolic link; name the real file instead "
-                                                      "(symbolic links are refused, so the checked file is "
-                                                      "the one that runs)",
-                                                        fc->what);
+                                return report_final_symlink(fc, candidate);
+
+                        r = check_symlink_owner(fc, candidate, resolved[0] ? resolved : "/", &st);
+                        if (r <= 0)
+                                return r;
                         if (++symlinks > CHECK_MAX_SYMLINKS)
                                 return file_error(fc,
                                                   "%s cannot be found: too many levels of symbolic links",
-                                                      
-                                                        fc->what);
+                                                  fc->what);
 
                         n = readlink(candidate, target, sizeof(target) - 1);
                         if (n < 0)
@@ -1957,7 +2242,7 @@ static int check_path_walk(FileCheck *fc, const char *path, struct stat *ret_st)
                                                                   target, rest ?: "") >= sizeof(next))
                                 return file_error(fc, "%s has a path that is too long once its symbolic "
                                                       "links are resolved",
-                                                        fc->what);
+                                                  fc->what);
                         if (target[0] == '/')
                                 resolved[0] = 0;
                         strcpy(todo, next);
@@ -1967,7 +2252,7 @@ static int check_path_walk(FileCheck *fc, const char *path, struct stat *ret_st)
                 if (!last) {
                         if (!S_ISDIR(st.st_mode))
                                 return file_error(fc, "%s does not exist (%s is not a directory)", fc->what,
-                                                        candidate);
+                                                  candidate);
                         r = check_directory(fc, candidate, &st);
                         if (r < 0)
                                 return r;
@@ -1979,9 +2264,9 @@ static int check_path_walk(FileCheck *fc, const char *path, struct stat *ret_st)
                 /* The file itself. */
                 if (!S_ISREG(st.st_mode))
                         return file_error(fc, "%s is %s; it must be a regular file", fc->what,
-                                                file_type_name(st.st_mode));
+                                          file_type_name(st.st_mode));
 
-                r = check_owner_and_mode(fc, fc->what, NULL, &st);
+                r = check_owner_and_mode(fc, fc->what, &st, /* directory= */ false);
                 if (r < 0)
                         return r;
 
@@ -1990,43 +2275,51 @@ static int check_path_walk(FileCheck *fc, const char *path, struct stat *ret_st)
         }
 }
 
-static int check_executable(FindingList *findings, const char *filename, const char *json_path,
+static int check_executable(FindingList *findings, const ScriptExecutable *ex, const char *json_path,
                             ScriptContext context) {
+        _cleanup_(freep) char *what = NULL, *dir_suffix = NULL;
         FileCheck fc = {
                 .findings = findings,
-                .file = filename,
+                .file = ex->filename,
                 .json_path = json_path,
-                .what = "The executable",
+                .line = ex->filename_line,
+                .column = ex->filename_column,
         };
         struct stat st;
         int r;
 
-        r = check_path_walk(&fc, filename, &st);
+        /* Every message names the file: the finding is reported at the config's "filename" value,
+         * so the message is what says which file is meant. */
+        if (asprintf(&what, "The executable %s", ex->filename) < 0 ||
+            asprintf(&dir_suffix, " (on the way to the executable %s)", ex->filename) < 0)
+                return -ENOMEM;
+        fc.what = what;
+        fc.dir_suffix = dir_suffix;
+
+        r = check_path_walk(&fc, ex->filename, &st);
         if (r <= 0)
                 return r;
 
         if ((st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) == 0) {
-                r = finding_list_add(findings, FINDING_ERROR, 0, 0, json_path, filename,
-                                     "The executable has no execute permission (mode %04o); make it "
-                                     "executable (chmod 755)", (unsigned) (st.st_mode & 07777));
+                r = file_error(&fc, "%s has no execute permission (mode %04o); make it executable "
+                                    "(chmod 755)",
+                               what, (unsigned) (st.st_mode & 07777));
                 if (r < 0)
                         return r;
         } else if (context == SCRIPT_CONTEXT_USER && (st.st_mode & S_IXOTH) == 0) {
                 /* User-context scripts run with the user's credentials; a root-owned file without the
                  * "others" execute bit only runs for users in its group. */
-                r = finding_list_add(findings, FINDING_WARNING, 0, 0, json_path, filename,
-                                     "The executable runs in the user context but is not executable by "
-                                     "others (mode %04o); it only starts for members of group %u",
-                                     (unsigned) (st.st_mode & 07777), (unsigned) st.st_gid);
+                r = file_warning(&fc, "%s runs in the user context but is not executable by others "
+                                      "(mode %04o); it only starts for members of group %u",
+                                 what, (unsigned) (st.st_mode & 07777), (unsigned) st.st_gid);
                 if (r < 0)
                         return r;
         }
 
         if ((uint64_t) st.st_size > SCRIPT_CONFIG_EXECUTABLE_WARN_SIZE) {
-                r = finding_list_add(findings, FINDING_WARNING, 0, 0, json_path, filename,
-                                     "The executable is %llu bytes large, over 100 MB, which slows down "
-                                     "provisioning and the tamper check",
-                                     (unsigned long long) st.st_size);
+                r = file_warning(&fc, "%s is %llu bytes large, over 100 MB, which slows down provisioning "
+                                      "and the tamper check",
+                                 what, (unsigned long long) st.st_size);
                 if (r < 0)
                         return r;
         }
@@ -2044,7 +2337,8 @@ int script_config_check_files(const ScriptConfig *c, const char *config_path, Fi
                         .findings = findings,
                         .file = config_path,
                         .json_path = "",
-                        .what = "The file",
+                        .what = "The config file",
+                        .dir_suffix = "",
                 };
                 struct stat st;
 
@@ -2068,7 +2362,7 @@ int script_config_check_files(const ScriptConfig *c, const char *config_path, Fi
                                             event_names[e], ex->json_index) < 0)
                                 return -ENOMEM;
 
-                        r = check_executable(findings, ex->filename, path, (ScriptContext) x);
+                        r = check_executable(findings, ex, path, (ScriptContext) x);
                         if (r < 0)
                                 return r;
                 }

@@ -48,6 +48,8 @@ typedef struct ScriptExecutable {
         char **argv;            /* arguments split into words (NULL-terminated, never NULL) */
         bool s3_log_enabled;    /* default true */
         unsigned json_index;    /* position in the event's "executables" array (for messages) */
+        unsigned filename_line;         /* where the "filename" value starts in config.json (1-based; */
+        unsigned filename_column;       /* 0 when unknown), so that file findings can point at it */
 } ScriptExecutable;
 
 typedef struct ScriptEventConfig {
@@ -76,10 +78,12 @@ typedef enum FindingSeverity {
 
 typedef struct Finding {
         FindingSeverity severity;
-        unsigned line;          /* 1-based; 0 when the finding is about a file, not a position */
+        unsigned line;          /* 1-based; 0 when there is no position (config.json itself) */
         unsigned column;        /* 1-based, in characters (UTF-8 sequences count once) */
-        char *json_path;        /* e.g. "SessionStart.executables[1].context"; "" for the document */
-        char *file;             /* for file-security findings: the file concerned; else NULL */
+        char *json_path;        /* e.g. "SessionStart.executables[1].context", known keys in their
+                                 * canonical spelling; "" for the document */
+        char *file;             /* for file-security findings: the file concerned (an executable's
+                                 * finding is positioned at its "filename" value); else NULL */
         char *message;          /* one sentence a person understands, no trailing period needed */
 } Finding;
 
@@ -130,9 +134,17 @@ int argv_split(const char *s, char ***ret, size_t *ret_error_offset);
 /*
  * File-security checks of SPEC §2 on the real files (these do I/O, the parser does not):
  * config_path and every executable that runs must be a regular file owned by root and not
- * writable by group or others, and so must every directory above it up to /; executables must
- * have an execute bit; an executable over 100 MB draws a warning. Findings carry .file and the
- * JSON path of the filename that names the executable (line/column from the parsed config are
- * not known here, so 0). Returns 0 (findings may contain errors), -ENOMEM.
+ * writable by group or others, and so must every directory above it up to / — except that a
+ * root-owned directory with the sticky bit (like /tmp, mode 1777) may be writable by others: they
+ * cannot rename or replace root's entries there (every entry passed through in it, a symbolic link
+ * too, must then be root's). A symbolic link as the file itself is refused. Executables must have
+ * an execute bit; an executable over 100 MB draws a warning.
+ *
+ * Findings about an executable carry .file = its filename (also named in the message), the line and
+ * column of its "filename" value (ScriptExecutable.filename_line/column; 0 when unknown) and the
+ * JSON path of that value, e.g. "SessionStart.executables[0].filename". Findings about config_path
+ * carry .file = config_path, no position and the path "". c may be NULL (only config_path is
+ * checked), config_path may be NULL (only the executables are). Returns 0 (findings may contain
+ * errors) or -ENOMEM (or another -errno when a file cannot be looked at for an unexpected reason).
  */
 int script_config_check_files(const ScriptConfig *c, const char *config_path, FindingList *findings);

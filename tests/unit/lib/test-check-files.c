@@ -2,9 +2,10 @@
 /*
  * Tests of script_config_check_files() (lib/script-config.c): the file-security findings of SPEC §2
  * on real files — regular file, owned by root, not group/other-writable, the same for every
- * directory above (also directories reached through a symlink), execute bit, symlinked
- * executables refused, the 100 MB warning. Needs root (to own files as root and as others):
- * skipped with exit status 77 otherwise.
+ * directory above (also directories reached through a symlink; root's sticky directories like /tmp
+ * are fine), execute bit, symlinked executables refused naming their target, the 100 MB warning;
+ * and that every finding about an executable names it and points at its "filename" value. Needs
+ * root (to own files as root and as others): skipped with exit status 77 otherwise.
  */
 #include <fcntl.h>
 #include <stdarg.h>
@@ -52,6 +53,10 @@ static void dump(const FindingList *f) {
                         f->items[i].json_path);
 }
 
+/* The files of the last check() and the columns of their "filename" values (on lines 2 and 3). */
+static const char *checked_files[2];
+static unsigned checked_columns[2];
+
 /* Builds a config whose SessionStart runs `system_file` (system) and `user_file` (user; may be
  * NULL), checks it, and returns the findings. config.json itself is not checked here. */
 static void check(const char *system_file, const char *user_file, FindingList *ret) {
@@ -59,22 +64,48 @@ static void check(const char *system_file, const char *user_file, FindingList *r
         _cleanup_(finding_list_done) FindingList pf = {};
         _cleanup_(freep) char *text = NULL;
 
+        /* The system entry is on line 2, the user entry on line 3. */
         ASSERT_TRUE(asprintf(&text,
-                             "{\"SessionStart\": {\"executables\": ["
+                             "{\"SessionStart\": {\"executables\": [\n"
                              "{\"context\": \"system\", \"filename\": \"%s\"}%s%s%s]}}",
-                             system_file, user_file ? ", {\"context\": \"user\", \"filename\": \"" : "",
+                             system_file, user_file ? ",\n{\"context\": \"user\", \"filename\": \"" : "",
                              user_file ?: "", user_file ? "\"}" : "") > 0);
+        /* Column of the value's opening quote: 1 + the length of `{"context": "…", "filename": `. */
+        checked_columns[0] = (unsigned) strlen("{\"context\": \"system\", \"filename\": ") + 1;
+        checked_columns[1] = (unsigned) strlen("{\"context\": \"user\", \"filename\": ") + 1;
         ASSERT_OK(script_config_parse(text, strlen(text), &c, &pf));
+        checked_files[0] = system_file;
+        checked_files[1] = user_file;
         ASSERT_OK(script_config_check_files(c, NULL, ret));
         dump(ret);
 }
 
-/* Asserts a finding of that severity about `file` containing `fragment`. */
+/*
+ * Asserts a finding of that severity about `file` containing `fragment`. A finding about one of the
+ * executables of check() must name it in the message and carry the position of its "filename";
+ * one about anything else (config.json) has no position.
+ */
 static void expect(const FindingList *f, FindingSeverity sev, const char *file, const char *fragment) {
-        for (size_t i = 0; i < f->n; i++)
-                if (f->items[i].severity == sev && f->items[i].file && strcmp(f->items[i].file, file) == 0 &&
-                    strstr(f->items[i].message, fragment) && f->items[i].line == 0)
+        unsigned line = 0, column = 0;
+
+        for (size_t k = 0; k < ELEMENTSOF(checked_files); k++)
+                if (checked_files[k] && strcmp(checked_files[k], file) == 0) {
+                        line = 2 + (unsigned) k;
+                        column = checked_columns[k];
+                }
+
+        for (size_t i = 0; i < f->n; i++) {
+                const Finding *x = &f->items[i];
+
+                if (x->severity == sev && x->file && strcmp(x->file, file) == 0 &&
+                    strstr(x->message, fragment)) {
+                        ASSERT_EQ(x->line, line);
+                        ASSERT_EQ(x->column, column);
+                        if (line > 0)
+                                ASSERT_TRUE(strstr(x->message, file));
                         return;
+                }
+        }
         fprintf(stderr, "expected %s about %s containing \"%s\"\n",
                 sev == FINDING_ERROR ? "error" : "warning", file, fragment);
         abort();
@@ -103,6 +134,9 @@ static void test_json_path(void) {
         ASSERT_EQ(f.n_errors, 1);
         expect(&f, FINDING_ERROR, usr, "does not exist");
         ASSERT_STREQ(f.items[0].json_path, "SessionStart.executables[1].filename");
+        ASSERT_EQ(f.items[0].line, 3);
+        ASSERT_EQ(f.items[0].column, 33);
+        ASSERT_TRUE(strstr(f.items[0].message, "The executable ") && strstr(f.items[0].message, usr));
 }
 
 static void test_file_problems(void) {
@@ -169,21 +203,85 @@ static void test_directories(void) {
         expect(&f, FINDING_ERROR, c, opendir);
         finding_list_done(&f);
 
-        /* Files below /tmp (mode 1777) fail: others can write to the directory. */
+        /* Files below /tmp (root's, mode 1777) are fine: the sticky bit keeps others from renaming
+         * or replacing root's entries there. */
         {
                 char tmp[] = "/tmp/test-check-files-XXXXXX";
                 _cleanup_(freep) char *file = NULL, *cmd = NULL;
                 _cleanup_(closep) int fd = -EBADF;
+                struct stat st;
 
+                ASSERT_OK(stat("/tmp", &st));
                 ASSERT_TRUE(mkdtemp(tmp));
                 ASSERT_TRUE(asprintf(&file, "%s/x.sh", tmp) > 0);
                 fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0755);
                 ASSERT_TRUE(fd >= 0);
                 check(file, NULL, &f);
-                expect(&f, FINDING_ERROR, file, "The directory /tmp is writable");
+                if (st.st_uid == 0 && (st.st_mode & S_ISVTX))
+                        ASSERT_EQ(f.n, 0);
+                finding_list_done(&f);
                 ASSERT_TRUE(asprintf(&cmd, "rm -rf '%s'", tmp) > 0);
                 ASSERT_EQ(system(cmd), 0);
         }
+}
+
+/* A root-owned sticky directory may be writable by others; everything passed through in it must be
+ * root's. Without the sticky bit, or owned by someone else, it is an error. */
+static void test_sticky_directories(void) {
+        _cleanup_(finding_list_done) FindingList f = {};
+        _cleanup_(freep) char *a = pathf("sticky/a.sh"), *b = pathf("sticky/sub/b.sh"),
+                              *theirs = pathf("sticky/theirs.sh"), *nd = pathf("sticky-nobody"),
+                              *c = pathf("sticky-nobody/c.sh"), *g = pathf("sticky-group/g.sh"),
+                              *rootlink = pathf("sticky/rootlink"), *userlink = pathf("sticky/userlink"),
+                              *via_root = pathf("sticky/rootlink/b.sh"),
+                              *via_user = pathf("sticky/userlink/b.sh"),
+                              *open_file = pathf("open-sticky-not/o.sh"), *od = pathf("open-sticky-not");
+
+        make_dir("sticky", 01777, 0);
+        make_dir("sticky/sub", 0755, 0);
+        make_dir("sticky-nobody", 01777, 65534);
+        make_dir("sticky-group", 01775, 0);
+        make_dir("open-sticky-not", 0777, 0);
+        make_file("sticky/a.sh", 0755, 0, "#!/bin/sh\n");
+        make_file("sticky/sub/b.sh", 0755, 0, "#!/bin/sh\n");
+        make_file("sticky/theirs.sh", 0755, 65534, "#!/bin/sh\n");
+        make_file("sticky-nobody/c.sh", 0755, 0, "#!/bin/sh\n");
+        make_file("sticky-group/g.sh", 0755, 0, "#!/bin/sh\n");
+        make_file("open-sticky-not/o.sh", 0755, 0, "#!/bin/sh\n");
+
+        check(a, b, &f);
+        ASSERT_EQ(f.n, 0);
+        finding_list_done(&f);
+
+        check(g, NULL, &f);
+        ASSERT_EQ(f.n, 0);
+        finding_list_done(&f);
+
+        /* A file of someone else's in the sticky directory: they can replace it. */
+        check(theirs, NULL, &f);
+        ASSERT_EQ(f.n_errors, 1);
+        expect(&f, FINDING_ERROR, theirs, "owned by uid 65534");
+        finding_list_done(&f);
+
+        /* A sticky directory of someone else's: its owner can do anything in it. */
+        check(c, open_file, &f);
+        ASSERT_EQ(f.n_errors, 3);
+        expect(&f, FINDING_ERROR, c, nd);
+        expect(&f, FINDING_ERROR, c, "owned by uid 65534");
+        expect(&f, FINDING_ERROR, c, "writable by group and others (mode 1777)");
+        expect(&f, FINDING_ERROR, open_file, od);
+        expect(&f, FINDING_ERROR, open_file, "writable by group and others (mode 0777)");
+        finding_list_done(&f);
+
+        /* A symbolic link in a sticky directory is followed if it is root's; someone else's could be
+         * replaced by its owner. */
+        ASSERT_OK(symlink("sub", rootlink));
+        ASSERT_OK(symlink("sub", userlink));
+        ASSERT_OK(lchown(userlink, 65534, 0));
+        check(via_root, via_user, &f);
+        ASSERT_EQ(f.n_errors, 1);
+        expect(&f, FINDING_ERROR, via_user, "the symbolic link");
+        expect(&f, FINDING_ERROR, via_user, "owned by uid 65534");
 }
 
 static void test_symlink_refused(void) {
@@ -191,10 +289,21 @@ static void test_symlink_refused(void) {
         _cleanup_(freep) char *link = pathf("scripts/link.sh"),
                               *dotdot = pathf("scripts/../scripts/good-user.sh");
 
+        _cleanup_(freep) char *target = pathf("scripts/good-system.sh"), *fragment = NULL,
+                              *dangling = pathf("scripts/dangling.sh");
+
         ASSERT_OK(symlink("good-system.sh", link));
         check(link, dotdot, &f);
-        expect(&f, FINDING_ERROR, link, "symbolic link");
+        /* The message names where the link leads and what to do. */
+        ASSERT_TRUE(asprintf(&fragment, "%s is a symbolic link to %s; name the real file", link,
+                             target) > 0);
+        expect(&f, FINDING_ERROR, link, fragment);
         ASSERT_EQ(f.n, 1);      /* the ".." path is resolved and fine */
+        finding_list_done(&f);
+
+        ASSERT_OK(symlink("nothing-here.sh", dangling));
+        check(dangling, NULL, &f);
+        expect(&f, FINDING_ERROR, dangling, "is a symbolic link to nothing-here.sh, which does not lead");
 }
 
 static void test_big_file(void) {
@@ -217,11 +326,12 @@ static void test_config_path(void) {
         _cleanup_(freep) char *cfg = pathf("open/config.json"), *missing = pathf("nothing/config.json");
 
         make_file("open/config.json", 0666, 65534, "{}");
+        checked_files[0] = checked_files[1] = NULL;
         ASSERT_OK(script_config_check_files(NULL, cfg, &f));
         dump(&f);
-        expect(&f, FINDING_ERROR, cfg, "The file");
-        expect(&f, FINDING_ERROR, cfg, "owned by uid 65534");
-        expect(&f, FINDING_ERROR, cfg, "writable by group and others");
+        expect(&f, FINDING_ERROR, cfg, "The config file is owned by uid 65534");
+        expect(&f, FINDING_ERROR, cfg, "The config file is writable by group and others");
+        expect(&f, FINDING_ERROR, cfg, "The directory ");
         ASSERT_STREQ(f.items[0].json_path, "");
         finding_list_done(&f);
 
@@ -247,6 +357,7 @@ int main(void) {
         TEST_RUN(test_json_path);
         TEST_RUN(test_file_problems);
         TEST_RUN(test_directories);
+        TEST_RUN(test_sticky_directories);
         TEST_RUN(test_symlink_refused);
         TEST_RUN(test_big_file);
         TEST_RUN(test_config_path);

@@ -154,6 +154,79 @@ static void test_usage_and_unreadable(void) {
         ASSERT_EQ(run(NULL, "validate", "--help", NULL), 0);
 }
 
+/* --json prints a document also when it stops early (unreadable file, usage error), exit 2. */
+static void check_json_failure(const char *out, const char *path, const char *file, const char *fragment) {
+        _cleanup_(json_object_putp) struct json_object *doc = NULL;
+        struct json_object *v, *findings, *f0;
+
+        doc = json_tokener_parse(out);
+        ASSERT_TRUE(doc);
+        ASSERT_TRUE(json_object_object_get_ex(doc, "path", &v));
+        ASSERT_STREQ(json_object_get_string(v), path);
+        ASSERT_TRUE(json_object_object_get_ex(doc, "valid", &v));
+        ASSERT_TRUE(!json_object_get_boolean(v));
+        ASSERT_TRUE(json_object_object_get_ex(doc, "errors", &v));
+        ASSERT_EQ(json_object_get_int(v), 1);
+        ASSERT_TRUE(json_object_object_get_ex(doc, "warnings", &v));
+        ASSERT_EQ(json_object_get_int(v), 0);
+        ASSERT_TRUE(json_object_object_get_ex(doc, "findings", &findings));
+        ASSERT_EQ(json_object_array_length(findings), 1);
+        f0 = json_object_array_get_idx(findings, 0);
+        ASSERT_TRUE(json_object_object_get_ex(f0, "severity", &v));
+        ASSERT_STREQ(json_object_get_string(v), "error");
+        ASSERT_TRUE(json_object_object_get_ex(f0, "line", &v));
+        ASSERT_EQ(json_object_get_int(v), 0);
+        ASSERT_TRUE(json_object_object_get_ex(f0, "column", &v));
+        ASSERT_EQ(json_object_get_int(v), 0);
+        ASSERT_TRUE(json_object_object_get_ex(f0, "path", &v));
+        ASSERT_STREQ(json_object_get_string(v), "");
+        ASSERT_TRUE(json_object_object_get_ex(f0, "file", &v));
+        if (file)
+                ASSERT_STREQ(json_object_get_string(v), file);
+        else
+                ASSERT_TRUE(v == NULL);
+        ASSERT_TRUE(json_object_object_get_ex(f0, "message", &v));
+        ASSERT_TRUE(strstr(json_object_get_string(v), fragment));
+}
+
+static void test_json_failures(void) {
+        _cleanup_(freep) char *missing = NULL, *fifo = NULL, *out = NULL;
+
+        ASSERT_TRUE(asprintf(&missing, "%s/missing.json", dir) > 0);
+        ASSERT_EQ(run(&out, "validate", "--json", missing, NULL), 2);
+        check_json_failure(out, missing, missing, "cannot read");
+        free(out);
+
+        /* Not a regular file: said so, not "File descriptor in bad state". */
+        ASSERT_TRUE(asprintf(&fifo, "%s/fifo", dir) > 0);
+        ASSERT_OK(mkfifo(fifo, 0600));
+        ASSERT_EQ(run(&out, "validate", "--json", fifo, NULL), 2);
+        check_json_failure(out, fifo, fifo, "is not a regular file (it is a FIFO)");
+        free(out);
+        ASSERT_EQ(run(&out, "validate", "--json", "/dev/null", NULL), 2);
+        check_json_failure(out, "/dev/null", "/dev/null",
+                           "is not a regular file (it is a character device)");
+        free(out);
+        ASSERT_EQ(run(&out, "validate", "--json", dir, NULL), 2);
+        check_json_failure(out, dir, dir, "is not a regular file (it is a directory)");
+        free(out);
+
+        /* Usage errors, also with --json after the bad option. */
+        ASSERT_EQ(run(&out, "validate", "--bogus", "--json", missing, NULL), 2);
+        check_json_failure(out, missing, NULL, "'--bogus'");
+        free(out);
+        ASSERT_EQ(run(&out, "validate", "--json", "a.json", "b.json", NULL), 2);
+        check_json_failure(out, "a.json", NULL, "too many arguments");
+        free(out);
+        ASSERT_EQ(run(&out, "validate", "--json", "", NULL), 2);
+        check_json_failure(out, "", NULL, "must not be empty");
+        free(out);
+
+        /* Without --json nothing goes to stdout for these. */
+        ASSERT_EQ(run(&out, "validate", missing, NULL), 2);
+        ASSERT_STREQ(out, "");
+}
+
 /* Parses the --json output and checks the documented fields. */
 static void check_json(const char *out, const char *path, bool valid, int errors, int warnings) {
         _cleanup_(json_object_putp) struct json_object *doc = NULL;
@@ -237,10 +310,35 @@ static void test_file_checks(void) {
         ASSERT_EQ(fclose(TAKE_PTR(f)), 0);
         ASSERT_OK(chmod(cfg, 0644));
 
-        /* The executable does not exist yet: invalid, a FILE: error line. */
+        /* The executable does not exist yet: invalid, reported at the "filename" value that names it
+         * (CONFIG:LINE:COL), the message naming the file, the JSON "file" too. */
         ASSERT_EQ(run(&out, "validate", cfg, NULL), 1);
-        ASSERT_TRUE(strstr(out, "start.sh: error: ") && strstr(out, "does not exist"));
-        ASSERT_TRUE(strstr(out, "[SessionStart.executables[0].filename]"));
+        {
+                _cleanup_(freep) char *line = NULL;
+
+                ASSERT_TRUE(asprintf(&line, "%s:1:69: error: The executable %s does not exist "
+                                            "[SessionStart.executables[0].filename]\n", cfg, script) > 0);
+                ASSERT_TRUE(strstr(out, line));
+        }
+        free(out);
+        out = NULL;
+        ASSERT_EQ(run(&out, "validate", "--json", cfg, NULL), 1);
+        check_json(out, cfg, false, 1, 0);
+        {
+                _cleanup_(json_object_putp) struct json_object *doc = json_tokener_parse(out);
+                struct json_object *findings, *f0, *v;
+
+                ASSERT_TRUE(json_object_object_get_ex(doc, "findings", &findings));
+                f0 = json_object_array_get_idx(findings, 0);
+                ASSERT_TRUE(json_object_object_get_ex(f0, "line", &v));
+                ASSERT_EQ(json_object_get_int(v), 1);
+                ASSERT_TRUE(json_object_object_get_ex(f0, "column", &v));
+                ASSERT_EQ(json_object_get_int(v), 69);
+                ASSERT_TRUE(json_object_object_get_ex(f0, "file", &v));
+                ASSERT_STREQ(json_object_get_string(v), script);
+                ASSERT_TRUE(json_object_object_get_ex(f0, "path", &v));
+                ASSERT_STREQ(json_object_get_string(v), "SessionStart.executables[0].filename");
+        }
         free(out);
         out = NULL;
 
@@ -254,11 +352,42 @@ static void test_file_checks(void) {
         ASSERT_OK(chmod(script, 0755));
         ASSERT_EQ(run(NULL, "validate", cfg, NULL), 0);
 
-        /* config.json itself is checked too. */
+        /* config.json itself is checked too: printed under the config's path, without a position. */
         ASSERT_OK(chmod(cfg, 0666));
         ASSERT_EQ(run(&out, "validate", "--json", cfg, NULL), 1);
         check_json(out, cfg, false, 1, 0);
         ASSERT_TRUE(strstr(out, "writable by group and others"));
+        free(out);
+        out = NULL;
+        {
+                _cleanup_(freep) char *line = NULL;
+
+                ASSERT_EQ(run(&out, "validate", cfg, NULL), 1);
+                ASSERT_TRUE(asprintf(&line, "%s: error: The config file is writable by group and others",
+                                     cfg) > 0);
+                ASSERT_TRUE(strstr(out, line));
+                free(out);
+                out = NULL;
+        }
+
+        /* A relative PATH: the findings and the verdict spell it the same way, also in --json. */
+        {
+                _cleanup_(freep) char *cwd = get_current_dir_name();
+
+                ASSERT_TRUE(cwd);
+                ASSERT_OK(chdir(root_dir));
+                ASSERT_EQ(run(&out, "validate", "config.json", NULL), 1);
+                ASSERT_TRUE(strstr(out, "\nconfig.json: error: The config file is writable") ||
+                            strncmp(out, "config.json: error: The config file is writable", 47) == 0);
+                ASSERT_TRUE(strstr(out, "config.json: invalid (1 error, 0 warnings)\n"));
+                ASSERT_TRUE(!strstr(out, root_dir));
+                free(out);
+                out = NULL;
+                ASSERT_EQ(run(&out, "validate", "--json", "config.json", NULL), 1);
+                check_json(out, "config.json", false, 1, 0);
+                ASSERT_TRUE(strstr(out, "\"file\": \"config.json\""));
+                ASSERT_OK(chdir(cwd));
+        }
 
         ASSERT_TRUE(asprintf(&cmd, "rm -rf '%s'", root_dir) > 0);
         ASSERT_EQ(system(cmd), 0);
@@ -268,7 +397,9 @@ int main(int argc, char *argv[]) {
         _cleanup_(freep) char *cmd = NULL;
 
         ASSERT_TRUE(argc == 2);
-        binary = argv[1];
+        /* Absolute: a test below runs it from another working directory. */
+        binary = realpath(argv[1], NULL);
+        ASSERT_TRUE(binary);
 
         strcpy(dir, "/tmp/test-cli-validate-XXXXXX");
         ASSERT_TRUE(mkdtemp(dir));
@@ -278,6 +409,7 @@ int main(int argc, char *argv[]) {
         TEST_RUN(test_syntax);
         TEST_RUN(test_usage_and_unreadable);
         TEST_RUN(test_json);
+        TEST_RUN(test_json_failures);
         TEST_RUN(test_file_checks);
 
         ASSERT_TRUE(asprintf(&cmd, "rm -rf '%s'", dir) > 0);

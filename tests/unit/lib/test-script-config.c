@@ -510,13 +510,181 @@ static void test_waiting_time(void) {
 static void test_duplicates(void) {
         EXPECT_ERROR("{\"SessionStart\": {\"executables\": [],\n"
                      " \"waitingTime\": 10,\n \"WaitingTime\": 20}}",
-                     3, 2, "SessionStart.WaitingTime",
+                     3, 2, "SessionStart.waitingTime",
                      "\"waitingTime\" (line 2, column 2) and \"WaitingTime\"");
         EXPECT_ERROR("{\"SessionStart\": {\"executables\": []},\n\"SessionStart\": {\"executables\": []}}",
                      2, 1, "SessionStart", "appears twice");
         EXPECT_ERROR("{\"SessionStart\": {\"executables\": "
                      "[{\"context\": \"user\", \"Context\": \"user\"}]}}",
-                     1, 0, "SessionStart.executables[0].Context", "case-insensitive");
+                     1, 0, "SessionStart.executables[0].context", "case-insensitive");
+}
+
+/* Parses text that must be invalid and returns its findings. */
+static void parse_invalid(const char *text, FindingList *ret) {
+        ScriptConfig *c = NULL;
+
+        ASSERT_ERROR(script_config_parse(text, strlen(text), &c, ret), EINVAL);
+        ASSERT_TRUE(c == NULL);
+        check_findings_complete(ret);
+        dump(text, ret);
+}
+
+/* A duplicate draws the one error about it and nothing else: only the last occurrence, the one whose
+ * value json-c keeps, is interpreted, so the index and the values always describe the same text. */
+static void test_duplicates_alone(void) {
+        static const char *const texts[] = {
+                /* Different contents: the first once was paired with the value of the second. */
+                "{\"SessionStart\": {\"executables\": [{\"context\": \"system\", \"filename\": \"/a\"}]},\n"
+                "\"SessionStart\": {\"executables\": []}}",
+                "{\"SessionStart\": {\"executables\": []},\n"
+                "\"SessionStart\": {\"executables\": [{\"context\": \"user\"}], \"waitingTime\": 5}}",
+                "{\"SessionStart\": {\"executables\": [], \"waitingTime\": 5,\n \"waitingTime\": 7}}",
+                "{\"SessionStart\": {\"executables\": [{\"context\": \"user\",\n"
+                " \"context\": \"system\"}]}}",
+                "{\"SessionStart\": {\"executables\": [{\"context\": \"user\", \"filename\": 5,\n "
+                "\"filename\": \"/a\"}]}}",
+                "{\"SessionStart\": {\"executables\": {}, \"executables\": []}}",
+                "{\"x\": 1, \"SessionStart\": {\"executables\": []}, "
+                "\"sessionStart\": {\"executables\": []}}",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(texts); i++) {
+                _cleanup_(finding_list_done) FindingList f = {};
+
+                parse_invalid(texts[i], &f);
+                ASSERT_EQ(f.n_errors, 1);
+                for (size_t k = 0; k < f.n; k++)
+                        if (f.items[k].severity == FINDING_ERROR)
+                                ASSERT_TRUE(strstr(f.items[k].message, "appears twice") ||
+                                            strstr(f.items[k].message, "case-insensitive"));
+        }
+
+        /* The last one is the one that is interpreted: its own errors do show. */
+        {
+                _cleanup_(finding_list_done) FindingList f = {};
+
+                parse_invalid("{\"SessionStart\": {\"executables\": []},\n"
+                              "\"SessionStart\": {\"executables\": [], \"waitingTime\": 99}}", &f);
+                ASSERT_EQ(f.n_errors, 2);
+                ASSERT_STREQ(f.items[1].json_path, "SessionStart.waitingTime");
+                ASSERT_TRUE(strstr(f.items[1].message, "between 1 and 60"));
+        }
+}
+
+/* JSON paths name known keys canonically, whatever the casing of the document; unknown keys stay
+ * as written. */
+static void test_canonical_paths(void) {
+        EXPECT_ERROR("{\"sessionstart\":{\"Executables\":[{\"context\":\"system\"},{\"Context\":5}]}}",
+                     1, 0, "SessionStart.executables[1].context", "the number 5");
+        EXPECT_ERROR("{\"SESSIONTERMINATION\":{\"EXECUTABLES\":[],\"WAITINGTIME\":0}}",
+                     1, 0, "SessionTermination.waitingTime", "between 1 and 60");
+        EXPECT_ERROR("{\"SessionStart\":{\"executables\":[{\"CONTEXT\":\"user\",\"FileName\":\"a\","
+                     "\"Arguments\":\"'\",\"s3logenabled\":1}]}}",
+                     1, 0, "SessionStart.executables[0].filename", "absolute path");
+        EXPECT_ERROR("{\"SessionStart\":{\"executables\":[{\"CONTEXT\":\"user\","
+                     "\"Arguments\":\"'\",\"s3logenabled\":1}]}}",
+                     1, 0, "SessionStart.executables[0].arguments", "unbalanced quote");
+        EXPECT_ERROR("{\"SessionStart\":{\"executables\":[{\"CONTEXT\":\"user\",\"s3logenabled\":1}]}}",
+                     1, 0, "SessionStart.executables[0].s3LogEnabled", "true or false");
+        EXPECT_ERROR("{\"sessionStart\":{\"Executables\":5}}", 1, 0, "SessionStart.executables",
+                     "must be an array");
+        EXPECT_ERROR("{\"sessionStart\":{\"Executables\":[],\"EXECUTABLES\":[]}}", 1, 0,
+                     "SessionStart.executables", "case-insensitive");
+        EXPECT_WARNING("{\"sessionStart\":{\"Executables\":[],\"TimeOut\":1}}", 1, 0, "SessionStart.TimeOut",
+                       "Unknown key \"TimeOut\"");
+        EXPECT_WARNING("{\"SessionPAUSE\":{}}", 1, 2, "SessionPAUSE", "Unknown event");
+}
+
+/* Syntax errors name the JSON path of the innermost member or element being scanned. */
+static void test_syntax_error_paths(void) {
+        EXPECT_ERROR("{\"SessionStart\":{\"executables\":[{\"context\":\"system\",}]}}", 1, 0,
+                     "SessionStart.executables[0]", "Trailing comma");
+        EXPECT_ERROR("{\"sessionstart\":{\"Executables\":[{\"context\":\"system\"},\n"
+                     "{\"Filename\": \"/a\" \"x\": 1}]}}", 2, 0,
+                     "SessionStart.executables[1]", "Missing ','");
+        EXPECT_ERROR("{\"SessionStart\":{\"executables\":[{\"arguments\": \"a\\qb\"}]}}", 1, 0,
+                     "SessionStart.executables[0].arguments", "Invalid escape");
+        EXPECT_ERROR("{\"SessionStart\":{\"waitingTime\": 030}}", 1, 0, "SessionStart.waitingTime",
+                     "leading zeros");
+        EXPECT_ERROR("{\"SessionStart\":{\"executables\":[1, 2", 1, 0, "SessionStart.executables",
+                     "never closed");
+        EXPECT_ERROR("{\"SessionStart\":{\"executables\":[]}\n", 1, 1, "", "never closed");
+        /* Unknown keys as written (escaped), also deep below them. */
+        EXPECT_ERROR("{\"Other\": {\"List\": [0, {\"a\\\"b\": tru}]}}", 1, 0, "Other.List[1].a\\\"b",
+                     "Invalid literal");
+        EXPECT_ERROR("{\"SessionStart\": {} x", 1, 0, "", "Expected ',' or '}'");
+        EXPECT_ERROR("{} x", 1, 4, "", "Found 'x' after the end of the JSON document");
+}
+
+/* A big value below an unknown key is only the unknown-key warning: nothing below it is indexed or
+ * limited. The containers the walker reads stay bounded. */
+static void test_big_unknown_values(void) {
+        _cleanup_(script_config_freep) ScriptConfig *c = NULL;
+        _cleanup_(freep) char *t = NULL, *t2 = NULL, *t3 = NULL;
+        size_t o = 0;
+
+        t = malloc(5000 * 8 + 2000 * 24 + 256);
+        ASSERT_TRUE(t);
+        o += (size_t) sprintf(t + o, "{\"x\": [");
+        for (size_t i = 0; i < 5000; i++)
+                o += (size_t) sprintf(t + o, "%s%zu", i ? "," : "", i);
+        o += (size_t) sprintf(t + o, "], \"SessionStart\": {\"executables\": [], \"y\": {");
+        for (size_t i = 0; i < 2000; i++)
+                o += (size_t) sprintf(t + o, "%s\"k%zu\":[[%zu]]", i ? "," : "", i, i);
+        o += (size_t) sprintf(t + o, "}}}");
+        c = parse_valid(t, 2);
+        ASSERT_TRUE(c->events[SCRIPT_EVENT_START].present);
+
+        /* Below an executables entry too. */
+        t2 = malloc(5000 * 8 + 256);
+        ASSERT_TRUE(t2);
+        o = (size_t) sprintf(t2, "{\"SessionStart\": {\"executables\": [{\"context\": \"user\", \"env\": [");
+        for (size_t i = 0; i < 3000; i++)
+                o += (size_t) sprintf(t2 + o, "%s%zu", i ? "," : "", i);
+        sprintf(t2 + o, "]}]}}");
+        c = script_config_free(c);
+        c = parse_valid(t2, 1);
+
+        /* "executables" itself is read: the limit holds there (beside the "at most 2" error). */
+        t3 = malloc(1100 * 4 + 256);
+        ASSERT_TRUE(t3);
+        o = (size_t) sprintf(t3, "{\"SessionStart\": {\"executables\": [");
+        for (size_t i = 0; i < 1100; i++)
+                o += (size_t) sprintf(t3 + o, "%s{}", i ? "," : "");
+        sprintf(t3 + o, "]}}");
+        EXPECT_ERROR(t3, 1, 0, "SessionStart.executables", "more than 1024 elements");
+}
+
+/* Messages quote keys with '"' and control characters escaped; the NUL byte message is grammatical. */
+static void test_message_wording(void) {
+        _cleanup_(finding_list_done) FindingList f = {};
+        ScriptConfig *c = NULL;
+
+        EXPECT_WARNING("{\"a\\\"b\\u0001\": 1}", 1, 2, "a\\\"b\\x01", "Unknown event \"a\\\"b\\x01\"");
+        EXPECT_WARNING("{\"SessionStart\": {\"executables\": [], \"q\\\\\\\"\": 1}}", 1, 0,
+                       "SessionStart.q\\\\\\\"", "Unknown key \"q\\\\\\\"\"");
+
+        ASSERT_ERROR(script_config_parse("{\"a\":1}\0", 8, &c, &f), EINVAL);
+        ASSERT_EQ(f.n_errors, 1);
+        ASSERT_STREQ(f.items[0].message, "Found a NUL byte after the end of the JSON document; only one "
+                                         "top-level object is allowed");
+        ASSERT_EQ(f.items[0].column, 8);
+}
+
+/* The position of each executable's "filename" value is kept for the file checks. */
+static void test_filename_position(void) {
+        _cleanup_(script_config_freep) ScriptConfig *c = NULL;
+        const ScriptExecutable *x;
+
+        c = parse_valid("{\"SessionStart\": {\"executables\": [\n"
+                        "  {\"context\": \"user\", \"filename\": \"/u.sh\"},\n"
+                        "  {\"context\": \"system\",\n   \"filename\":   \"/é/s.sh\"}]}}", 0);
+        x = &c->events[SCRIPT_EVENT_START].executables[SCRIPT_CONTEXT_USER];
+        ASSERT_EQ(x->filename_line, 2);
+        ASSERT_EQ(x->filename_column, 35);
+        x = &c->events[SCRIPT_EVENT_START].executables[SCRIPT_CONTEXT_SYSTEM];
+        ASSERT_EQ(x->filename_line, 4);
+        ASSERT_EQ(x->filename_column, 18);
 }
 
 /* Unknown keys draw warnings with their path, at every level. */
@@ -535,29 +703,30 @@ static void test_unknown_keys(void) {
 
 /* Malformed JSON: one error, at the right line and column. */
 static void test_syntax_errors(void) {
-        EXPECT_ERROR("{\n  \"SessionStart\": {\"executables\": [],}\n}", 2, 37, "", "Trailing comma");
-        EXPECT_ERROR("{\"a\": [1, 2, ]}", 1, 12, "", "Trailing comma");
+        EXPECT_ERROR("{\n  \"SessionStart\": {\"executables\": [],}\n}", 2, 37, "SessionStart",
+                     "Trailing comma");
+        EXPECT_ERROR("{\"a\": [1, 2, ]}", 1, 12, "a", "Trailing comma");
         EXPECT_ERROR("{\n  // comment\n}", 2, 3, "", "Comments are not allowed");
         EXPECT_ERROR("{\"a\": 1 /* c */}", 1, 9, "", "Comments are not allowed");
         EXPECT_ERROR("{'SessionStart': {}}", 1, 2, "", "double quotes");
         EXPECT_ERROR("{\"a\": 1\n \"b\": 2}", 2, 2, "", "Missing ','");
-        EXPECT_ERROR("{\"a\" 1}", 1, 6, "", "':'");
-        EXPECT_ERROR("{\"a\": \"abc}", 1, 7, "", "Unterminated string");
-        EXPECT_ERROR("{\n\"a\": [1, 2", 2, 6, "", "never closed");
-        EXPECT_ERROR("{\"a\": tru}", 1, 7, "", "Invalid literal 'tru'");
-        EXPECT_ERROR("{\"a\": True}", 1, 7, "", "lowercase");
-        EXPECT_ERROR("{\"a\": NaN}", 1, 7, "", "NaN");
-        EXPECT_ERROR("{\"a\": 01}", 1, 7, "", "leading zeros");
-        EXPECT_ERROR("{\"a\": 1.}", 1, 7, "", "decimal point");
-        EXPECT_ERROR("{\"a\": -}", 1, 7, "", "digit");
-        EXPECT_ERROR("{\"a\": +1}", 1, 7, "", "Expected a value");
-        EXPECT_ERROR("{\"a\": \"x\ty\"}", 1, 9, "", "control character");
-        EXPECT_ERROR("{\"a\": \"\\q\"}", 1, 9, "", "Invalid escape");
-        EXPECT_ERROR("{\"a\": \"\\u12\"}", 1, 8, "", "four hexadecimal digits");
+        EXPECT_ERROR("{\"a\" 1}", 1, 6, "a", "':'");
+        EXPECT_ERROR("{\"a\": \"abc}", 1, 7, "a", "Unterminated string");
+        EXPECT_ERROR("{\n\"a\": [1, 2", 2, 6, "a", "never closed");
+        EXPECT_ERROR("{\"a\": tru}", 1, 7, "a", "Invalid literal 'tru'");
+        EXPECT_ERROR("{\"a\": True}", 1, 7, "a", "lowercase");
+        EXPECT_ERROR("{\"a\": NaN}", 1, 7, "a", "NaN");
+        EXPECT_ERROR("{\"a\": 01}", 1, 7, "a", "leading zeros");
+        EXPECT_ERROR("{\"a\": 1.}", 1, 7, "a", "decimal point");
+        EXPECT_ERROR("{\"a\": -}", 1, 7, "a", "digit");
+        EXPECT_ERROR("{\"a\": +1}", 1, 7, "a", "Expected a value");
+        EXPECT_ERROR("{\"a\": \"x\ty\"}", 1, 9, "a", "control character");
+        EXPECT_ERROR("{\"a\": \"\\q\"}", 1, 9, "a", "Invalid escape");
+        EXPECT_ERROR("{\"a\": \"\\u12\"}", 1, 8, "a", "four hexadecimal digits");
         EXPECT_ERROR("{} x", 1, 4, "", "after the end of the JSON document");
         EXPECT_ERROR("{}{}", 1, 3, "", "after the end of the JSON document");
         EXPECT_ERROR("{a: 1}", 1, 2, "", "key name in double quotes");
-        EXPECT_ERROR("{\"a\": }", 1, 7, "", "Expected a value");
+        EXPECT_ERROR("{\"a\": }", 1, 7, "a", "Expected a value");
         /* Columns count characters, not bytes: 'é' is one column. */
         EXPECT_ERROR("{\"é\": 1,}", 1, 8, "", "Trailing comma");
 }
@@ -568,9 +737,9 @@ static void test_bytes(void) {
         ScriptConfig *c = NULL;
 
         /* Invalid UTF-8, inside and outside strings. */
-        EXPECT_ERROR("{\"a\":\n \"x\xff\"}", 2, 4, "", "UTF-8");
-        EXPECT_ERROR("{\"a\": \"\xc0\xaf\"}", 1, 8, "", "UTF-8");          /* overlong '/' */
-        EXPECT_ERROR("{\"a\": \"\xed\xa0\x80\"}", 1, 8, "", "UTF-8");      /* surrogate */
+        EXPECT_ERROR("{\"a\":\n \"x\xff\"}", 2, 4, "a", "UTF-8");
+        EXPECT_ERROR("{\"a\": \"\xc0\xaf\"}", 1, 8, "a", "UTF-8");          /* overlong '/' */
+        EXPECT_ERROR("{\"a\": \"\xed\xa0\x80\"}", 1, 8, "a", "UTF-8");      /* surrogate */
         EXPECT_ERROR("\xfe{}", 1, 1, "", "UTF-8");
 
         /* A NUL byte: the buffer is taken by length, not as a C string. */
@@ -613,7 +782,14 @@ static void test_bytes(void) {
                 deep[1000 + i] = ']';
         }
         deep[2000] = 0;
-        EXPECT_ERROR(deep, 1, SCRIPT_CONFIG_MAX_DEPTH + 1, "", "nested more than");
+        {
+                /* The path says where: 32 levels of first elements. */
+                char deep_path[SCRIPT_CONFIG_MAX_DEPTH * 3 + 1] = "";
+
+                for (size_t i = 0; i < SCRIPT_CONFIG_MAX_DEPTH; i++)
+                        strcat(deep_path, "[0]");
+                EXPECT_ERROR(deep, 1, SCRIPT_CONFIG_MAX_DEPTH + 1, deep_path, "nested more than");
+        }
 }
 
 /* Many findings are capped, and the cap keeps an error visible. */
@@ -678,6 +854,12 @@ int main(void) {
         TEST_RUN(test_s3_log_enabled);
         TEST_RUN(test_waiting_time);
         TEST_RUN(test_duplicates);
+        TEST_RUN(test_duplicates_alone);
+        TEST_RUN(test_canonical_paths);
+        TEST_RUN(test_syntax_error_paths);
+        TEST_RUN(test_big_unknown_values);
+        TEST_RUN(test_message_wording);
+        TEST_RUN(test_filename_position);
         TEST_RUN(test_unknown_keys);
         TEST_RUN(test_syntax_errors);
         TEST_RUN(test_bytes);
