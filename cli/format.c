@@ -525,6 +525,18 @@ struct json_object *finding_to_json(const Finding *f) {
         return o;
 }
 
+void finding_print(FILE *out, const char *config_path, const Finding *f) {
+        const char *sev = f->severity == FINDING_ERROR ? "error" : "warning";
+        bool has_path = f->json_path && f->json_path[0];
+
+        if (f->line > 0)
+                fprintf(out, "%s:%u:%u: ", config_path, f->line, f->column);
+        else
+                fprintf(out, "%s: ", config_path);
+        fprintf(out, "%s: %s%s%s%s\n", sev, f->message, has_path ? " [" : "", has_path ? f->json_path : "",
+                has_path ? "]" : "");
+}
+
 void json_print(FILE *f, struct json_object *o, bool pretty) {
         int flags = JSON_C_TO_STRING_NOSLASHESCAPE;
 

@@ -171,5 +171,11 @@ struct json_object *log_entry_to_json(const LogEntry *e);
  * "file","message"}. Returns a new object or NULL (OOM). */
 struct json_object *finding_to_json(const Finding *f);
 
+/* Prints a finding for people, under the config's path as the user spelled it:
+ * "CONFIG:LINE:COL: error: MESSAGE [json.path]" when it has a position (also a finding about an
+ * executable: it points at the "filename" value naming it, and the message names the file), else
+ * "CONFIG: error: MESSAGE" (config.json itself, the whole document). */
+void finding_print(FILE *out, const char *config_path, const Finding *f);
+
 /* Prints a JSON document on stdout: pretty (pretty) or as one line. */
 void json_print(FILE *f, struct json_object *o, bool pretty);

@@ -89,18 +89,8 @@ static void help(void) {
 }
 
 static void print_findings(const FindingList *l, const char *config_path) {
-        for (size_t i = 0; i < l->n; i++) {
-                const Finding *f = &l->items[i];
-                const char *sev = f->severity == FINDING_ERROR ? "error" : "warning";
-                bool jp = f->json_path && f->json_path[0];
-
-                if (f->file)
-                        fprintf(stderr, "%s: %s: %s%s%s%s\n", f->file, sev, f->message, jp ? " [" : "",
-                                jp ? f->json_path : "", jp ? "]" : "");
-                else
-                        fprintf(stderr, "%s:%u:%u: %s: %s%s%s%s\n", config_path, f->line, f->column, sev, f->message,
-                                jp ? " [" : "", jp ? f->json_path : "", jp ? "]" : "");
-        }
+        for (size_t i = 0; i < l->n; i++)
+                finding_print(stderr, config_path, &l->items[i]);
 }
 
 /* A sentence for people: on stderr, unless --json (then the document says it). stdout first, so

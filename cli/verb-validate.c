@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "format.h"
 #include "json-util.h"
 #include "script-config.h"
 #include "session-scripts/session-scripts.h"
@@ -104,30 +105,9 @@ static int make_absolute(const char *path, char **ret) {
         return 0;
 }
 
-static const char *severity_name(FindingSeverity s) {
-        return s == FINDING_ERROR ? "error" : "warning";
-}
-
-/*
- * Every finding is printed under the config's path as given (the same spelling as the verdict): with
- * its line and column when it has a position — also a finding about an executable, which points at
- * the "filename" value that names it, the message naming the file — and without for findings about
- * config.json itself or the whole document.
- */
 static void print_human(const char *path, const FindingList *l) {
-        for (size_t i = 0; i < l->n; i++) {
-                const Finding *f = &l->items[i];
-                bool has_path = f->json_path && f->json_path[0];
-
-                if (f->line > 0)
-                        printf("%s:%u:%u: %s: %s%s%s%s\n",
-                               path, f->line, f->column, severity_name(f->severity),
-                               f->message, has_path ? " [" : "", has_path ? f->json_path : "",
-                               has_path ? "]" : "");
-                else
-                        printf("%s: %s: %s%s%s%s\n", path, severity_name(f->severity), f->message,
-                               has_path ? " [" : "", has_path ? f->json_path : "", has_path ? "]" : "");
-        }
+        for (size_t i = 0; i < l->n; i++)
+                finding_print(stdout, path, &l->items[i]);
 
         printf("%s: %s (%zu error%s, %zu warning%s)\n", path, l->n_errors > 0 ? "invalid" : "valid",
                l->n_errors, l->n_errors == 1 ? "" : "s", l->n_warnings, l->n_warnings == 1 ? "" : "s");
@@ -151,17 +131,10 @@ static int print_json(const char *path, const FindingList *l) {
         json_object_object_add(doc, "findings", arr);
 
         for (size_t i = 0; i < l->n; i++) {
-                const Finding *f = &l->items[i];
-                struct json_object *o = json_object_new_object();
+                struct json_object *o = finding_to_json(&l->items[i]);
 
                 if (!o)
                         return -ENOMEM;
-                json_object_object_add(o, "severity", json_object_new_string(severity_name(f->severity)));
-                json_object_object_add(o, "line", json_object_new_int64(f->line));
-                json_object_object_add(o, "column", json_object_new_int64(f->column));
-                json_object_object_add(o, "path", json_object_new_string(f->json_path ?: ""));
-                json_object_object_add(o, "file", f->file ? json_object_new_string(f->file) : NULL);
-                json_object_object_add(o, "message", json_object_new_string(f->message));
                 if (json_object_array_add(arr, o) < 0) {
                         json_object_put(o);
                         return -ENOMEM;

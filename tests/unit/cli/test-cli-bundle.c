@@ -9,8 +9,8 @@
  * (Hard links: the zip format cannot carry them — libarchive's writer stores such an entry as a
  * plain file — so there is no zip to test that check with; the installer refuses them anyway.)
  *
- * The file-security checks are off here: the scratch directory lives below /tmp, which is
- * world-writable and so fails them by design; the integration scenario runs them for real.
+ * The file-security checks are off here: the scratch directory belongs to whoever runs the test
+ * (not always root); the integration scenario runs them for real.
  */
 #include <archive.h>
 #include <archive_entry.h>
