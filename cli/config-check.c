@@ -11,12 +11,13 @@
 
 #include "cleanup.h"
 #include "config-check.h"
+#include "fileio.h"
 
 int config_read(const char *path, char **ret, size_t *ret_len) {
         _cleanup_(closep) int fd = -EBADF;
         _cleanup_(freep) char *buf = NULL;
         const size_t max = SCRIPT_CONFIG_MAX_FILE_SIZE;
-        size_t have = 0;
+        ssize_t n;
         struct stat st;
 
         /* O_NONBLOCK: a FIFO must not hang us; O_NOFOLLOW: a symlinked config.json is not read (the
@@ -34,22 +35,14 @@ int config_read(const char *path, char **ret, size_t *ret_len) {
         buf = malloc(max + 1);
         if (!buf)
                 return -ENOMEM;
-        for (;;) {
-                ssize_t n = read(fd, buf + have, max + 1 - have);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                have += (size_t) n;
-                if (have > max)
-                        return -EFBIG;
-        }
-        buf[have] = 0;
+        n = loop_read(fd, buf, max + 1);
+        if (n < 0)
+                return (int) n;
+        if ((size_t) n > max)
+                return -EFBIG;  /* grew while we read it */
+        buf[n] = 0;
         *ret = TAKE_PTR(buf);
-        *ret_len = have;
+        *ret_len = (size_t) n;
         return 0;
 }
 

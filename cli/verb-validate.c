@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fileio.h"
 #include "format.h"
 #include "json-util.h"
 #include "script-config.h"
@@ -45,7 +46,7 @@ static int read_config(const char *path, char **ret, size_t *ret_len) {
         _cleanup_(closep) int fd = -EBADF;
         _cleanup_(freep) char *buf = NULL;
         const size_t max = SCRIPT_CONFIG_MAX_FILE_SIZE + 1;
-        size_t have = 0;
+        ssize_t n;
         struct stat st;
 
         /* O_NONBLOCK: a FIFO given by mistake must not hang the validator. -EISDIR and -EBADFD (not a
@@ -64,21 +65,12 @@ static int read_config(const char *path, char **ret, size_t *ret_len) {
         if (!buf)
                 return -ENOMEM;
 
-        while (have < max) {
-                ssize_t n = read(fd, buf + have, max - have);
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                have += (size_t) n;
-        }
+        n = loop_read(fd, buf, max);
+        if (n < 0)
+                return (int) n;
 
         *ret = TAKE_PTR(buf);
-        *ret_len = have;
+        *ret_len = (size_t) n;
         return 0;
 }
 

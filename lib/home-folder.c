@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fileio.h"
 #include "home-folder.h"
 #include "session-scripts/session-scripts.h"
 
@@ -103,7 +104,7 @@ int home_folder_status_read(const char *home, HomeFolderStatus *ret) {
         _cleanup_(closep) int dir_fd = -EBADF, fd = -EBADF;
         _cleanup_(freep) char *rel = NULL;
         char buf[HOME_FOLDER_STATUS_MAX_SIZE];
-        size_t have = 0;
+        ssize_t n;
         struct stat st;
         char *p, *slash;
 
@@ -159,20 +160,10 @@ int home_folder_status_read(const char *home, HomeFolderStatus *ret) {
                 return 0;
         }
 
-        while (have < sizeof(buf)) {
-                ssize_t n;
+        n = loop_read(fd, buf, sizeof(buf));
+        if (n < 0)
+                return (int) n;
 
-                n = read(fd, buf + have, sizeof(buf) - have);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                have += (size_t) n;
-        }
-
-        *ret = home_folder_status_parse(buf, have);
+        *ret = home_folder_status_parse(buf, (size_t) n);
         return 0;
 }

@@ -16,8 +16,9 @@
 #include <sys/stat.h>
 
 #include "cleanup.h"
-#include "settings.h"
+#include "fileio.h"
 #include "session-scripts/session-scripts.h"
+#include "settings.h"
 
 /* Hard limits on what an administrator controls. */
 #define SETTINGS_MAX_FILE_SIZE (256U * 1024U)   /* per file */
@@ -436,7 +437,7 @@ static int settings_load_file(Settings *s, int dir_fd, const char *name, const c
         _cleanup_(closep) int fd = -EBADF;
         _cleanup_(freep) char *text = NULL;
         struct stat st;
-        size_t have = 0;
+        ssize_t n;
 
         fd = openat(dir_fd, name, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0)
@@ -453,23 +454,13 @@ static int settings_load_file(Settings *s, int dir_fd, const char *name, const c
         text = malloc(SETTINGS_MAX_FILE_SIZE + 1);
         if (!text)
                 return -ENOMEM;
-        for (;;) {
-                ssize_t n;
-
-                n = read(fd, text + have, SETTINGS_MAX_FILE_SIZE + 1 - have);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                have += (size_t) n;
-                if (have > SETTINGS_MAX_FILE_SIZE)
-                        return -EFBIG;  /* grew while we read it */
-        }
-        text[have] = 0;
-        if (memchr(text, 0, have))
+        n = loop_read(fd, text, SETTINGS_MAX_FILE_SIZE + 1);
+        if (n < 0)
+                return (int) n;
+        if ((size_t) n > SETTINGS_MAX_FILE_SIZE)
+                return -EFBIG;  /* grew while we read it */
+        text[n] = 0;
+        if (memchr(text, 0, (size_t) n))
                 return -EBADMSG;       /* NUL bytes: not a text file */
 
         return settings_parse_text(s, text, display, rep, userdata);

@@ -15,6 +15,7 @@
 
 #include "cleanup.h"
 #include "credentials.h"
+#include "fileio.h"
 
 /* Credentials must not outlive their use in freed heap memory that a later bug could leak. */
 static void free_secret(char *s) {
@@ -187,7 +188,8 @@ int credentials_file_parse(const char *text, size_t len, const char *profile, Cr
 int credentials_file_load(const char *path, const char *profile, Credentials *ret) {
         _cleanup_(closep) int fd = -EBADF;
         _cleanup_(freep) char *buf = NULL;
-        size_t got = 0;
+        size_t got;
+        ssize_t n;
         struct stat st;
         int r;
 
@@ -205,24 +207,13 @@ int credentials_file_load(const char *path, const char *profile, Credentials *re
         if (!buf)
                 return -ENOMEM;
 
-        for (;;) {
-                ssize_t k = read(fd, buf + got, CREDENTIALS_FILE_MAX_SIZE + 1 - got);
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = -errno;
-                        explicit_bzero(buf, got);
-                        return r;
-                }
-                if (k == 0)
-                        break;
-                got += (size_t) k;
-                if (got > CREDENTIALS_FILE_MAX_SIZE) {
-                        explicit_bzero(buf, got);
-                        return -EFBIG;
-                }
+        n = loop_read(fd, buf, CREDENTIALS_FILE_MAX_SIZE + 1);
+        if (n < 0 || n > (ssize_t) CREDENTIALS_FILE_MAX_SIZE) {
+                /* Secrets: wipe whatever part of the file was read. */
+                explicit_bzero(buf, CREDENTIALS_FILE_MAX_SIZE + 1);
+                return n < 0 ? (int) n : -EFBIG;
         }
+        got = (size_t) n;
 
         r = credentials_file_parse(buf, got, profile, ret);
         explicit_bzero(buf, got);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "cleanup.h"
+#include "fileio.h"
 #include "session-scripts/session-scripts.h"
 #include "spool.h"
 
@@ -157,7 +158,7 @@ int spool_meta_load(int dir_fd, const char *run_id, SpoolMeta *ret) {
         char name[SPOOL_RUN_ID_LEN + sizeof(SESSION_SCRIPTS_SPOOL_META_SUFFIX)];
         _cleanup_(closep) int fd = -EBADF;
         char buf[SPOOL_META_MAX_SIZE + 1];
-        size_t got = 0;
+        ssize_t n;
         struct stat st;
 
         snprintf(name, sizeof name, "%s" SESSION_SCRIPTS_SPOOL_META_SUFFIX, run_id);
@@ -171,22 +172,13 @@ int spool_meta_load(int dir_fd, const char *run_id, SpoolMeta *ret) {
         if (!S_ISREG(st.st_mode))
                 return -EBADFD;
 
-        for (;;) {
-                ssize_t k = read(fd, buf + got, sizeof buf - got);
+        n = loop_read(fd, buf, sizeof buf);
+        if (n < 0)
+                return (int) n;
+        if ((size_t) n == sizeof buf)
+                return -EFBIG;
 
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                got += (size_t) k;
-                if (got == sizeof buf)
-                        return -EFBIG;
-        }
-
-        return spool_meta_parse(buf, got, ret);
+        return spool_meta_parse(buf, (size_t) n, ret);
 }
 
 static int scan_item_compare(const void *a, const void *b) {
