@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fileio.h"
 #include "output.h"
 #include "session-scripts/session-scripts.h"
 
@@ -536,9 +537,10 @@ static int spool_recover_one(int dir_fd, gid_t gid, const char *run_id, const ch
         _cleanup_(closep) int fd = -EBADF;
         static const char running[] = "STATE=" SESSION_SCRIPTS_SPOOL_STATE_RUNNING;
         static const char finished[] = "STATE=" SESSION_SCRIPTS_SPOOL_STATE_FINISHED;
-        size_t n = 0, o = 0;
+        size_t n, o = 0;
         bool changed = false;
         struct stat st;
+        ssize_t k;
 
         fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0)
@@ -553,17 +555,10 @@ static int spool_recover_one(int dir_fd, gid_t gid, const char *run_id, const ch
         if (!buf || !out)
                 return -ENOMEM;
 
-        while (n < SPOOL_META_MAX) {
-                ssize_t k = read(fd, buf + n, SPOOL_META_MAX - n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                n += (size_t) k;
-        }
+        k = loop_read(fd, buf, SPOOL_META_MAX);
+        if (k < 0)
+                return (int) k;
+        n = (size_t) k;
 
         /* Line by line, replacing exactly the STATE=running line. */
         for (size_t i = 0; i < n;) {
