@@ -12,20 +12,27 @@
  *
  *   debug               log debug messages (pam_syslog, LOG_DEBUG)
  *   timeout_grace=N     whole seconds 0…30 (default 3) added to the event's waitingTime before
- *                       the module stops waiting; OpenSession/CloseSession wait max(N, 1) s
+ *                       the module stops waiting for the scripts; the calls that only register
+ *                       or drop the session (OpenSession, CloseSession, RefuseSession) wait at
+ *                       most REGISTER_USEC, whatever N is
  *   skip_services=a,b   PAM services for which the module does nothing (PAM_IGNORE); replaces
  *                       the default list SKIP_SERVICES_DEFAULT below; empty value: skip nothing;
  *                       the last occurrence counts
  *   require_success     a failed or timed-out SessionStart makes open_session return
  *                       PAM_SESSION_ERR (the script's last line shown as the reason) and tells
  *                       the daemon (RefuseSession), which then never runs the session's
- *                       SessionTermination and forgets it. Only a "required"/"requisite" line
- *                       really refuses the session; with "optional" the refusal is shown but
- *                       ignored by libpam (unless the module is the only session module, PAM's
- *                       rule for "optional") — the user gets in, yet the daemon has dropped the
- *                       session, so use the option only on a required/requisite line. A daemon
- *                       that cannot be reached still fails open — the option is about the
- *                       scripts' result.
+ *                       SessionTermination and forgets it. The result is always asked for, also
+ *                       when the daemon knew the session already (a second line of this module
+ *                       in the stack: it must not let in what the first one saw fail). Only a
+ *                       "required"/"requisite" line really refuses the session; with "optional"
+ *                       the refusal is shown but ignored by libpam (unless the module is the only
+ *                       session module, PAM's rule for "optional") — the user gets in, yet the
+ *                       daemon has dropped the session, so use the option only on a
+ *                       required/requisite line. A daemon that cannot be reached still fails
+ *                       open — the option is about the scripts' result.
+ *
+ * A session refused by one line of this module stays refused for the later lines of the same
+ * stack (PAM data): they neither register it again nor run its start scripts a second time.
  * Unknown or invalid arguments are logged and ignored.
  *
  * It links only libpam and libsystemd (sd-bus) and logs only through pam_syslog(): a PAM
@@ -64,12 +71,16 @@ typedef uint64_t usec_t;
 #define GRACE_USEC_DEFAULT (3 * USEC_PER_SEC)
 #define GRACE_SEC_MAX 30U
 
-/* OpenSession and CloseSession only register the session and start the scripts; the daemon
- * answers them at once. Their timeout is the grace, but never less than this, so that
- * timeout_grace=0 still leaves the daemon time to answer on a busy host. A daemon that is not
+/* OpenSession and CloseSession only register the session and start the scripts (RefuseSession only
+ * drops it); the daemon answers them at once. When it cannot — the bus is wedged, or the daemon
+ * owns its name but is stuck — the login must not wait for it: the spec allows 1 s for an
+ * unreachable daemon, so each such call, connecting and authenticating to the bus included, is
+ * bounded by this (counted from the start of the hook for OpenSession/CloseSession). Not the
+ * grace: that is for the daemon to notice the end of the scripts, which is waited for separately
+ * (WaitSessionEvent, bounded by the event's waitingTime plus the grace). A daemon that is not
  * running (and not activatable) fails much faster: the bus answers ServiceUnknown at once, or
  * there is no bus socket at all. */
-#define CALL_USEC_MIN (1 * USEC_PER_SEC)
+#define REGISTER_USEC (900 * USEC_PER_MSEC)
 
 /* waitingTime is 1…60 s (SPEC §2). The daemon's wait_usec is trusted only up to that, so that a
  * confused daemon cannot make a login wait indefinitely. Termination may additionally wait for a
@@ -91,6 +102,11 @@ typedef uint64_t usec_t;
 
 /* Key of the session id in pam_set_data(), from open_session to close_session. */
 #define DATA_SESSION_ID "pam_session_scripts:session_id"
+
+/* Key of the mark that this module refused the session (require_success): a later line of the
+ * module in the same stack must neither register the session again (its start scripts would run
+ * twice) nor let it in, and close_session has nothing to close. */
+#define DATA_REFUSED "pam_session_scripts:refused"
 
 #define TIMEOUT_TEXT "Session scripts did not finish in time."
 
@@ -587,6 +603,12 @@ static void refuse_session(pam_handle_t *handle, sd_bus *bus, const char *sessio
                 r = sd_bus_message_append(m, "s", session_id);
         if (r >= 0)
                 r = bus_call_until(bus, m, deadline_usec, &error, &reply);
+        if (r < 0 && sd_bus_error_has_name(&error, SESSION_SCRIPTS_ERROR_NO_SUCH_SESSION)) {
+                /* Refused and forgotten before (by an earlier line, or another login program with
+                 * the same session id): nothing left to tell. */
+                pam_debug_syslog(handle, debug, "Session %s was refused before.", session_id);
+                return;
+        }
         if (r < 0) {
                 pam_syslog(handle, LOG_WARNING, "Failed to tell %s that session %s is refused: %s",
                            SESSION_SCRIPTS_BUS_NAME, session_id, bus_error_text(&error, r));
@@ -650,6 +672,35 @@ static void session_id_export(pam_handle_t *handle, const char *session_id) {
         TAKE_PTR(copy);
 }
 
+/* Refuses the session (require_success): shows text to the user, marks the PAM handle so that later
+ * lines of this module in the stack do not let the session in either, and tells the daemon —
+ * after the message, so that the user learns why at once, whatever the bus does next. Returns
+ * PAM_SESSION_ERR. */
+static int refuse(pam_handle_t *handle, int flags, sd_bus *bus, const char *session_id, const char *text,
+                  bool debug) {
+        int r;
+
+        show_error(handle, flags, text);
+
+        /* Static data, no cleanup function: the mark carries no memory of its own. */
+        r = pam_set_data(handle, DATA_REFUSED, (void *) "refused", NULL);
+        if (r != PAM_SUCCESS)
+                pam_syslog(handle, LOG_ERR, "Failed to mark session %s as refused: %s", session_id,
+                           pam_strerror(handle, r));
+
+        /* The daemon answers RefuseSession at once; a daemon that went away meanwhile must not hold
+         * the (refused) login: bounded like the registration. */
+        refuse_session(handle, bus, session_id, now_usec() + REGISTER_USEC, debug);
+        return PAM_SESSION_ERR;
+}
+
+/* True when an earlier line of this module refused the session of this PAM handle. */
+static bool session_was_refused(pam_handle_t *handle) {
+        const void *data = NULL;
+
+        return pam_get_data(handle, DATA_REFUSED, &data) == PAM_SUCCESS && data;
+}
+
 /* The PAM item as a string, or NULL when unset. */
 static const char *get_item_string(pam_handle_t *handle, int item) {
         const void *v = NULL;
@@ -665,7 +716,7 @@ _public_ int pam_sm_open_session(pam_handle_t *handle, int flags, int argc, cons
         _cleanup_(bus_closep) sd_bus *bus = NULL;
         _cleanup_(freep) char *session_id = NULL, *refusal = NULL;
         const char *user, *service;
-        usec_t start_usec, wait_usec;
+        usec_t start_usec, wait_usec, wait_deadline_usec;
         ModuleArgs args;
         int r;
 
@@ -689,6 +740,14 @@ _public_ int pam_sm_open_session(pam_handle_t *handle, int flags, int argc, cons
                 return PAM_SESSION_ERR;
         }
 
+        if (session_was_refused(handle)) {
+                /* An earlier line of this module refused the session: registering it again would run
+                 * its start scripts a second time (and, without require_success here, let it in). */
+                pam_debug_syslog(handle, args.debug,
+                                 "The session was refused by an earlier pam_session_scripts line; not opening it again.");
+                return args.require_success ? PAM_SESSION_ERR : PAM_SUCCESS;
+        }
+
         pam_debug_syslog(handle, args.debug, "Opening session-scripts session for user '%s' (service '%s').",
                          user, service);
 
@@ -702,8 +761,7 @@ _public_ int pam_sm_open_session(pam_handle_t *handle, int flags, int argc, cons
                 return PAM_SUCCESS;
         }
 
-        r = call_register(handle, bus, "OpenSession", user, service,
-                          start_usec + usec_max(args.grace_usec, CALL_USEC_MIN),
+        r = call_register(handle, bus, "OpenSession", user, service, start_usec + REGISTER_USEC,
                           &error, &session_id, &wait_usec);
         if (r == -ENOMEM)
                 return PAM_BUF_ERR;
@@ -718,24 +776,29 @@ _public_ int pam_sm_open_session(pam_handle_t *handle, int flags, int argc, cons
 
         session_id_export(handle, session_id);
 
-        if (wait_usec == 0)
+        /* Nothing runs, or it is over. Without require_success nothing is left to learn. With it,
+         * the result is always asked for: the session may be known already — a second line of this
+         * module, or another login program with the same AppStream_Session_ID — with a start that
+         * failed or was refused, and that must not be let in now. */
+        if (wait_usec == 0 && !args.require_success)
                 return PAM_SUCCESS;
 
-        /* Never longer than the event's waitingTime plus the grace, counted from our start. */
-        r = call_wait_event(bus, session_id, SESSION_SCRIPTS_EVENT_START,
-                            start_usec + usec_min(wait_usec, START_WAIT_USEC_MAX) + args.grace_usec,
-                            &error, &outcome);
+        /* Never longer than the event's waitingTime plus the grace, counted from our start; when
+         * there is nothing to wait for, the answer itself is bounded like the registration. */
+        wait_deadline_usec = start_usec + usec_min(wait_usec, START_WAIT_USEC_MAX) + args.grace_usec;
+        if (wait_usec == 0)
+                wait_deadline_usec = usec_max(wait_deadline_usec, now_usec() + REGISTER_USEC);
+        r = call_wait_event(bus, session_id, SESSION_SCRIPTS_EVENT_START, wait_deadline_usec, &error, &outcome);
         if (r == -ENOMEM)
                 return PAM_BUF_ERR;
         if (r == -ETIMEDOUT) {
                 pam_syslog(handle, LOG_WARNING, "SessionStart scripts of session %s did not finish in time.",
                            session_id);
-                show_error(handle, flags, args.require_success ? "Session refused: " TIMEOUT_TEXT : TIMEOUT_TEXT);
-                if (!args.require_success)
+                if (!args.require_success) {
+                        show_error(handle, flags, TIMEOUT_TEXT);
                         return PAM_SUCCESS;
-                refuse_session(handle, bus, session_id, now_usec() + usec_max(args.grace_usec, CALL_USEC_MIN),
-                               args.debug);
-                return PAM_SESSION_ERR;
+                }
+                return refuse(handle, flags, bus, session_id, "Session refused: " TIMEOUT_TEXT, args.debug);
         }
         if (r < 0) {
                 /* The daemon accepted the session but its result is unknown (it crashed, say).
@@ -745,10 +808,8 @@ _public_ int pam_sm_open_session(pam_handle_t *handle, int flags, int argc, cons
                            session_id, bus_error_text(&error, r));
                 if (!args.require_success)
                         return PAM_SUCCESS;
-                show_error(handle, flags, "Session refused: the result of the session scripts is unknown.");
-                refuse_session(handle, bus, session_id, now_usec() + usec_max(args.grace_usec, CALL_USEC_MIN),
-                               args.debug);
-                return PAM_SESSION_ERR;
+                return refuse(handle, flags, bus, session_id,
+                              "Session refused: the result of the session scripts is unknown.", args.debug);
         }
 
         if (outcome.success) {
@@ -771,11 +832,7 @@ _public_ int pam_sm_open_session(pam_handle_t *handle, int flags, int argc, cons
                 refusal = NULL;
                 return PAM_BUF_ERR;
         }
-        show_error(handle, flags, refusal);
-        /* After the message: the user learns why at once, whatever the bus does next. The daemon
-         * answers RefuseSession right away; the grace bounds it like OpenSession. */
-        refuse_session(handle, bus, session_id, now_usec() + usec_max(args.grace_usec, CALL_USEC_MIN), args.debug);
-        return PAM_SESSION_ERR;
+        return refuse(handle, flags, bus, session_id, refusal, args.debug);
 }
 
 _public_ int pam_sm_close_session(pam_handle_t *handle, int flags, int argc, const char **argv) {
@@ -799,6 +856,12 @@ _public_ int pam_sm_close_session(pam_handle_t *handle, int flags, int argc, con
                 return PAM_IGNORE;
         }
 
+        /* Refused by our open_session: the daemon has forgotten it, there is nothing to close. */
+        if (session_was_refused(handle)) {
+                pam_debug_syslog(handle, args.debug, "The session was refused; nothing to close.");
+                return PAM_SUCCESS;
+        }
+
         /* The id from our own open_session first; else the one the session was given (another
          * process may close it); else "" and the daemon resolves it from XDG_SESSION_ID. */
         if (pam_get_data(handle, DATA_SESSION_ID, &data) == PAM_SUCCESS && data)
@@ -818,9 +881,8 @@ _public_ int pam_sm_close_session(pam_handle_t *handle, int flags, int argc, con
                 return PAM_SUCCESS;
         }
 
-        r = call_register(handle, bus, "CloseSession", NULL, id,
-                          start_usec + usec_max(args.grace_usec, CALL_USEC_MIN),
-                          &error, &session_id, &wait_usec);
+        r = call_register(handle, bus, "CloseSession", NULL, id, start_usec + REGISTER_USEC, &error, &session_id,
+                          &wait_usec);
         if (r < 0) {
                 if (sd_bus_error_has_name(&error, SESSION_SCRIPTS_ERROR_NO_SUCH_SESSION))
                         pam_debug_syslog(handle, args.debug, "No session-scripts session '%s' to close: %s",

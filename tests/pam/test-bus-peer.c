@@ -6,7 +6,8 @@
  * are chosen by the user name, which becomes the session id "sid-<user>":
  *
  *   …hang…      OpenSession/CloseSession say wait_usec = 1 s; WaitSessionEvent never answers
- *   slowopen    OpenSession never answers
+ *   slowopen    OpenSession never answers (a daemon that owns its name but is stuck)
+ *   …slowclose… CloseSession never answers
  *   nowait      wait_usec = 0 (the module must not call WaitSessionEvent)
  *   fail        SessionStart fails with a message and a last_line full of control characters
  *   faillong    SessionStart fails with a 1000-byte last_line
@@ -17,6 +18,10 @@
  *   failnorefuse  SessionStart fails; RefuseSession answers UnknownMethod (an older daemon)
  *   anything    success after wait_usec = 200 ms
  *
+ * Like the real daemon, an OpenSession whose AppStream_Session_ID names a session this peer opened
+ * before registers nothing and answers wait_usec = 0 (its start is over): the module must still
+ * ask for the result with require_success (a second module line in the stack).
+ *
  * Every call is appended as one line to the file named by argv[1], so the test can check what
  * the module sent. "READY" goes to stdout once the name is owned.
  */
@@ -24,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,12 +43,29 @@
 #define WAIT_USEC_DEFAULT 200000ULL
 #define WAIT_USEC_HANG 1000000ULL
 #define PENDING_MAX 256
+#define OPENED_MAX 256
 
 static const char *record_path;
 
 /* Calls that are deliberately never answered; the references keep sd-bus from replying. */
 static sd_bus_message *pending[PENDING_MAX];
 static size_t n_pending;
+
+/* The ids of the sessions OpenSession answered. */
+static char *opened[OPENED_MAX];
+static size_t n_opened;
+
+static bool was_opened(const char *id) {
+        for (size_t i = 0; i < n_opened; i++)
+                if (strcmp(opened[i], id) == 0)
+                        return true;
+        return false;
+}
+
+static void remember_opened(const char *id) {
+        if (n_opened < OPENED_MAX && !was_opened(id))
+                opened[n_opened++] = strdup(id);
+}
 
 static void record(const char *format, ...) __attribute__((__format__(printf, 1, 2)));
 static void record(const char *format, ...) {
@@ -117,11 +140,15 @@ static int method_open_session(sd_bus_message *m, void *userdata, sd_bus_error *
         if (strcmp(user, "slowopen") == 0)
                 return keep_pending(m);
 
+        if (given_id && was_opened(given_id))
+                return sd_bus_reply_method_return(m, "st", given_id, (uint64_t) 0);
+
         if (given_id)
                 id = TAKE_PTR(given_id);
         else if (asprintf(&id, "sid-%s", user) < 0)
                 return -ENOMEM;
 
+        remember_opened(id);
         return sd_bus_reply_method_return(m, "st", id, wait_usec_for(id));
 }
 
@@ -177,6 +204,9 @@ static int method_close_session(sd_bus_message *m, void *userdata, sd_bus_error 
                 return r;
 
         record("CloseSession id=%s env=%s\n", given, env);
+
+        if (strstr(given, "slowclose"))
+                return keep_pending(m);
 
         if (given[0])
                 id = strdup(given);
