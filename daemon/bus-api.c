@@ -25,10 +25,13 @@
 #define BUS_TEXT_MAX 4096
 
 /*
- * Checks that the caller's effective uid is 0. This is on top of the bus policy (which already
- * keeps others away from these methods) and of sd-bus's own capability check, so that a lax or
- * missing policy file cannot open the door. Fails closed when the uid cannot be determined.
- * Returns 1 for root, 0 with error set otherwise, -errno on failure.
+ * Checks that the caller's effective uid is 0. This is the daemon's own check, on top of the bus
+ * policy (which already keeps others away from these methods), so that a lax or missing policy
+ * file cannot open the door. It is the check that decides: the methods are registered with
+ * SD_BUS_VTABLE_UNPRIVILEGED, so sd-bus does not refuse first by its own rule (CAP_SYS_ADMIN),
+ * which would also turn away root without that capability and leave this check untested. Fails
+ * closed when the uid cannot be determined. Returns 1 for root, 0 with error set otherwise, -errno
+ * on failure.
  */
 static int bus_check_root(sd_bus_message *msg, sd_bus_error *error) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
@@ -166,7 +169,9 @@ static int method_wait_session_event(sd_bus_message *msg, void *userdata, sd_bus
         e = script_event_from_string(event);
         if (e < 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown event: %s", event);
-        s = manager_find_session(m, id);
+        /* Also a refused session that is over: a module that found its id by OpenSession learns
+         * that it was refused. */
+        s = manager_find_session_any(m, id);
         if (!s)
                 return sd_bus_error_setf(error, SESSION_SCRIPTS_ERROR_NO_SUCH_SESSION, "No such session: %s", id);
 
@@ -229,8 +234,9 @@ static int method_list_runs(sd_bus_message *msg, void *userdata, sd_bus_error *e
         if (r < 0)
                 caller = (uid_t) -1;
         s = manager_find_session(m, id);
-        /* Someone else's session looks the same as no session: ids are not to be probed. */
-        if (!s || (caller != 0 && caller != s->uid))
+        /* Someone else's session looks the same as no session: ids are not to be probed. A refused
+         * session never existed for its user, as in ListSessions. */
+        if (!s || s->refused || (caller != 0 && caller != s->uid))
                 return sd_bus_error_setf(error, SESSION_SCRIPTS_ERROR_NO_SUCH_SESSION, "No such session: %s", id);
 
         r = sd_bus_message_new_method_return(msg, &reply);
@@ -300,36 +306,44 @@ static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         if (r <= 0)
                 return r;
 
+        /* The findings are in the journal already; the caller (`systemctl reload`, the CLI) learns
+         * that the new configuration did not take, while the daemon goes on with the last good one
+         * (as after SIGHUP). */
         r = manager_reload(m);
+        if (r == -EBADMSG)
+                return sd_bus_error_set(error, SESSION_SCRIPTS_ERROR_INVALID_CONFIG,
+                                        "The configuration could not be (re)loaded (invalid or unreadable, see the "
+                                        "journal of session-scripts.service); keeping the previous configuration.");
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(msg, NULL);
 }
 
-/* Root-only methods carry no SD_BUS_VTABLE_UNPRIVILEGED: sd-bus then also requires CAP_SYS_ADMIN. */
+/* Every method is SD_BUS_VTABLE_UNPRIVILEGED: the root-only ones call bus_check_root() themselves
+ * (besides the bus policy), the listings filter by the caller's uid. */
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_NAMES("OpenSession", "ssa{ss}",
                                  SD_BUS_PARAM(user) SD_BUS_PARAM(service) SD_BUS_PARAM(environment),
                                  "st", SD_BUS_PARAM(session_id) SD_BUS_PARAM(wait_usec),
-                                 method_open_session, 0),
+                                 method_open_session, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("WaitSessionEvent", "ss", SD_BUS_PARAM(session_id) SD_BUS_PARAM(event),
                                  "bss", SD_BUS_PARAM(success) SD_BUS_PARAM(message) SD_BUS_PARAM(last_line),
-                                 method_wait_session_event, 0),
+                                 method_wait_session_event, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("CloseSession", "sa{ss}", SD_BUS_PARAM(session_id) SD_BUS_PARAM(environment),
                                  "st", SD_BUS_PARAM(session_id) SD_BUS_PARAM(wait_usec),
-                                 method_close_session, 0),
+                                 method_close_session, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("ListSessions", "", "", "a(ssutss)", SD_BUS_PARAM(sessions),
                                  method_list_sessions, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("ListRuns", "s", SD_BUS_PARAM(session_id), "a(ssssstit)", SD_BUS_PARAM(runs),
                                  method_list_runs, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("RefuseSession", "s", SD_BUS_PARAM(session_id), "", "",
-                                 method_refuse_session, 0),
-        SD_BUS_METHOD("Reload", NULL, NULL, method_reload, 0),
+                                 method_refuse_session, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Reload", NULL, NULL, method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("RunEvent", "ssa{ss}",
                                  SD_BUS_PARAM(user) SD_BUS_PARAM(event) SD_BUS_PARAM(environment),
                                  "st", SD_BUS_PARAM(session_id) SD_BUS_PARAM(wait_usec),
-                                 bus_run_method_run_event, 0),
+                                 bus_run_method_run_event, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_NAMES("SessionStarted", "ss", SD_BUS_PARAM(session_id) SD_BUS_PARAM(user), 0),
         SD_BUS_SIGNAL_WITH_NAMES("SessionEnded", "ss", SD_BUS_PARAM(session_id) SD_BUS_PARAM(user), 0),
         SD_BUS_SIGNAL_WITH_NAMES("RunStarted", "ssss",

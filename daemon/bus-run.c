@@ -23,8 +23,9 @@
 /* The PAM service name recorded for (and journaled with) RunEvent sessions. */
 #define RUN_SERVICE_NAME "session-scripts-run"
 
-/* Root only, on top of the bus policy and of sd-bus's CAP_SYS_ADMIN check for privileged methods:
- * a run executes system-context scripts as root. Fails closed when the uid is unknown. */
+/* Root only, on top of the bus policy (the method is SD_BUS_VTABLE_UNPRIVILEGED, so this check is
+ * what decides): a run executes system-context scripts as root. Fails closed when the uid is
+ * unknown. */
 static int run_check_root(sd_bus_message *msg, sd_bus_error *error) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         uid_t euid;
@@ -106,7 +107,8 @@ int bus_run_method_run_event(sd_bus_message *msg, void *userdata, sd_bus_error *
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                                  "Invalid session id (1…%u characters of A-Z a-z 0-9 . _ -).",
                                                  SESSION_ID_MAX);
-                if (manager_find_session(m, req.session_id))
+                /* Also a refused session's id, which stays refused for a while. */
+                if (manager_find_session_any(m, req.session_id))
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                                  "Session %s exists already.", req.session_id);
         }

@@ -24,6 +24,7 @@
 #include "manager.h"
 #include "output.h"
 #include "session-scripts/session-scripts.h"
+#include "unit-watch.h"
 
 static const char *arg_settings = NULL;
 static const char *arg_config = NULL;
@@ -95,6 +96,8 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         Manager *m = userdata;
 
         log_info("Received SIGHUP, reloading.");
+        /* An invalid configuration is journaled (and the last good one kept); there is nobody to
+         * tell here, unlike for Reload() on the bus. */
         (void) manager_reload(m);
         return 0;
 }
@@ -150,8 +153,11 @@ static int run(int argc, char *argv[]) {
         if (r < 0)
                 log_warning_errno(r, "Failed to enable the watchdog, ignoring: %m");
 
-        r = manager_load(m);
-        if (r < 0)
+        /* Not a provisioning: a restarted daemon keeps checking against the baseline recorded at the
+         * first start of this boot (or the last reload). A bad config is no reason to exit: the
+         * daemon then runs nothing and says why, so logins are not held up. */
+        r = manager_load(m, false);
+        if (r < 0 && r != -EBADMSG)
                 return r;
 
         /* A previous instance may have died while capturing: its entries are as finished as they
@@ -168,6 +174,12 @@ static int run(int argc, char *argv[]) {
         r = sd_bus_attach_event(m->bus, event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
+
+        /* The end of each run's scope is observed through systemd's unit signals, which systemd
+         * sends only while someone is subscribed. */
+        r = unit_watch_subscribe(m->bus);
+        if (r < 0)
+                log_warning_errno(r, "Failed to subscribe to systemd's signals, ignoring: %m");
 
         /* Before taking requests: resume what a previous instance left (terminations to run). */
         r = manager_load_sessions(m);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The session lifecycle of session-scriptsd (SPEC §3): loading settings and config.json, opening
- * and closing sessions, starting the runs of an event through the runner, collecting their
- * results, answering waiters, and keeping the per-session state file current. See manager.h.
+ * The session lifecycle of session-scriptsd (SPEC §3): loading settings and config.json (with the
+ * tamper baseline of the provisioned instance), opening and closing sessions, starting the runs of
+ * an event through the runner, collecting their results, waiting for their scopes to be gone,
+ * answering waiters, and keeping the per-session state file current. See manager.h.
  */
 
 #include <dirent.h>
@@ -27,6 +28,7 @@
 #include "output.h"
 #include "runner.h"
 #include "session-scripts/session-scripts.h"
+#include "unit-watch.h"
 #include "user-env.h"
 
 #define USEC_PER_SEC 1000000ULL
@@ -46,8 +48,9 @@ int manager_new(sd_event *event, const char *settings_path, const char *config_p
         m->config_path_override = strdup_or_null(config_path);
         m->sessions_dir = strdup(SESSION_SCRIPTS_SESSIONS_DIR);
         m->spool_dir = strdup(SESSION_SCRIPTS_SPOOL_DIR);
+        m->baseline_path = strdup(MANAGER_BASELINE_FILE);
         if ((settings_path && !m->settings_path) || (config_path && !m->config_path_override) ||
-            !m->sessions_dir || !m->spool_dir)
+            !m->sessions_dir || !m->spool_dir || !m->baseline_path)
                 return -ENOMEM;
 
         *ret = TAKE_PTR(m);
@@ -94,6 +97,7 @@ Manager *manager_free(Manager *m) {
         free(m->config_path_override);
         free(m->sessions_dir);
         free(m->spool_dir);
+        free(m->baseline_path);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
         free(m);
@@ -101,6 +105,12 @@ Manager *manager_free(Manager *m) {
 }
 
 Session *manager_find_session(Manager *m, const char *id) {
+        Session *s = session_find(m->sessions, id);
+
+        return s && !s->hidden ? s : NULL;
+}
+
+Session *manager_find_session_any(Manager *m, const char *id) {
         return session_find(m->sessions, id);
 }
 
@@ -110,15 +120,10 @@ static void settings_report(const char *file, unsigned line, const char *message
         log_warning("%s:%u: %s", file ?: "(settings)", line, message);
 }
 
-/* Reads a whole file of at most max bytes. Returns 0 and a new buffer + length, -EFBIG, -errno. */
-static int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_len) {
-        _cleanup_(closep) int fd = -EBADF;
+/* Reads all of fd (at most max bytes). Returns 0 and a new buffer + length, -EFBIG, -errno. */
+static int read_fd_bounded(int fd, size_t max, char **ret, size_t *ret_len) {
         _cleanup_(freep) char *buf = NULL;
         size_t n = 0;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
 
         buf = malloc(max + 1);
         if (!buf)
@@ -183,12 +188,32 @@ static int config_collect_paths(const ScriptConfig *c, const char *config_path, 
         return 0;
 }
 
-static int manager_load_config(Manager *m) {
+/* Opens the configuration file for reading: through the stored baseline when there is one (so
+ * that the bytes read are the bytes verified), else plainly. *ret_tampered tells that it does not
+ * match the baseline. Returns the fd or -errno. */
+static int config_open(const char *path, const TamperBaseline *stored, bool *ret_tampered) {
+        int fd;
+
+        *ret_tampered = false;
+        if (stored) {
+                fd = tamper_verify_open(stored, path);
+                if (fd != -EBADMSG)
+                        return fd;
+                *ret_tampered = true;
+        }
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        return fd < 0 ? -errno : fd;
+}
+
+static int manager_load_config(Manager *m, bool provision) {
         _cleanup_(script_config_freep) ScriptConfig *c = NULL;
         _cleanup_(finding_list_done) FindingList findings = {};
         _cleanup_(freep) char *buf = NULL, *path = NULL;
         _cleanup_(strv_freep) char **paths = NULL;
+        _cleanup_(tamper_baseline_done) TamperBaseline stored = {};
+        _cleanup_(closep) int fd = -EBADF;
         TamperBaseline baseline = {};
+        bool reuse = false, tampered = false;
         size_t len = 0;
         int r;
 
@@ -196,7 +221,25 @@ static int manager_load_config(Manager *m) {
         if (!path)
                 return log_oom();
 
-        r = read_file_bounded(path, SCRIPT_CONFIG_MAX_FILE_SIZE, &buf, &len);
+        /* A restarted daemon checks against what was provisioned (the first start of the boot, or
+         * the last reload), not against what is on disk now: otherwise restarting it — or making it
+         * crash — would bless a modified executable. */
+        if (!provision) {
+                r = tamper_baseline_load(m->baseline_path, &stored);
+                if (r == -ENOMEM)
+                        return log_oom();
+                if (r >= 0)
+                        reuse = true;
+                else if (r != -ENOENT && r != -ESTALE)
+                        log_warning_errno(r, "Ignoring the stored tamper baseline %s, recording a new one: %m",
+                                          m->baseline_path);
+        }
+
+        fd = config_open(path, reuse ? &stored : NULL, &tampered);
+        if (fd >= 0)
+                r = read_fd_bounded(fd, SCRIPT_CONFIG_MAX_FILE_SIZE, &buf, &len);
+        else
+                r = fd;
         if (r == -ENOMEM)
                 return log_oom();
         if (r < 0) {
@@ -209,7 +252,7 @@ static int manager_load_config(Manager *m) {
                                         r == -EFBIG ? " (too large)" : "",
                                         m->config ? "keeping the previous configuration." :
                                                     "no session scripts will run.");
-                return 0;
+                return -EBADMSG;
         }
 
         r = script_config_parse(buf, len, &c, &findings);
@@ -225,42 +268,64 @@ static int manager_load_config(Manager *m) {
         if (findings.n_errors > 0 || !c) {
                 log_error("Configuration %s has %zu error(s); %s", path, findings.n_errors,
                           m->config ? "keeping the previous configuration." : "no session scripts will run.");
-                return 0;
+                return -EBADMSG;
         }
 
-        /* The instance is "provisioned" now: record what the executables are, so that a later
-         * change is caught before a run (SPEC §3, tamper check). */
-        r = config_collect_paths(c, path, &paths);
-        if (r < 0)
-                return log_oom();
-        r = tamper_baseline_record(&baseline, paths);
-        if (r < 0)
-                return log_error_errno(r, "Failed to record the tamper baseline: %m");
+        if (reuse) {
+                baseline = stored;
+                stored = (TamperBaseline) {};
+        } else {
+                /* The instance is "provisioned" now: record what the executables are, so that a
+                 * later change is caught before a run (SPEC §3, tamper check), and keep the record
+                 * for a restarted daemon. */
+                r = config_collect_paths(c, path, &paths);
+                if (r < 0)
+                        return log_oom();
+                r = tamper_baseline_record(&baseline, paths);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to record the tamper baseline: %m");
+                r = tamper_baseline_save(&baseline, m->baseline_path);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to store the tamper baseline in %s, a restarted daemon will record a new one: %m",
+                                          m->baseline_path);
+        }
 
         tamper_baseline_done(&m->baseline);
         m->baseline = baseline;
+        m->config_tampered = tampered;
         script_config_free(m->config);
         m->config = TAKE_PTR(c);
         free(m->config_path);
         m->config_path = TAKE_PTR(path);
 
-        log_info("Loaded configuration %s (%zu warning(s)); tamper baseline of %zu file(s) recorded.",
-                 m->config_path, findings.n_warnings, m->baseline.n);
+        if (tampered)
+                log_error("Configuration %s was modified after the instance was provisioned; none of its executables will run until the daemon is reloaded (systemctl reload session-scripts.service).",
+                          m->config_path);
+        else if (reuse)
+                /* Not "Loaded configuration …": `session-scripts status` reads the time of the last
+                 * recording from that entry, and nothing was recorded now. */
+                log_info("Using configuration %s (%zu warning(s)) with the tamper baseline of %zu file(s) recorded when the instance was provisioned.",
+                         m->config_path, findings.n_warnings, m->baseline.n);
+        else
+                log_info("Loaded configuration %s (%zu warning(s)); tamper baseline of %zu file(s) recorded.",
+                         m->config_path, findings.n_warnings, m->baseline.n);
         return 0;
 }
 
-int manager_load(Manager *m) {
+int manager_load(Manager *m, bool provision) {
         Settings s = {};
         char *lang = NULL;
+        bool settings_failed = false;
         int r;
 
         r = settings_load(m->settings_path, &s, settings_report, m);
         if (r == -ENOMEM)
                 return log_oom();
-        if (r < 0)
+        if (r < 0) {
                 log_error_errno(r, "Failed to read settings %s: %m; keeping the previous settings.",
                                 m->settings_path ?: SESSION_SCRIPTS_SETTINGS_PATH);
-        else {
+                settings_failed = true;
+        } else {
                 settings_done(&m->settings);
                 m->settings = s;
         }
@@ -277,14 +342,17 @@ int manager_load(Manager *m) {
         free(m->lang);
         m->lang = r > 0 ? lang : NULL;
 
-        return manager_load_config(m);
+        r = manager_load_config(m, provision);
+        if (r < 0)
+                return r;
+        return settings_failed ? -EBADMSG : 0;
 }
 
 int manager_reload(Manager *m) {
         int r;
 
         (void) sd_notify(false, "RELOADING=1\nSTATUS=Reloading configuration…");
-        r = manager_load(m);
+        r = manager_load(m, true);
         (void) sd_notify(false, "READY=1\nSTATUS=Processing requests…");
         return r;
 }
@@ -302,17 +370,30 @@ static void session_save(Session *s) {
                 log_warning_errno(r, "Failed to save state of session %s, ignoring: %m", s->id);
 }
 
-/* Drops a session for good: its state file, its entry in the list, the object. A refused session
- * announces its end now (an accepted one did so when its termination finished). The caller must
+static void session_arm_forget(Session *s, uint64_t delay_usec);
+
+/* Drops a session: its state file, its entry in the list, the object. A refused session announces
+ * its end now (an accepted one did so when its termination finished) and is only hidden at first
+ * (see Session.hidden); the next call, MANAGER_FORGET_DELAY_USEC later, frees it. The caller must
  * not be inside a callback of one of s's runs (use session_arm_forget() with delay 0 there). */
 static void manager_forget_session(Manager *m, Session *s) {
         int r;
 
-        r = session_state_remove(s->id, m->sessions_dir);
-        if (r < 0)
-                log_warning_errno(r, "Failed to remove state of session %s, ignoring: %m", s->id);
-        if (s->refused)
+        if (!s->hidden) {
+                r = session_state_remove(s->id, m->sessions_dir);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to remove state of session %s, ignoring: %m", s->id);
+        }
+
+        if (s->refused && !s->hidden) {
                 bus_api_emit_session_ended(m, s);
+                log_debug("Forgetting refused session %s; its id stays refused for a while.", s->id);
+                s->hidden = true;
+                s->forget_source = sd_event_source_disable_unref(s->forget_source);
+                session_arm_forget(s, MANAGER_FORGET_DELAY_USEC);
+                return;
+        }
+
         log_debug("Forgetting session %s.", s->id);
         manager_unlink_session(m, s);
         session_free(s);
@@ -341,7 +422,21 @@ static void session_arm_forget(Session *s, uint64_t delay_usec) {
 
 static int session_start_event(Session *s, ScriptEvent e);
 
-/* All runs of the event have ended (or none was to run): record, answer, go on. */
+/* Answers one WaitSessionEvent() call with the recorded result of e. The start of a refused session
+ * reads as failed whatever its runs did: a second pam_session_scripts line with require_success
+ * must refuse it too, not let it in. */
+static int session_reply_wait(const Session *s, ScriptEvent e, sd_bus_message *msg) {
+        const SessionEvent *ev = &s->events[e];
+        bool refused = e == SCRIPT_EVENT_START && s->refused;
+        const char *message = ev->message ?: "";
+
+        if (refused && !message[0])
+                message = "This session was refused.";
+        return bus_api_reply_wait(msg, ev->success && !refused, message, ev->last_line ?: "");
+}
+
+/* All runs of the event have ended and their scopes are gone (or none was to run): record,
+ * answer, go on. */
 static void session_finish_event(Session *s, ScriptEvent e) {
         Manager *m = s->manager;
         SessionEvent *ev = &s->events[e];
@@ -364,7 +459,7 @@ static void session_finish_event(Session *s, ScriptEvent e) {
                            ev->message ?: "");
 
         for (size_t i = 0; i < ev->n_waiters; i++) {
-                r = bus_api_reply_wait(ev->waiters[i], ev->success, ev->message ?: "", ev->last_line ?: "");
+                r = session_reply_wait(s, e, ev->waiters[i]);
                 if (r < 0)
                         log_debug_errno(r, "Failed to answer a waiter of session %s, ignoring: %m", s->id);
                 sd_bus_message_unref(ev->waiters[i]);
@@ -417,6 +512,21 @@ static void session_run_record_failure(SessionRun *r, RunResultKind kind, const 
         r->last_line = strdup("");
 }
 
+/* Finishes e when it runs and nothing of it is left to wait for. */
+static void session_event_check(Session *s, ScriptEvent e) {
+        if (s->events[e].state == EVENT_STATE_RUNNING && session_event_all_finished(&s->events[e]))
+                session_finish_event(s, e);
+}
+
+static void on_scope_gone(UnitWatch *w, void *userdata) {
+        SessionRun *r = userdata;
+        Session *s = r->session;
+
+        log_debug("Scope %s of session %s is gone.", unit_watch_get_unit(w), s->id);
+        r->scope_watch = unit_watch_free(r->scope_watch);
+        session_event_check(s, r->event);
+}
+
 static void on_run_finished(Run *run, const RunResult *result, void *userdata) {
         SessionRun *r = userdata;
         Session *s = r->session;
@@ -445,27 +555,44 @@ static void on_run_finished(Run *run, const RunResult *result, void *userdata) {
 
         bus_api_emit_run_finished(s->manager, r);
 
-        if (s->events[r->event].state == EVENT_STATE_RUNNING && session_event_all_finished(&s->events[r->event]))
-                session_finish_event(s, r->event);
+        /* The result is known, but the event is over only once no process of the run is left:
+         * at the deadline systemd is only beginning to stop the scope, and a script may have left
+         * children behind. Termination must not overlap with them. */
+        if (r->unit && !r->scope_watch) {
+                int k = unit_watch_new(s->manager->bus, r->unit, on_scope_gone, r, &r->scope_watch);
+                if (k < 0)
+                        log_warning_errno(k, "Failed to watch scope %s of session %s, not waiting for it to end: %m",
+                                          r->unit, s->id);
+        }
+
+        session_event_check(s, r->event);
 }
 
 static int on_event_overdue(sd_event_source *source, uint64_t usec, void *userdata) {
         SessionEvent *ev = userdata;
-        Session *s = NULL;
+        Session *s = ev->runs[0].session;
 
         for (ScriptContext c = 0; c < _SCRIPT_CONTEXT_MAX; c++) {
                 SessionRun *r = &ev->runs[c];
-                s = r->session;
-                if (!r->used || r->finished)
-                        continue;
-                log_error("Run of %s (%s context) of session %s did not report its end; counting it as timed out.",
-                          r->executable, script_context_to_string(c), s->id);
-                if (r->run)
-                        run_detach(r->run);
-                session_run_record_failure(r, RUN_RESULT_TIMEOUT, NULL);
-                bus_api_emit_run_finished(s->manager, r);
+
+                if (r->used && !r->finished) {
+                        log_error("Run of %s (%s context) of session %s did not report its end; counting it as timed out.",
+                                  r->executable, script_context_to_string(c), s->id);
+                        if (r->run)
+                                run_detach(r->run);
+                        session_run_record_failure(r, RUN_RESULT_TIMEOUT, NULL);
+                        bus_api_emit_run_finished(s->manager, r);
+                }
+                if (r->scope_watch) {
+                        /* systemd SIGKILLed the scope RUN_TIMEOUT_STOP_USEC after the deadline; if it
+                         * still is not gone, something else is wrong, and the session must go on. */
+                        log_warning("Scope %s of session %s is still there %.1f s after its deadline; no longer waiting for it.",
+                                    unit_watch_get_unit(r->scope_watch), s->id,
+                                    (double) (RUN_TIMEOUT_STOP_USEC + MANAGER_OVERDUE_GRACE_USEC) / USEC_PER_SEC);
+                        r->scope_watch = unit_watch_free(r->scope_watch);
+                }
         }
-        if (s && ev->state == EVENT_STATE_RUNNING)
+        if (ev->state == EVENT_STATE_RUNNING)
                 session_finish_event(s, ev->runs[0].event);
         return 0;
 }
@@ -496,6 +623,7 @@ static int executable_argv(const ScriptExecutable *x, char ***ret) {
 
 static int session_start_run(Session *s, ScriptEvent e, ScriptContext c, const ScriptEventConfig *ec,
                              const char *runtime_dir) {
+        static const TamperBaseline empty_baseline = {};
         Manager *m = s->manager;
         const ScriptExecutable *x = &ec->executables[c];
         SessionRun *r = &s->events[e].runs[c];
@@ -506,6 +634,9 @@ static int session_start_run(Session *s, ScriptEvent e, ScriptContext c, const S
         r->used = true;
         r->finished = false;
         r->waiting_time_sec = ec->waiting_time_sec;
+        r->scope_watch = unit_watch_free(r->scope_watch);
+        free(r->unit);
+        r->unit = NULL;
         free(r->executable);
         r->executable = strdup(x->filename);
         if (!r->executable)
@@ -567,7 +698,9 @@ static int session_start_run(Session *s, ScriptEvent e, ScriptContext c, const S
                 .argv = argv,
                 .envp = env,
                 .waiting_time_sec = ec->waiting_time_sec,
-                .baseline = &m->baseline,
+                /* A config.json that is not the provisioned one names nothing that may run: verified
+                 * against an empty baseline, every executable reads as tampered. */
+                .baseline = m->config_tampered ? &empty_baseline : &m->baseline,
                 .spool_key = key,
         };
 
@@ -587,6 +720,19 @@ static int session_start_run(Session *s, ScriptEvent e, ScriptContext c, const S
 
         bus_api_emit_run_started(m, r);
         return 0;
+}
+
+/* The bound of an event: its deadline, then the scopes' stop timeout and a margin (see
+ * MANAGER_OVERDUE_GRACE_USEC). Accuracy 10 ms: a login may be waiting for it. */
+static void session_event_arm_overdue(Session *s, SessionEvent *ev) {
+        int r;
+
+        ev->overdue_source = sd_event_source_disable_unref(ev->overdue_source);
+        r = sd_event_add_time(s->manager->event, &ev->overdue_source, CLOCK_MONOTONIC,
+                              ev->deadline_usec + RUN_TIMEOUT_STOP_USEC + MANAGER_OVERDUE_GRACE_USEC,
+                              10 * 1000, on_event_overdue, ev);
+        if (r < 0)
+                log_warning_errno(r, "Failed to arm the overdue timer of session %s, ignoring: %m", s->id);
 }
 
 static int session_start_event(Session *s, ScriptEvent e) {
@@ -634,10 +780,7 @@ finish:
                 return r;
         }
 
-        if (sd_event_add_time(m->event, &ev->overdue_source, CLOCK_MONOTONIC,
-                              ev->deadline_usec + MANAGER_OVERDUE_GRACE_USEC, USEC_PER_SEC, on_event_overdue,
-                              ev) < 0)
-                log_warning("Failed to arm the overdue timer of session %s, ignoring.", s->id);
+        session_event_arm_overdue(s, ev);
 
         session_save(s);
         return r;
@@ -716,6 +859,17 @@ static void session_journal_opened(const Session *s) {
 static bool manager_evict_stale_session(Manager *m) {
         Session *victim = NULL;
 
+        /* A refused session that is over only lingers to keep its id refused: the cheapest to drop. */
+        for (Session *s = m->sessions; s; s = s->next)
+                if (s->hidden && (!victim || s->since_realtime_usec < victim->since_realtime_usec))
+                        victim = s;
+        if (victim) {
+                log_debug("Session table full; dropping refused session %s early.", victim->id);
+                manager_unlink_session(m, victim);
+                session_free(victim);
+                return true;
+        }
+
         for (Session *s = m->sessions; s; s = s->next) {
                 char path[128];
 
@@ -762,10 +916,15 @@ int manager_open_session(Manager *m, const SessionRequest *req, Session **ret, u
                 id = uuid;
         }
 
-        /* Idempotent: a second OpenSession for the same id runs nothing again. */
-        existing = manager_find_session(m, id);
+        /* Idempotent: a second OpenSession for the same id runs nothing again. A refused session
+         * stays refused (also when hidden): registering it anew would run its start again and let
+         * a second module line in. */
+        existing = manager_find_session_any(m, id);
         if (existing) {
-                log_info("Session %s is already open; not running its start again.", id);
+                if (existing->refused)
+                        log_info("Session %s was refused; not registering it again.", id);
+                else
+                        log_info("Session %s is already open; not running its start again.", id);
                 *ret = existing;
                 *ret_wait_usec = session_event_remaining_usec(m, &existing->events[SCRIPT_EVENT_START]);
                 return 0;
@@ -823,6 +982,14 @@ int manager_open_session(Manager *m, const SessionRequest *req, Session **ret, u
         /* The session is the manager's from here on. */
         Session *t = TAKE_PTR(s);
         ScriptEvent first = SCRIPT_EVENT_START;
+        if (t->transient && req->transient_event == SCRIPT_EVENT_START) {
+                /* RunEvent SessionStart: no termination follows a manual run. Marked done from the
+                 * outset, so that a running manual start lists as start "running", termination
+                 * "done" — a login's termination reads "not-run" or "pending" then — and a policy
+                 * script that counts a user's active sessions does not count it. */
+                t->events[SCRIPT_EVENT_TERMINATION].state = EVENT_STATE_DONE;
+                t->events[SCRIPT_EVENT_TERMINATION].success = true;
+        }
         if (t->transient && req->transient_event == SCRIPT_EVENT_TERMINATION) {
                 /* RunEvent SessionTermination without a start: the start counts as done, unrun. */
                 t->events[SCRIPT_EVENT_START].state = EVENT_STATE_DONE;
@@ -886,7 +1053,7 @@ int manager_wait_session_event(Manager *m, Session *s, ScriptEvent e, sd_bus_mes
         sd_bus_message **w;
 
         if (ev->state == EVENT_STATE_DONE)
-                return bus_api_reply_wait(msg, ev->success, ev->message ?: "", ev->last_line ?: "");
+                return session_reply_wait(s, e, msg);
         if (ev->state == EVENT_STATE_NOT_RUN)
                 /* Nothing runs for this event (it was not requested): nothing to wait for. */
                 return bus_api_reply_wait(msg, true, "", "");
@@ -960,6 +1127,65 @@ static int mkdir_safe(const char *path, mode_t mode) {
         return 0;
 }
 
+/* An event of a previous daemon instance is over: done, its result unknown — counted as successful
+ * rather than run anything twice. Returns 0 or -ENOMEM. */
+static int session_event_mark_done_unknown(SessionEvent *ev) {
+        ev->state = EVENT_STATE_DONE;
+        ev->success = true;
+        if ((!ev->message && !(ev->message = strdup(""))) ||
+            (!ev->last_line && !(ev->last_line = strdup(""))))
+                return -ENOMEM;
+        return 0;
+}
+
+/* Resumes event e of a loaded session that was running when the previous daemon ended: it stays
+ * running while a scope named in the state file is still there, bounded by its deadline plus the
+ * stop timeout, and is then done (session_finish_event()). Returns 0 or -ENOMEM. */
+static int session_resume_event(Session *s, ScriptEvent e) {
+        Manager *m = s->manager;
+        SessionEvent *ev = &s->events[e];
+        uint64_t now = 0;
+        unsigned n = 0;
+        int r;
+
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        if (ev->deadline_usec == 0 ||
+            ev->deadline_usec > now + SCRIPT_CONFIG_WAITING_TIME_MAX * USEC_PER_SEC)
+                /* An older state file without a deadline, or one from another boot (the clock
+                 * restarted): the runs cannot be older than the longest waiting time. */
+                ev->deadline_usec = now + SCRIPT_CONFIG_WAITING_TIME_MAX * USEC_PER_SEC;
+
+        if (ev->deadline_usec + RUN_TIMEOUT_STOP_USEC + MANAGER_OVERDUE_GRACE_USEC > now)
+                for (ScriptContext c = 0; c < _SCRIPT_CONTEXT_MAX; c++) {
+                        SessionRun *run = &ev->runs[c];
+
+                        if (!run->unit)
+                                continue;
+                        r = unit_watch_new(m->bus, run->unit, on_scope_gone, run, &run->scope_watch);
+                        if (r == -ENOMEM)
+                                return log_oom();
+                        if (r < 0) {
+                                log_warning_errno(r, "Failed to watch scope %s of session %s, not waiting for it: %m",
+                                                  run->unit, s->id);
+                                continue;
+                        }
+                        n++;
+                }
+
+        if (n == 0) {
+                log_notice("%s of session %s was running when the daemon stopped; its result is unknown, counting it as done.",
+                           script_event_to_string(e), s->id);
+                return session_event_mark_done_unknown(ev) < 0 ? log_oom() : 0;
+        }
+
+        log_notice("%s of session %s was running when the daemon stopped; waiting for its %u scope%s to end (at most %.1f s), then counting it as done, its result unknown.",
+                   script_event_to_string(e), s->id, n, n == 1 ? "" : "s",
+                   (double) (ev->deadline_usec + RUN_TIMEOUT_STOP_USEC + MANAGER_OVERDUE_GRACE_USEC - now) /
+                           USEC_PER_SEC);
+        session_event_arm_overdue(s, ev);
+        return 0;
+}
+
 int manager_load_sessions(Manager *m) {
         _cleanup_(closedirp) DIR *d = NULL;
         Session *loaded = NULL;
@@ -1030,44 +1256,41 @@ int manager_load_sessions(Manager *m) {
                     (!s->resource_name && !(s->resource_name = strdup(m->settings.fleet_name ?: "default"))))
                         return log_oom();
 
-                /* A run that was going on when the previous daemon ended was not ours to watch any
-                 * more (its scope is bounded by RuntimeMaxSec anyway). Its result is unknown; count
-                 * the event as done and successful rather than run anything twice. */
-                for (ScriptEvent e = 0; e < _SCRIPT_EVENT_MAX; e++) {
-                        SessionEvent *ev = &s->events[e];
-                        if (ev->state != EVENT_STATE_RUNNING)
-                                continue;
-                        log_notice("%s of session %s was running when the daemon stopped; its result is unknown, counting it as done.",
-                                   script_event_to_string(e), s->id);
-                        ev->state = EVENT_STATE_DONE;
-                        ev->success = true;
-                        if ((!ev->message && !(ev->message = strdup(""))) ||
-                            (!ev->last_line && !(ev->last_line = strdup(""))))
-                                return log_oom();
-                }
-                if (start->state != EVENT_STATE_DONE) {
-                        start->state = EVENT_STATE_DONE;
-                        start->success = true;
-                        if ((!start->message && !(start->message = strdup(""))) ||
-                            (!start->last_line && !(start->last_line = strdup(""))))
-                                return log_oom();
-                }
-
                 if (s->refused) {
-                        /* Refused before the restart; its start is over now: forget it, as the
-                         * previous daemon would have, and never terminate it. */
+                        /* Refused before the restart: nothing more happens to it (no termination),
+                         * so there is nothing to wait for either. Forget it, as the previous
+                         * daemon would have, and never terminate it. */
+                        if (session_event_mark_done_unknown(start) < 0 ||
+                            (term->state != EVENT_STATE_NOT_RUN &&
+                             session_event_mark_done_unknown(term) < 0))
+                                return log_oom();
                         log_info("Session %s of user %s was refused; forgetting it.", s->id, s->user);
                         manager_forget_session(m, s);
                         continue;
                 }
 
+                /* An event that was running when the previous daemon ended goes on while its scopes
+                 * do (systemd stops them at their deadline); a close must wait for that. */
+                for (ScriptEvent e = 0; e < _SCRIPT_EVENT_MAX; e++)
+                        if (s->events[e].state == EVENT_STATE_RUNNING) {
+                                r = session_resume_event(s, e);
+                                if (r < 0)
+                                        return r;
+                        }
+                if (start->state != EVENT_STATE_DONE && start->state != EVENT_STATE_RUNNING) {
+                        r = session_event_mark_done_unknown(start);
+                        if (r < 0)
+                                return log_oom();
+                }
+
                 log_info("Resumed session %s of user %s (start %s, termination %s).", s->id, s->user,
                          event_state_to_string(start->state), event_state_to_string(term->state));
 
-                if (term->state == EVENT_STATE_PENDING)
+                if (term->state == EVENT_STATE_PENDING && start->state == EVENT_STATE_DONE)
                         /* CloseSession came before the restart; the start is over now. */
                         (void) session_start_event(s, SCRIPT_EVENT_TERMINATION);
                 else {
+                        /* A pending termination starts when the resumed start is over. */
                         session_save(s);
                         if (term->state == EVENT_STATE_DONE)
                                 session_arm_forget(s, MANAGER_FORGET_DELAY_USEC);

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The control plane of session-scriptsd: the settings, the last good config.json and its tamper
- * baseline, and the set of sessions with their lifecycle (SPEC §3) — open starts the SessionStart
- * runs, close starts SessionTermination once (after a still-running start), results are handed to
- * waiting callers, state is kept under SESSION_SCRIPTS_SESSIONS_DIR so that a restarted daemon
- * still runs each termination exactly once. Everything is driven by the sd-event loop; nothing
- * here blocks on a script.
+ * baseline (kept in MANAGER_BASELINE_FILE across daemon restarts), and the set of sessions with
+ * their lifecycle (SPEC §3) — open starts the SessionStart runs, close starts SessionTermination
+ * once (after the start is over, i.e. its scopes are gone), results are handed to waiting callers,
+ * state is kept under SESSION_SCRIPTS_SESSIONS_DIR so that a restarted daemon still runs each
+ * termination exactly once, and in order. Everything is driven by the sd-event loop; nothing here
+ * blocks on a script.
  */
 #pragma once
 
@@ -15,6 +16,7 @@
 #include <systemd/sd-event.h>
 
 #include "script-config.h"
+#include "session-scripts/session-scripts.h"
 #include "session.h"
 #include "settings.h"
 #include "tamper.h"
@@ -26,9 +28,16 @@
  * WaitSessionEvent still gets the recorded answer, and `ListSessions` shows the result. */
 #define MANAGER_FORGET_DELAY_USEC (30ULL * 1000000ULL)
 
-/* Safety margin after an event's deadline before the daemon gives up on a run that did not report
- * (the runner reports at the deadline itself; this only guards against a lost callback). */
-#define MANAGER_OVERDUE_GRACE_USEC (10ULL * 1000000ULL)
+/* An event is over when its runs reported and their scopes are gone. systemd stops a scope at the
+ * deadline (RuntimeMaxSec) and SIGKILLs what is left RUN_TIMEOUT_STOP_USEC later; this margin
+ * beyond both covers systemd noticing and telling us. Then the daemon stops waiting: a run that did
+ * not report counts as timed out, a scope that is not gone is journaled and no longer waited for.
+ * Small, because a login may be waiting (timeout_grace of the PAM module, 3 s by default). */
+#define MANAGER_OVERDUE_GRACE_USEC (500ULL * 1000ULL)
+
+/* The tamper baseline of the provisioned instance (tamper.h), root-only, on /run: it survives
+ * daemon restarts, not a reboot. */
+#define MANAGER_BASELINE_FILE SESSION_SCRIPTS_RUNTIME_DIR "/tamper-baseline"
 
 struct Manager {
         sd_event *event;
@@ -43,6 +52,10 @@ struct Manager {
         ScriptConfig *config;           /* the last good config, NULL when there never was one */
         char *config_path;              /* where config was read from */
         TamperBaseline baseline;        /* of config_path and config's executables */
+        char *baseline_path;            /* MANAGER_BASELINE_FILE */
+        /* config.json does not match the baseline of the provisioned instance (a restarted daemon
+         * found it changed): every run counts as tampered until a reload provisions it. */
+        bool config_tampered;
         char *lang;                     /* LANG for scripts, NULL = default */
         bool bucket_logged;             /* "no Bucket=" said once */
 
@@ -79,26 +92,37 @@ static inline void manager_freep(Manager **m) {
 }
 
 /*
- * (Re)loads settings and config.json and re-records the tamper baseline. An invalid config keeps
- * the last good one (and its baseline); every finding is journaled. Returns 0 (also when the
- * config is bad or missing — the daemon then runs nothing and says why), -ENOMEM.
+ * (Re)loads settings and config.json. With provision, the tamper baseline is recorded anew and
+ * stored in m->baseline_path (the instance is provisioned: an explicit reload); without, the
+ * stored baseline of this boot is used when there is one (a restarted daemon: config.json and the
+ * executables are checked against what was provisioned, not taken as they are now), else it is
+ * recorded and stored (the first start of the boot). An invalid config keeps the last good one
+ * (and its baseline); every finding is journaled. Returns 0, -EBADMSG when the settings or
+ * config.json could not be (re)loaded (journaled; the previous ones stay, and with none the daemon
+ * runs nothing), -ENOMEM.
  */
-int manager_load(Manager *m);
+int manager_load(Manager *m, bool provision);
 
-/* Reload() / SIGHUP: manager_load() framed by sd_notify RELOADING=1 / READY=1. */
+/* Reload() / SIGHUP: manager_load(m, true) framed by sd_notify RELOADING=1 / READY=1. Returns as
+ * manager_load(). */
 int manager_reload(Manager *m);
 
-/* Reads the state files of a previous daemon instance and resumes: a start that was running counts
- * as done (its result is unknown; the SPEC asks termination to run once, not start twice), a
- * termination that was running counts as done, a pending termination starts now. Needs m->bus.
- * Returns 0 or -errno when the directory cannot be prepared. */
+/*
+ * Reads the state files of a previous daemon instance and resumes. An event that was running is
+ * still running while one of its scopes (named in the state file) is active — bounded by its
+ * deadline plus the stop timeout — and then counts as done, its result unknown (the SPEC asks the
+ * termination to run once and after the start, not the start twice); a pending termination starts
+ * when the start is over; a refused session is forgotten. Needs m->bus. Returns 0, or -errno when
+ * the directory cannot be prepared.
+ */
 int manager_load_sessions(Manager *m);
 
 /*
  * OpenSession: registers the session and starts its SessionStart runs. An existing session with
- * the same id is returned as is (nothing runs twice). On success *ret is the session (owned by the
- * manager) and *ret_wait_usec the longest the event may take from now (0 when nothing runs).
- * Returns 0, -ESRCH (no such user), -EUSERS (too many sessions), -ENOMEM.
+ * the same id is returned as is (nothing runs twice) — also a refused one, which stays refused
+ * (WaitSessionEvent answers its start as failed). On success *ret is the session (owned by the
+ * manager) and *ret_wait_usec the longest the event may take from now (0 when nothing runs or it
+ * is over). Returns 0, -ESRCH (no such user), -EUSERS (too many sessions), -ENOMEM.
  */
 int manager_open_session(Manager *m, const SessionRequest *req, Session **ret, uint64_t *ret_wait_usec);
 
@@ -113,20 +137,25 @@ int manager_close_session(Manager *m, const char *id, const SessionRequest *req,
 
 /*
  * WaitSessionEvent: answers msg (a method call) with (b success, s message, s last_line) at once
- * when the event is done (or will never run), else keeps a reference and answers when it is.
- * Returns ≥ 0, -EBUSY (too many waiters), or -errno from sending.
+ * when the event is done (or will never run), else keeps a reference and answers when it is. The
+ * start of a refused session is answered as failed. Returns ≥ 0, -EBUSY (too many waiters), or
+ * -errno from sending.
  */
 int manager_wait_session_event(Manager *m, Session *s, ScriptEvent e, sd_bus_message *msg);
 
 /*
  * RefuseSession: the PAM module refused the session (require_success). Its SessionTermination
  * will never run (a pending one is cancelled; its waiters get success, nothing ran), it is no
- * longer listed or closable, and it is forgotten — state file removed, SessionEnded emitted — at
- * once when its start is over, else as soon as the start's runs have ended. s may be freed by
- * this call: the caller must not use it afterwards. Returns 0 (also when it was refused before),
+ * longer listed, closable or shown by ListRuns, and it is forgotten — state file removed,
+ * SessionEnded emitted, hidden (Session.hidden) — at once when its start is over, else as soon as
+ * the start is. The caller must not use s afterwards. Returns 0 (also when it was refused before),
  * -EBUSY when its termination already started (too late to refuse).
  */
 int manager_refuse_session(Manager *m, Session *s);
 
-/* Finds a session by id, or NULL. */
+/* Finds a session by id, or NULL; a refused session that is over (hidden) is not found. */
 Session *manager_find_session(Manager *m, const char *id);
+
+/* Finds a session by id, also a hidden one (for OpenSession, WaitSessionEvent and RunEvent's
+ * "id in use" check), or NULL. */
+Session *manager_find_session_any(Manager *m, const char *id);

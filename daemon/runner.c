@@ -38,11 +38,6 @@
 #define USEC_PER_SEC UINT64_C(1000000)
 #define USEC_PER_MSEC UINT64_C(1000)
 
-/* How long systemd waits after SIGTERM (sent at RuntimeMaxSec) before it SIGKILLs what is left of the
- * scope. Short on purpose: the user's session start already waited the full waiting time, and a
- * script that ignores SIGTERM must not linger for systemd's default 90 s. */
-#define RUN_TIMEOUT_STOP_USEC (2 * USEC_PER_SEC)
-
 /* Our own backstop after the deadline: if systemd's stop did not end the main process within
  * TimeoutStop + this, we ask systemd to SIGKILL the whole scope (and SIGKILL the main process
  * ourselves). */

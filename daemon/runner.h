@@ -98,6 +98,12 @@ void run_detach(Run *r);
 
 /* ---- Additions of the runner (the functions above are the fixed interface) -------------------- */
 
+/* How long systemd waits after SIGTERM (sent at RuntimeMaxSec) before it SIGKILLs what is left of a
+ * run's scope (the scope's TimeoutStopUSec). Short on purpose: the user's session start already
+ * waited the full waiting time, and a script that ignores SIGTERM must not linger for systemd's
+ * default 90 s. The manager waits for a scope to be gone at most this long after the deadline. */
+#define RUN_TIMEOUT_STOP_USEC (UINT64_C(2) * 1000000U)
+
 /* The directory of spool entries (default SESSION_SCRIPTS_SPOOL_DIR); for tests and for a daemon
  * setting. Copies dir. Returns 0 or -ENOMEM. */
 int run_set_spool_dir(const char *dir);

@@ -81,6 +81,7 @@ Session *session_new(void) {
 }
 
 static void session_run_done(SessionRun *r) {
+        r->scope_watch = unit_watch_free(r->scope_watch);
         if (r->run) {
                 /* The run goes on capturing to its end, but must not call back into a freed session. */
                 run_detach(r->run);
@@ -340,6 +341,18 @@ int session_state_serialize(const Session *s, char **ret) {
                 const SessionEvent *ev = &s->events[e];
 
                 fprintf(f, "%s_STATE=%s\n", event_key_prefix[e], event_state_to_string(ev->state));
+                if (ev->state == EVENT_STATE_RUNNING) {
+                        /* What a restarted daemon needs to wait for the runs of this instance. */
+                        fprintf(f, "%s_DEADLINE_USEC=%" PRIu64 "\n", event_key_prefix[e], ev->deadline_usec);
+                        for (ScriptContext c = 0; c < _SCRIPT_CONTEXT_MAX; c++) {
+                                const SessionRun *r = &ev->runs[c];
+                                const char *unit = r->unit ?: (r->run ? run_get_unit(r->run) : NULL);
+
+                                if (unit && (r->scope_watch || (r->used && !r->finished)))
+                                        fprintf(f, "%s_UNIT_%s=%s\n", event_key_prefix[e],
+                                                c == SCRIPT_CONTEXT_SYSTEM ? "SYSTEM" : "USER", unit);
+                        }
+                }
                 if (ev->state != EVENT_STATE_DONE)
                         continue;
                 fprintf(f, "%s_SUCCESS=%s\n", event_key_prefix[e], ev->success ? "yes" : "no");
@@ -456,6 +469,22 @@ static int session_state_apply(Session *s, const char *key, size_t klen, char *v
                 }
                 if (rl == 9 && memcmp(rest, "LAST_LINE", 9) == 0) {
                         free_and_replace(ev->last_line, value);
+                        return 1;
+                }
+                if (rl == 13 && memcmp(rest, "DEADLINE_USEC", 13) == 0) {
+                        if (parse_uint64(value, &u) < 0)
+                                return -EBADMSG;
+                        ev->deadline_usec = u;
+                        return 0;
+                }
+                if ((rl == 11 && memcmp(rest, "UNIT_SYSTEM", 11) == 0) ||
+                    (rl == 9 && memcmp(rest, "UNIT_USER", 9) == 0)) {
+                        SessionRun *r = &ev->runs[rest[5] == 'S' ? SCRIPT_CONTEXT_SYSTEM : SCRIPT_CONTEXT_USER];
+
+                        /* Only a name that can be ours is ever asked about (it came from a file). */
+                        if (!unit_name_is_scope(value))
+                                return 0;
+                        free_and_replace(r->unit, value);
                         return 1;
                 }
         }
@@ -666,7 +695,7 @@ int session_run_describe_failure(const SessionRun *r, char **ret) {
 
 bool session_event_all_finished(const SessionEvent *e) {
         for (ScriptContext c = 0; c < _SCRIPT_CONTEXT_MAX; c++)
-                if (e->runs[c].used && !e->runs[c].finished)
+                if ((e->runs[c].used && !e->runs[c].finished) || e->runs[c].scope_watch)
                         return false;
         return true;
 }

@@ -17,6 +17,7 @@
 #include "home-folder.h"
 #include "runner.h"
 #include "script-config.h"
+#include "unit-watch.h"
 
 typedef struct Manager Manager;
 typedef struct Session Session;
@@ -61,15 +62,22 @@ typedef struct SessionRun {
         int signal;
         uint64_t duration_usec;
         unsigned waiting_time_sec;
+        /* The run's scope. After a daemon restart also set (with used false) for a run of the
+         * previous instance whose scope may still be active: then only the scope is waited for. */
         char *unit;
         char *last_line;        /* sanitised, ≤ OUTPUT_LAST_LINE_MAX bytes */
         char *error;            /* the runner's sentence for FAILED/TAMPERED */
+        /* Set while the daemon waits for the scope to be gone (inactive, failed or unloaded): an
+         * event is over only when no process of it is left, not when the runner reported. */
+        UnitWatch *scope_watch;
 } SessionRun;
 
 typedef struct SessionEvent {
         EventState state;
         unsigned waiting_time_sec;      /* of the runs started (0 when nothing ran) */
-        uint64_t deadline_usec;         /* CLOCK_MONOTONIC; when RUNNING: start + waiting time */
+        /* CLOCK_MONOTONIC, when RUNNING: start + waiting time. Kept in the state file: the clock is
+         * the same for a restarted daemon of the same boot. */
+        uint64_t deadline_usec;
         SessionRun runs[_SCRIPT_CONTEXT_MAX];
         /* When DONE: */
         bool success;
@@ -78,8 +86,8 @@ typedef struct SessionEvent {
         /* Pending WaitSessionEvent() calls (each holds a message reference). */
         sd_bus_message **waiters;
         size_t n_waiters;
-        /* Fires a little after the deadline in case a run never reports back (defence in depth;
-         * the runner reports at the deadline). */
+        /* Fires at the deadline plus the scopes' stop timeout: a run that never reported back
+         * counts as timed out, and a scope that is still not gone is no longer waited for. */
         sd_event_source *overdue_source;
 } SessionEvent;
 
@@ -113,6 +121,14 @@ struct Session {
          * terminated, not listed, and forgotten as soon as its start runs have ended. Kept in the
          * state file, so that a restarted daemon forgets it too instead of terminating it. */
         bool refused;
+
+        /* A refused session that is over (its start ended): state file removed, SessionEnded
+         * emitted, invisible to every method but OpenSession and WaitSessionEvent. It lingers
+         * MANAGER_FORGET_DELAY_USEC so that an OpenSession with its id — a second
+         * pam_session_scripts line of the same stack, or another login program with the same
+         * AppStream_Session_ID — finds it refused instead of registering it anew and running its
+         * start scripts again. */
+        bool hidden;
 
         /* RunEvent (`session-scripts run`): the session exists for one event of a manual run only.
          * Not persisted, not closable, never terminated after a start; forgotten
@@ -150,16 +166,18 @@ bool session_metadata_is_valid(const char *v);
 
 /*
  * Serialises what must survive a daemon restart (id, user, uid, service, XDG session id, metadata,
- * home-folder status, since, refused, and per event: state, success, message, last line) as KEY=VALUE
- * lines, values escaped (\\, \n and other control characters as \xHH). Returns 0 and a new string
- * in *ret, or -ENOMEM.
+ * home-folder status, since, refused, and per event: state, success, message, last line; while it
+ * runs also its deadline and the scope unit of each run that may still have processes) as
+ * KEY=VALUE lines, values escaped (\\, \n and other control characters as \xHH). Returns 0 and a
+ * new string in *ret, or -ENOMEM.
  */
 int session_state_serialize(const Session *s, char **ret);
 
 /*
- * Parses what session_state_serialize() wrote into a new Session (user not resolved, no runs).
- * Unknown keys are ignored. Returns 0 and the session in *ret, -EBADMSG when the id is missing or
- * invalid or a value is malformed, -ENOMEM.
+ * Parses what session_state_serialize() wrote into a new Session (user not resolved, no runs; the
+ * scope units of a running event are in runs[].unit with used false). Unknown keys, and scope names
+ * that are not valid scope unit names, are ignored. Returns 0 and the session in *ret, -EBADMSG
+ * when the id is missing or invalid or a value is malformed, -ENOMEM.
  */
 int session_state_deserialize(const char *buf, size_t len, Session **ret);
 
@@ -190,7 +208,8 @@ int session_run_describe_failure(const SessionRun *r, char **ret);
  */
 int session_event_compose_result(SessionEvent *e);
 
-/* True when every used run of e has finished (also when none is used). */
+/* True when every used run of e has finished (also when none is used) and no scope of e is still
+ * waited for (scope_watch). */
 bool session_event_all_finished(const SessionEvent *e);
 
 /* ---- Lookup ---------------------------------------------------------------------------------- */

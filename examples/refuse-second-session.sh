@@ -20,7 +20,11 @@
 #
 # "Active" means: listed (sessions refused through RefuseSession are never listed), termination
 # not started (term_state "not-run"), and no SessionStart run that already failed (such a session
-# is being refused right now; its RefuseSession may still be on its way).
+# is being refused right now; its RefuseSession may still be on its way). A manual run of the
+# scripts (`session-scripts run`, the daemon's RunEvent) is no login: the daemon lists it with
+# term_state "done" from the start (no termination ever follows it), so it never counts — a
+# running manual start reads start_state "running", term_state "done", which no login shows (a
+# login's termination waits for its start: "pending").
 #
 # Output: on refusal the last line on stdout is the reason the user sees ("Session refused: …");
 # details for the administrator go to stderr (the journal). Exit 1 refuses, 0 allows.
@@ -113,7 +117,7 @@ for ((i = 2; i < ${#t[@]}; i += 6)); do
 
         [ "$id" != "$me" ] || continue
         [ "$uid" = "$my_uid" ] || continue
-        # Closing or closed: not active any more.
+        # Closing or closed, or a manual run (term_state "done" from the start): not active.
         [ "$term" = not-run ] || continue
         # Only an earlier session counts; a later one yields to us (it sees us as earlier).
         if ((since > my_since)) || { ((since == my_since)) && [[ $id > $me ]]; }; then

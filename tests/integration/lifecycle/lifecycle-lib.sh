@@ -115,3 +115,13 @@ ss_run_unit() {
                 SESSION_SCRIPTS_SESSION_ID="$1" SESSION_SCRIPTS_EVENT="$2" SESSION_SCRIPTS_CONTEXT="$3" |
                 sed -n 's/^OBJECT_SYSTEMD_UNIT=//p' | tail -n1
 }
+
+# ss_journal_mark — writes a marker entry into the journal and prints its cursor. Entries logged
+# after the mark are `bed_journal --cursor="$(ss_journal_mark)" MATCHES…` (the marker itself
+# matches none of them). Not --after-cursor: journalctl 252 with matches skips the first matching
+# entry after a cursor that does not match.
+ss_journal_mark() {
+        bed_exec logger -t ss-test-mark "mark $RANDOM$RANDOM"
+        bed_exec journalctl --sync
+        bed_exec journalctl -n 1 --show-cursor -q -o cat -t ss-test-mark | sed -n 's/^-- cursor: //p'
+}

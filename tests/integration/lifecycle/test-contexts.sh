@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # A real login (pamtester through pam_systemd + pam_session_scripts): both contexts of SessionStart
-# run with the right uid/gid/groups/cwd, argv and a clean environment (metadata from the PAM
+# run with the right uid/gid/groups/cwd, each in its own scope in the right slice (user context
+# under user-UID.slice, system context under system.slice), argv and a clean environment (metadata from the PAM
 # environment, else the settings; the home-folder status; LANG from /etc/default/locale), stdin is
 # /dev/null and no daemon descriptor leaks; the output is in the journal under the scope unit;
 # the session-opened and home-folder entries are journaled; SessionTermination runs exactly once
@@ -36,6 +37,7 @@ pwd > $out.cwd
 tr "\0" "\n" < /proc/$$/environ | sort > $out.env
 for a in "$@"; do printf "%s\n" "$a"; done > $out.argv
 readlink /proc/$$/fd/0 > $out.stdin
+sed -n "s/^0:://p" /proc/$$/cgroup > $out.cgroup
 ls -l /proc/self/fd | sed -n "s/.* \([0-9]*\) -> \(.*\)/\1 \2/p" > $out.fds
 '
 ss_install_script start-system.sh <<EOF
@@ -147,6 +149,16 @@ AppStream_Session_User=alice
 EOF
 )
 ss_assert_eq "$(ss_file $SS_OUT/system.env)" "$expected_system_env" "system context environment"
+
+# --- cgroups: each run in its own transient scope, in the slice of its context; the scope is the
+# unit its journal entries name.
+user_unit=$(ss_run_unit $SID SessionStart user)
+system_unit=$(ss_run_unit $SID SessionStart system)
+echo "scopes: $user_unit, $system_unit"
+[[ "$user_unit" =~ ^session-scripts-start-user-$SID-[0-9a-f]{8}\.scope$ ]] || bed_fail "user run's scope: '$user_unit'"
+[[ "$system_unit" =~ ^session-scripts-start-system-$SID-[0-9a-f]{8}\.scope$ ]] || bed_fail "system run's scope: '$system_unit'"
+ss_assert_eq "$(ss_file $SS_OUT/user.cgroup)" "/user.slice/user-$uid.slice/$user_unit" "user context cgroup"
+ss_assert_eq "$(ss_file $SS_OUT/system.cgroup)" "/system.slice/$system_unit" "system context cgroup"
 
 # --- stdin and descriptors: 0 is /dev/null, 2 is the capture pipe (1 is the pipe to sed here);
 # besides, only the script itself (the verified fd the interpreter was

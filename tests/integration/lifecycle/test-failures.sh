@@ -2,10 +2,14 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # Failing scripts at a real login: a script sleeping past waitingTime is stopped at the deadline
-# together with a child it forked, and open_session returns by deadline + grace; a script exiting
-# non-zero makes the module show the error message (pamtester prints the conversation) while the
-# session still opens. Then, on the bus directly: CloseSession during a still-running start waits
-# for it (termination starts only after the start ended, and wait_usec covers both).
+# together with a child it forked — by systemd (its scope has RuntimeMaxUSec=waitingTime and ends
+# with Result=timeout), both gone before deadline + 2 s, i.e. before the daemon's own backstop
+# could have killed them — and open_session returns by deadline + grace; a script exiting non-zero
+# makes the module show the error message (pamtester prints the conversation) while the session
+# still opens. Then, on the bus directly: CloseSession during a still-running start waits for it
+# (termination starts only after the start ended, and wait_usec covers both); a start whose
+# processes ignore SIGTERM is over only when systemd has SIGKILLed them (its scope is gone), so
+# the termination never overlaps with them.
 
 set -euo pipefail
 source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
@@ -20,6 +24,8 @@ ss_prepare_out
 ss_install_script start-system.sh <<'EOF'
 #!/bin/bash
 out=/var/tmp/ss-out/$AppStream_Session_ID
+# Ignored signals are inherited: the sleeps below ignore SIGTERM too, and only SIGKILL ends them.
+case $AppStream_Session_ID in stubborn-*) trap '' TERM ;; esac
 date +%s%N > $out.start-begin
 sleep 300 &
 echo $! > $out.child.pid
@@ -77,8 +83,21 @@ ss_assert_contains "$out" "Session script $SS_DIR/start-system.sh (system contex
 main=$(ss_file $SS_OUT/fail-session-1.main.pid)
 child=$(ss_file $SS_OUT/fail-session-1.child.pid)
 [ -n "$main" ] && [ -n "$child" ] || bed_fail "the sleeping script did not record its pids"
-ss_wait_for 3 sh -c "! kill -0 $main 2>/dev/null && ! kill -0 $child 2>/dev/null" ||
+ss_wait_for 3 sh -c "! kill -0 $main 2>/dev/null && ! kill -0 $child 2>/dev/null && date +%s%N > $SS_OUT/fail-session-1.main.gone" ||
         bed_fail "script $main or its child $child still runs after the deadline"
+begin=$(ss_file $SS_OUT/fail-session-1.start-begin)
+gone=$(ss_file $SS_OUT/fail-session-1.main.gone)
+[ -n "$gone" ] || bed_fail "the script's end was not recorded"
+gone_ms=$(( (gone - begin) / 1000000 ))
+echo "the script and its child were gone $gone_ms ms after the script began (deadline ${WAIT}s)"
+# systemd's SIGTERM at RuntimeMaxSec ends them at once (SIGKILL would follow 2 s later); the
+# daemon's own backstop (KillUnit) would come only 3 s after the deadline.
+[ "$gone_ms" -lt $(( (WAIT + 2) * 1000 )) ] ||
+        bed_fail "script and child lived until $gone_ms ms, not stopped by systemd at the ${WAIT}s deadline"
+sys_unit=$(ss_run_unit fail-session-1 SessionStart system)
+[ -n "$sys_unit" ] || bed_fail "no scope unit in the timeout summary"
+bed_wait_journal 5 "$sys_unit: .*Failed with result 'timeout'" -u "$sys_unit" ||
+        bed_fail "systemd did not stop $sys_unit for its runtime limit (Result=timeout)"
 [ -z "$(ss_file $SS_OUT/fail-session-1.not-stopped)" ] || bed_fail "the script was not stopped"
 summary=$(bed_journal -o export MESSAGE_ID=7ec314af1ab0431aab9db584883c9563 \
         SESSION_SCRIPTS_SESSION_ID=fail-session-1 SESSION_SCRIPTS_CONTEXT=system)
@@ -103,6 +122,11 @@ ss_assert_contains "$closed" 'st "order-1"' "CloseSession resolves the id from t
         bed_fail "CloseSession wait_usec $wait_usec does not cover the rest of the start plus the termination"
 ss_assert_contains "$(ss_call ListSessions)" '"order-1" "bob"' "ListSessions shows the session"
 ss_assert_contains "$(ss_call ListSessions)" '"running" "pending"' "termination pending behind the start"
+# The running start's scope carries the waiting time as RuntimeMaxUSec (systemd enforces it).
+unit=$(ss_call ListRuns s order-1 | grep -o 'session-scripts-start-system-order-1-[0-9a-f]*\.scope' | head -n1)
+[ -n "$unit" ] || bed_fail "ListRuns shows no scope for the running start: $(ss_call ListRuns s order-1)"
+ss_assert_eq "$(bed_exec systemctl show -P RuntimeMaxUSec "$unit")" "${WAIT}s" "RuntimeMaxUSec of $unit"
+ss_assert_eq "$(bed_exec systemctl show -P TimeoutStopUSec "$unit")" "2s" "TimeoutStopUSec of $unit"
 ss_call WaitSessionEvent ss order-1 SessionTermination
 start_begin=$(ss_file $SS_OUT/order-1.start-begin)
 term_begin=$(ss_file $SS_OUT/order-1.term-begin)
@@ -110,5 +134,26 @@ term_begin=$(ss_file $SS_OUT/order-1.term-begin)
 gap_ms=$(( (term_begin - start_begin) / 1000000 ))
 echo "termination began $gap_ms ms after the start began (start stopped at ${WAIT}s)"
 [ "$gap_ms" -ge $(( WAIT * 1000 - 300 )) ] || bed_fail "termination did not wait for the start ($gap_ms ms)"
+
+# --- a start that ignores SIGTERM is over only when its scope is gone (SIGKILL 2 s after the
+# deadline): the termination starts after that, never next to the start's processes.
+ss_call OpenSession 'ssa{ss}' bob ss-order 1 AppStream_Session_ID stubborn-1 >/dev/null
+ss_call CloseSession 'sa{ss}' stubborn-1 0 >/dev/null
+t0=$(bed_exec date +%s%N)
+ss_call WaitSessionEvent ss stubborn-1 SessionStart >/dev/null
+t1=$(bed_exec date +%s%N)
+ss_call WaitSessionEvent ss stubborn-1 SessionTermination >/dev/null
+start_begin=$(ss_file $SS_OUT/stubborn-1.start-begin)
+term_begin=$(ss_file $SS_OUT/stubborn-1.term-begin)
+main=$(ss_file $SS_OUT/stubborn-1.main.pid)
+[ -n "$term_begin" ] && [ -n "$main" ] || bed_fail "stubborn-1: the start or the termination did not run"
+start_ms=$(( (t1 - start_begin) / 1000000 ))
+gap_ms=$(( (term_begin - start_begin) / 1000000 ))
+echo "stubborn start: over $start_ms ms after it began, termination began after $gap_ms ms (deadline ${WAIT}s, SIGKILL 2 s later)"
+[ "$start_ms" -ge $(( (WAIT + 2) * 1000 - 300 )) ] ||
+        bed_fail "the start counted as over after $start_ms ms, while its SIGTERM-ignoring processes still ran"
+[ "$start_ms" -le $(( (WAIT + 3) * 1000 )) ] || bed_fail "the start took $start_ms ms, beyond deadline + stop timeout"
+[ "$gap_ms" -ge $(( (WAIT + 2) * 1000 - 300 )) ] || bed_fail "termination began after $gap_ms ms, before the start's scope was gone"
+bed_exec sh -c "! kill -0 $main 2>/dev/null" || bed_fail "the stubborn start script still runs"
 
 echo "OK: timeout kills script and child at the deadline, error message shown, session opens, ordering"

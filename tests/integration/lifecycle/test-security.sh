@@ -2,9 +2,12 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # The refusals: an unprivileged user calling the methods that start sessions (or reload) gets
-# AccessDenied and nothing runs; an executable replaced after the daemon recorded its baseline is
-# not run, the exact SPEC sentence is journaled and the user is told; with the daemon stopped and
-# its bus activation disabled, a login returns within 1 s (fail-open).
+# AccessDenied and nothing runs — from the bus policy, and with a lax policy from the daemon's own
+# check; an executable replaced after the daemon recorded its baseline is not run, the exact SPEC
+# sentence is journaled and the user is told; the baseline survives a daemon restart (a change
+# made before the restart is still caught, the baseline file is root's, mode 0600), a deleted
+# executable counts as modified; with the daemon stopped and its bus activation disabled, a login
+# returns within 1 s (fail-open) and the module logs why.
 
 set -euo pipefail
 source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
@@ -66,15 +69,29 @@ cat > "$BED_ROOT/etc/dbus-1/system.d/zz-ss-test-lax.conf" <<'EOF'
 EOF
 bed_exec systemctl reload dbus.service
 sleep 0.5
-err=$(bed_exec_user alice dbus-send --system --print-reply --dest=org.sessionscripts.SessionScripts1 \
-        /org/sessionscripts/SessionScripts1 org.sessionscripts.Manager1.OpenSession string:alice string:evil \
-        dict:string:string:AppStream_Session_ID,evil-2 2>&1) && bed_fail "OpenSession succeeded through a lax policy: $err"
-echo "alice → OpenSession through a lax policy: $err"
-ss_assert_contains "$err" "org.freedesktop.DBus.Error.AccessDenied" "the daemon's own check"
-ss_assert_not_contains "$err" "Rejected send message" "the refusal came from the daemon"
+# Every root-only method; the daemon's own sentence proves it was bus_check_root() that refused
+# (not the bus, and not sd-bus's generic capability check, which says "Access to … not permitted").
+for method in "OpenSession string:alice string:evil dict:string:string:AppStream_Session_ID,evil-2" \
+              "CloseSession string:evil-2 dict:string:string:" \
+              "WaitSessionEvent string:evil-2 string:SessionStart" \
+              "RefuseSession string:evil-2" \
+              "RunEvent string:alice string:SessionStart dict:string:string:AppStream_Session_ID,evil-3" \
+              "Reload"; do
+        set -- $method
+        name=$1
+        shift
+        err=$(bed_exec_user alice dbus-send --system --print-reply --dest=org.sessionscripts.SessionScripts1 \
+                /org/sessionscripts/SessionScripts1 "org.sessionscripts.Manager1.$name" "$@" 2>&1) &&
+                bed_fail "$name succeeded through a lax policy: $err"
+        echo "alice → $name through a lax policy: $err"
+        ss_assert_contains "$err" "org.freedesktop.DBus.Error.AccessDenied" "the daemon's own check ($name)"
+        ss_assert_contains "$err" "Only root may call this method." "the refusal came from the daemon ($name)"
+        ss_assert_not_contains "$err" "Rejected send message" "the refusal came from the daemon ($name)"
+done
 rm -f "$BED_ROOT/etc/dbus-1/system.d/zz-ss-test-lax.conf"
 bed_exec systemctl reload dbus.service
 ss_assert_not_contains "$(ss_call ListSessions)" "evil-2" "no session was opened through the lax policy"
+ss_assert_not_contains "$(ss_call ListSessions)" "evil-3" "no event was run through the lax policy"
 
 # ... while listing stays open to everyone.
 ss_assert_eq "$(bed_exec_user alice busctl call "${SS_BUS_ARGS[@]}" ListSessions)" "a(ssutss) 0" "unprivileged ListSessions"
@@ -104,9 +121,56 @@ out=$(ss_login ss-sec alice open_session close_session)
 ss_assert_not_contains "$out" "Session script" "no failure after reload"
 ss_assert_contains "$(ss_file $SS_OUT/start.log)" "replaced " "the re-recorded executable runs after a reload"
 
+# --- the baseline survives a daemon restart: a change made before the restart is still caught
+# (a restart is no provisioning — otherwise restarting or crashing the daemon would bless it).
+ss_assert_eq "$(bed_exec stat -c '%a %U' /run/session-scripts/tamper-baseline)" "600 root" "baseline file"
+ss_install_script start-user.sh <<'EOF'
+#!/bin/sh
+echo "modified-before-restart $AppStream_Session_ID" >> /var/tmp/ss-out/start.log
+EOF
+cursor=$(ss_journal_mark)
+[ -n "$cursor" ] || bed_fail "no journal cursor"
+bed_exec systemctl restart session-scripts.service
+out=$(ss_login ss-sec alice open_session close_session)
+echo "$out"
+ss_assert_contains "$out" "Session script $SS_DIR/start-user.sh (user context) was not run: the executable was modified after the instance was provisioned." \
+        "after a restart, the user is told"
+ss_assert_not_contains "$(ss_file $SS_OUT/start.log)" "modified-before-restart" "the modified executable did not run after the restart"
+ss_assert_contains "$(bed_journal -o cat --cursor="$cursor" MESSAGE_ID=6b877395a34d4e2e87a68a09ccdee32a SESSION_SCRIPTS_CONTEXT=user)" \
+        "$TAMPERED_TEXT" "after a restart, the exact SPEC sentence is journaled"
+ss_assert_contains "$(bed_journal -o cat --cursor="$cursor" -u session-scripts.service)" \
+        "tamper baseline of 3 file(s) recorded when the instance was provisioned" "the restarted daemon reused the baseline"
+
+# --- a deleted executable counts as modified (the SPEC sentence), not as "could not be started"
+bed_exec rm -f "$SS_DIR/start-system.sh"
+cursor=$(ss_journal_mark)
+out=$(ss_login ss-sec alice open_session close_session)
+echo "$out"
+ss_assert_contains "$out" "Session script $SS_DIR/start-system.sh (system context) was not run: the executable was modified after the instance was provisioned." \
+        "a deleted executable: the user is told it was modified"
+ss_assert_not_contains "$out" "could not be started" "a deleted executable is no start failure"
+ss_assert_contains "$(bed_journal -o cat --cursor="$cursor" MESSAGE_ID=6b877395a34d4e2e87a68a09ccdee32a SESSION_SCRIPTS_CONTEXT=system)" \
+        "$TAMPERED_TEXT" "a deleted executable: the exact SPEC sentence is journaled"
+
+# Provisioned again: both scripts back, reloaded, both run.
+ss_install_script start-system.sh <<'EOF'
+#!/bin/sh
+echo "system $AppStream_Session_ID" >> /var/tmp/ss-out/system.log
+EOF
+bed_exec systemctl reload session-scripts.service
+bed_exec rm -f $SS_OUT/system.log
+out=$(ss_login ss-sec alice open_session close_session)
+ss_assert_not_contains "$out" "Session script" "no failure after the next reload"
+ss_assert_contains "$(ss_file $SS_OUT/start.log)" "modified-before-restart" "the reloaded executable runs"
+ss_assert_contains "$(ss_file $SS_OUT/system.log)" "system " "the restored executable runs"
+
 # --- daemon stopped and its activation disabled: PAM returns within 1 s, the session opens
 bed_exec systemctl mask --runtime session-scripts.service
 bed_exec systemctl stop session-scripts.service
+# Only what is logged from here on counts as the module's explanation (earlier logins logged debug
+# lines of their own, which would match anything less specific).
+cursor=$(ss_journal_mark)
+[ -n "$cursor" ] || bed_fail "no journal cursor"
 for ops in open_session close_session; do
         out=$(ss_login ss-sec alice $ops)
         echo "$out"
@@ -115,8 +179,12 @@ for ops in open_session close_session; do
         ss_assert_eq "$(ss_result_field "$out" rc)" 0 "pamtester exit status ($ops)"
         [ "$ms" -le 1000 ] || bed_fail "$ops took $ms ms with the daemon unreachable (limit 1000 ms)"
 done
-bed_journal -o cat -t pamtester | grep -q "pam_session_scripts" ||
-        bed_fail "the module did not log why it could not reach the daemon"
+why=$(bed_journal -o cat --cursor="$cursor" -t pamtester)
+echo "the module logged: $why"
+ss_assert_contains "$why" "Failed to open session with org.sessionscripts.SessionScripts1, not running session scripts: " \
+        "the module logged why open_session could not reach the daemon"
+ss_assert_contains "$why" "Failed to close session '' with org.sessionscripts.SessionScripts1: " \
+        "the module logged why close_session could not reach the daemon"
 bed_exec systemctl unmask --runtime session-scripts.service
 
 echo "OK: unprivileged calls refused, replaced executable skipped and journaled, fail-open within 1 s"

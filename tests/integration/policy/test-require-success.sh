@@ -12,6 +12,10 @@
 #   - without the option, both the failing and the passing script allow the login (the failure is
 #     only shown), and the termination runs;
 #   - on an "optional" line the refusal is only shown: the login goes on (the documented trap);
+#   - the module twice in one stack (an optional line without the option, then a required line
+#     with it — and the other way round): the login is refused, the start scripts ran once, the
+#     session is not listed and never terminated;
+#   - ListRuns of a refused session: NoSuchSession, as it is not listed;
 #   - RefuseSession is root's: a normal user gets AccessDenied; on the bus, a refusal while the
 #     start still runs forgets the session only once the start has ended; a daemon restarted in
 #     between forgets it too (and never terminates it).
@@ -59,6 +63,12 @@ EOF
 pol_pam_stack ss-req required require_success
 pol_pam_stack ss-plain required
 pol_pam_stack ss-opt optional require_success
+bed_pam_service ss-twice "session required pam_systemd.so
+session optional pam_session_scripts.so debug timeout_grace=2
+session required pam_session_scripts.so debug timeout_grace=2 require_success"
+bed_pam_service ss-twice-rev "session required pam_systemd.so
+session required pam_session_scripts.so debug timeout_grace=2 require_success
+session optional pam_session_scripts.so debug timeout_grace=2"
 ss_start_daemon
 pol_monitor_start
 
@@ -76,6 +86,8 @@ refused=$(pol_last_id alice)
 echo "refused session: $refused (pamtester rc=$rc, $(ss_result_field "$out" ms) ms)"
 
 ss_assert_not_contains "$(pol_list_ids)" "$refused" "a refused session is not listed (root)"
+runs=$(ss_call ListRuns s "$refused" 2>&1 || true)
+ss_assert_contains "$runs" "No such session" "ListRuns of a refused session"
 ss_assert_eq "$(pol_state_file "$refused")" absent "the refused session's state file is removed"
 closed=$(ss_call CloseSession 'sa{ss}' "$refused" 0 2>&1 || true)
 ss_assert_contains "$closed" "No such session" "CloseSession of a refused session"
@@ -127,6 +139,37 @@ ss_assert_eq "$(ss_result_field "$out" rc)" 0 "optional line: the login goes on"
 ss_assert_contains "$out" "Session refused: Your licence has expired." "optional line: the refusal is shown"
 optional=$(pol_last_id alice)
 ss_assert_not_contains "$(pol_list_ids)" "$optional" "optional line: the daemon still dropped the session"
+
+# --- the module twice in one stack: the second line must not let in what the first saw fail, and
+# the refusal of the first stands for the second; the start runs once either way.
+for service in ss-twice ss-twice-rev; do
+        before=$(ss_file "$SS_OUT/ids.alice" | wc -l)
+        out=$(ss_login $service alice open_session)
+        echo "$out"
+        rc=$(ss_result_field "$out" rc)
+        [ "$rc" -ne 0 ] || bed_fail "$service: the login was let in although the start script failed"
+        ss_assert_contains "$out" "Session refused: Your licence has expired." "$service: the reason"
+        ss_assert_not_contains "$out" "successfully opened a session" "$service: refused"
+        after=$(ss_file "$SS_OUT/ids.alice" | wc -l)
+        ss_assert_eq "$(( after - before ))" 1 "$service: the start scripts ran once"
+        twice=$(pol_last_id alice)
+        ss_assert_not_contains "$(pol_list_ids)" "$twice" "$service: the refused session is not listed"
+        closed=$(ss_call CloseSession 'sa{ss}' "$twice" 0 2>&1 || true)
+        ss_assert_contains "$closed" "No such session" "$service: CloseSession of the refused session"
+        ss_assert_not_contains "$(ss_file $SS_OUT/term.log)" "$twice" "$service: no termination"
+done
+# The id stays refused for the daemon too (here: another login program's module with the same
+# AppStream_Session_ID): it is not registered again, its start does not run again.
+before=$(ss_file "$SS_OUT/ids.alice" | wc -l)
+printf 'AppStream_Session_ID DEFAULT=%s\n' "$twice" > "$BED_ROOT/etc/ss-same-id.conf"
+bed_pam_service ss-same-id "session required pam_env.so readenv=0 conffile=/etc/ss-same-id.conf
+session required pam_systemd.so
+session required pam_session_scripts.so debug timeout_grace=2 require_success"
+out=$(ss_login ss-same-id alice open_session)
+echo "$out"
+[ "$(ss_result_field "$out" rc)" -ne 0 ] || bed_fail "a refused session id was let in by another login"
+ss_assert_eq "$(ss_file "$SS_OUT/ids.alice" | wc -l)" "$before" "a refused session id: the start did not run again"
+ss_assert_not_contains "$(pol_list_ids)" "$twice" "a refused session id is not listed after another login"
 
 # --- RefuseSession is root's; refusing on the bus while the start runs.
 denied=$(bed_exec_user alice busctl --system call "${SS_BUS_ARGS[@]}" RefuseSession s "$bob1" 2>&1 || true)

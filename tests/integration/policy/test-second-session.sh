@@ -10,6 +10,8 @@
 #   - concurrency: five users log in four times each, all twenty at the same instant: exactly one
 #     login per user wins;
 #   - the script is idempotent: run again for a session, it gives the same verdict;
+#   - a manual run (`session-scripts run`, RunEvent) is no login: while it runs it is listed with
+#     termination "done" and does not count, so the user's login is allowed;
 #   - once alice's first session is closed (pamtester close_session), she can log in again.
 
 set -euo pipefail
@@ -21,8 +23,18 @@ bed_boot
 REASON="Please end your other session first."
 ss_prepare_out
 ss_install_script refuse-second-session.sh < "$MESON_SOURCE_ROOT/examples/refuse-second-session.sh"
+# A user-context start script that is slow only when asked to (for the manual run below).
+ss_install_script slow-user.sh <<'EOF'
+#!/bin/sh
+if [ -e /var/tmp/ss-out/slow.$USER ]; then
+        touch /var/tmp/ss-out/sleeping.$USER
+        sleep 6
+fi
+exit 0
+EOF
 ss_install_config <<EOF
-{ "SessionStart": { "executables": [ { "context": "system", "filename": "$SS_DIR/refuse-second-session.sh" } ], "waitingTime": 15 } }
+{ "SessionStart": { "executables": [ { "context": "system", "filename": "$SS_DIR/refuse-second-session.sh" },
+                                     { "context": "user", "filename": "$SS_DIR/slow-user.sh" } ], "waitingTime": 15 } }
 EOF
 pol_pam_stack ss-one required require_success
 ss_start_daemon
@@ -70,6 +82,22 @@ ss_assert_eq "$(verdict "$first" alice)" allowed "rerun for alice's first sessio
 ss_assert_eq "$(verdict "$bob" bob)" allowed "rerun for bob's session"
 ss_assert_eq "$(verdict not-listed-1 alice)" refused "rerun for another (unlisted) session of alice"
 ss_assert_eq "$(verdict not-listed-2 user06)" allowed "rerun for a user without sessions"
+
+# --- a manual run of user07's start (RunEvent) is going on: it is no session of user07's, her
+# login is allowed.
+bed_exec touch "$SS_OUT/slow.user07"
+bed_exec bash -c 'session-scripts run SessionStart --user user07 --session-id run-07 > /var/tmp/ss-out/run-07.out 2>&1 &'
+ss_wait_for 10 sh -c 'busctl call org.sessionscripts.SessionScripts1 /org/sessionscripts/SessionScripts1 org.sessionscripts.Manager1 ListSessions | grep -q "\"run-07\" \"user07\" [0-9]* [0-9]* \"running\" \"done\""' ||
+        bed_fail "the running manual start is not listed as start running, termination done: $(ss_call ListSessions)"
+ss_wait_for 10 test -e "$SS_OUT/sleeping.user07" || bed_fail "the manual run's user script did not start"
+bed_exec rm -f "$SS_OUT/slow.user07"   # the run sleeps on; the login need not
+out=$(ss_login ss-one user07 open_session)
+echo "$out"
+ss_assert_eq "$(ss_result_field "$out" rc)" 0 "user07's login while a manual run of hers goes on"
+ss_assert_contains "$out" "successfully opened a session"
+ss_assert_eq "$(user_ids user07 | wc -l)" 1 "user07 has one active session (the run is none)"
+ss_assert_contains "$(ss_call ListSessions | grep -o '"run-07" "user07" [0-9]* [0-9]* "[a-z-]*" "[a-z-]*"')" \
+        '"running" "done"' "the manual run was still going on during the login"
 
 # --- concurrency: user01…user05 log in four times each, all at the same instant.
 out=$(bed_exec bash -c '

@@ -9,7 +9,9 @@
 #   user context: alice's uid/gid/groups, cwd $HOME, scope under user-UID.slice
 #   an ELF executable sees exactly fds 0, 1, 2 (a shebang script also sees 3: itself, see runner.c)
 #   timeout: a script sleeping 10 s with waitingTime 2 s and a forked `sleep 100 &` → timeout at
-#     ~2 s, both processes gone a few seconds later
+#     ~2 s; the scope carries RuntimeMaxUSec=2s and systemd itself ends it (Result=timeout), both
+#     processes gone before deadline + 2 s (the runner's own SIGKILL backstop comes only 3 s after
+#     the deadline, so a scope without RuntimeMaxUSec cannot pass)
 #   exit 3 → exit-code 3 with the last stdout line; stderr at warning priority
 #   killed by a signal → signal 15; a non-executable file → failed
 #   a modified executable → tampered, the exact SPEC sentence in the journal and the spool log
@@ -194,11 +196,29 @@ sleep 10
 echo "not reached"
 EOF
 
-drive timeout --context system --user root --wait 2 -- "$DIR/sleepy.sh"
+# The scope is looked at while it runs: once stopped it is garbage-collected (CollectMode=).
+drive timeout --context system --user root --wait 2 -- "$DIR/sleepy.sh" &
+driver_pid=$!
+unit=''
+for _ in $(seq 40); do
+    unit=$(bed_exec systemctl list-units --all --plain --no-legend "session-scripts-start-system-sess-timeout-$TAG-*" |
+           awk '{ print $1 }' | head -n1)
+    [[ -n "$unit" ]] && break
+    sleep 0.05
+done
+[[ -n "$unit" ]] || bed_fail "timeout: the run's scope never showed up"
+expect_eq "$(bed_exec systemctl show -P RuntimeMaxUSec "$unit")" 2s "timeout: RuntimeMaxUSec of $unit"
+expect_eq "$(bed_exec systemctl show -P TimeoutStopUSec "$unit")" 2s "timeout: TimeoutStopUSec of $unit"
+wait "$driver_pid" || bed_fail "runner-driver failed in case timeout"
+expect_eq "$(get timeout unit)" "$unit" "timeout: the scope looked at is the run's"
 expect_eq "$(get timeout result)" timeout "timeout result"
 usec_between "$(get timeout callback_usec)" 2000000 2500000 "timeout reported at the deadline"
-# Capture ends when the scope is gone: SIGTERM at RuntimeMaxSec, so well before the 2 s stop timeout.
-usec_between "$(get timeout capture_usec)" 2000000 6000000 "timeout scope stopped"
+# Capture ends when the scope is gone: SIGTERM at RuntimeMaxSec ends both processes at once, and
+# anything ignoring it would get SIGKILL from systemd 2 s later — before the runner's own backstop
+# (3 s after the deadline) could have done it.
+usec_between "$(get timeout capture_usec)" 2000000 4000000 "timeout scope stopped by systemd"
+bed_wait_journal 5 "$unit: .*Failed with result 'timeout'" -u "$unit" ||
+    bed_fail "timeout: systemd did not end $unit for its runtime limit (Result=timeout)"
 expect_eq "$(get timeout last_line)" "forked $(spool_log timeout | sed -n 's/^forked //p')" "timeout last line"
 spool_log timeout | grep -q 'not reached' && bed_fail "timeout: the script ran past its deadline"
 left=$(bed_exec sh -c 'for p in /proc/[0-9]*; do tr "\0" " " < "$p/cmdline" 2>/dev/null; echo; done' |

@@ -133,6 +133,52 @@ static void test_state_refused(void) {
         ASSERT_TRUE(b->refused);
 }
 
+/* A running event keeps its deadline and the scopes of its runs that may still have processes, so
+ * that a restarted daemon waits for them (start before termination). A run whose scope is known to
+ * be gone is not written; a scope name that is not one of ours is not read back. */
+static void test_state_running_scopes(void) {
+        _cleanup_(session_freep) Session *a = make_session(), *b = NULL, *c = NULL;
+        _cleanup_(freep) char *buf = NULL;
+        SessionEvent *ev = &a->events[SCRIPT_EVENT_START];
+        const char *bad = "ID=x\nUSER=alice\nSTART_STATE=running\nSTART_DEADLINE_USEC=12\n"
+                          "START_UNIT_SYSTEM=../../etc/passwd\nSTART_UNIT_USER=ok-1.scope\n";
+        const char *bad_deadline = "ID=x\nUSER=alice\nSTART_STATE=running\nSTART_DEADLINE_USEC=-1\n";
+
+        ev->state = EVENT_STATE_RUNNING;
+        ev->deadline_usec = 123456789;
+        ev->runs[SCRIPT_CONTEXT_SYSTEM].used = true;
+        ev->runs[SCRIPT_CONTEXT_SYSTEM].unit = strdup("session-scripts-start-system-s1-0badcafe.scope");
+        ev->runs[SCRIPT_CONTEXT_USER].used = true;
+        ev->runs[SCRIPT_CONTEXT_USER].finished = true;       /* reported, scope not watched: gone */
+        ev->runs[SCRIPT_CONTEXT_USER].unit = strdup("session-scripts-start-user-s1-00000001.scope");
+        ASSERT_TRUE(ev->runs[SCRIPT_CONTEXT_SYSTEM].unit && ev->runs[SCRIPT_CONTEXT_USER].unit);
+
+        ASSERT_OK(session_state_serialize(a, &buf));
+        ASSERT_TRUE(strstr(buf, "\nSTART_DEADLINE_USEC=123456789\n") != NULL);
+        ASSERT_TRUE(strstr(buf, "\nSTART_UNIT_SYSTEM=session-scripts-start-system-s1-0badcafe.scope\n") != NULL);
+        ASSERT_TRUE(strstr(buf, "START_UNIT_USER") == NULL);
+        ASSERT_TRUE(strstr(buf, "TERMINATION_DEADLINE_USEC") == NULL);
+
+        ASSERT_OK(session_state_deserialize(buf, strlen(buf), &b));
+        ASSERT_EQ(b->events[SCRIPT_EVENT_START].state, EVENT_STATE_RUNNING);
+        ASSERT_EQ(b->events[SCRIPT_EVENT_START].deadline_usec, 123456789);
+        ASSERT_STREQ(b->events[SCRIPT_EVENT_START].runs[SCRIPT_CONTEXT_SYSTEM].unit,
+                     "session-scripts-start-system-s1-0badcafe.scope");
+        /* Only the scope is known after a restart, not a run of ours. */
+        ASSERT_TRUE(!b->events[SCRIPT_EVENT_START].runs[SCRIPT_CONTEXT_SYSTEM].used);
+        ASSERT_TRUE(!b->events[SCRIPT_EVENT_START].runs[SCRIPT_CONTEXT_USER].unit);
+
+        ASSERT_OK(session_state_deserialize(bad, strlen(bad), &c));
+        ASSERT_TRUE(!c->events[SCRIPT_EVENT_START].runs[SCRIPT_CONTEXT_SYSTEM].unit);
+        ASSERT_STREQ(c->events[SCRIPT_EVENT_START].runs[SCRIPT_CONTEXT_USER].unit, "ok-1.scope");
+        ASSERT_EQ(c->events[SCRIPT_EVENT_START].deadline_usec, 12);
+
+        session_free(c);
+        c = NULL;
+        ASSERT_ERROR(session_state_deserialize(bad_deadline, strlen(bad_deadline), &c), EBADMSG);
+        ASSERT_TRUE(c == NULL);
+}
+
 static void test_state_bad(void) {
         Session *s = NULL;
         const char *no_id = "USER=alice\n";
@@ -333,6 +379,7 @@ int main(void) {
         TEST_RUN(test_metadata_valid);
         TEST_RUN(test_state_round_trip);
         TEST_RUN(test_state_refused);
+        TEST_RUN(test_state_running_scopes);
         TEST_RUN(test_state_bad);
         TEST_RUN(test_state_files);
         TEST_RUN(test_describe);
