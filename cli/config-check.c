@@ -15,9 +15,7 @@
 
 int config_read(const char *path, char **ret, size_t *ret_len) {
         _cleanup_(closep) int fd = -EBADF;
-        _cleanup_(freep) char *buf = NULL;
         const size_t max = SCRIPT_CONFIG_MAX_FILE_SIZE;
-        ssize_t n;
         struct stat st;
 
         /* O_NONBLOCK: a FIFO must not hang us; O_NOFOLLOW: a symlinked config.json is not read (the
@@ -32,18 +30,7 @@ int config_read(const char *path, char **ret, size_t *ret_len) {
         if ((uint64_t) st.st_size > max)
                 return -EFBIG;
 
-        buf = malloc(max + 1);
-        if (!buf)
-                return -ENOMEM;
-        n = loop_read(fd, buf, max + 1);
-        if (n < 0)
-                return (int) n;
-        if ((size_t) n > max)
-                return -EFBIG;  /* grew while we read it */
-        buf[n] = 0;
-        *ret = TAKE_PTR(buf);
-        *ret_len = (size_t) n;
-        return 0;
+        return read_fd_bounded(fd, max, ret, ret_len);
 }
 
 int config_check_buffer(const char *buf, size_t len, const char *config_path, bool file_checks,

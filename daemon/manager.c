@@ -21,6 +21,7 @@
 
 #include "bus-api.h"
 #include "cleanup.h"
+#include "fileio.h"
 #include "home-folder.h"
 #include "log.h"
 #include "manager.h"
@@ -118,33 +119,6 @@ Session *manager_find_session_any(Manager *m, const char *id) {
 
 static void settings_report(const char *file, unsigned line, const char *message, void *userdata) {
         log_warning("%s:%u: %s", file ?: "(settings)", line, message);
-}
-
-/* Reads all of fd (at most max bytes). Returns 0 and a new buffer + length, -EFBIG, -errno. */
-static int read_fd_bounded(int fd, size_t max, char **ret, size_t *ret_len) {
-        _cleanup_(freep) char *buf = NULL;
-        size_t n = 0;
-
-        buf = malloc(max + 1);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t k = read(fd, buf + n, max + 1 - n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                n += (size_t) k;
-                if (n > max)
-                        return -EFBIG;
-        }
-        buf[n] = 0;
-        *ret = TAKE_PTR(buf);
-        *ret_len = n;
-        return 0;
 }
 
 static void log_findings(const char *path, const FindingList *f) {

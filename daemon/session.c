@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fileio.h"
 #include "output.h"
 #include "session.h"
 
@@ -603,7 +604,8 @@ int session_state_load(const char *dir, const char *name, Session **ret) {
         _cleanup_(freep) char *path = NULL, *buf = NULL;
         _cleanup_(closep) int fd = -EBADF;
         struct stat st;
-        size_t n = 0;
+        size_t n;
+        int r;
 
         if (asprintf(&path, "%s/%s", dir, name) < 0)
                 return -ENOMEM;
@@ -618,22 +620,9 @@ int session_state_load(const char *dir, const char *name, Session **ret) {
         if (st.st_size > (off_t) SESSION_STATE_FILE_MAX)
                 return -EFBIG;
 
-        buf = malloc(SESSION_STATE_FILE_MAX + 1);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t k = read(fd, buf + n, SESSION_STATE_FILE_MAX - n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                n += (size_t) k;
-                if (n >= SESSION_STATE_FILE_MAX)
-                        return -EFBIG;
-        }
+        r = read_fd_bounded(fd, SESSION_STATE_FILE_MAX - 1, &buf, &n);
+        if (r < 0)
+                return r;
 
         return session_state_deserialize(buf, n, ret);
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fileio.h"
 #include "tamper.h"
 
 /* The baseline file holds a line per config.json and executable (at most 1 + 2 × 2 of them);
@@ -318,7 +319,7 @@ int tamper_baseline_load(const char *path, TamperBaseline *ret) {
         char boot_line[64];
         sd_id128_t boot;
         struct stat st;
-        size_t n = 0, lines = 0;
+        size_t n, lines = 0;
         char *p, *eol;
         int r;
 
@@ -333,23 +334,9 @@ int tamper_baseline_load(const char *path, TamperBaseline *ret) {
         if (st.st_size > (off_t) TAMPER_FILE_MAX)
                 return -EFBIG;
 
-        buf = malloc(TAMPER_FILE_MAX + 1);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t k = read(fd, buf + n, TAMPER_FILE_MAX - n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                n += (size_t) k;
-                if (n >= TAMPER_FILE_MAX)
-                        return -EFBIG;
-        }
-        buf[n] = 0;
+        r = read_fd_bounded(fd, TAMPER_FILE_MAX - 1, &buf, &n);
+        if (r < 0)
+                return r;
         if (memchr(buf, 0, n))
                 return -EBADMSG;
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fileio.h"
 #include "session-scripts/session-scripts.h"
 #include "user-env.h"
 
@@ -128,7 +129,7 @@ int locale_lang_parse(const char *buf, size_t len, char **ret) {
 int locale_lang_read(const char *path, char **ret) {
         _cleanup_(closep) int fd = -EBADF;
         _cleanup_(freep) char *buf = NULL;
-        size_t n = 0;
+        ssize_t n;
 
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
@@ -137,19 +138,12 @@ int locale_lang_read(const char *path, char **ret) {
         buf = malloc(LOCALE_FILE_MAX);
         if (!buf)
                 return -ENOMEM;
-        while (n < LOCALE_FILE_MAX) {
-                ssize_t k = read(fd, buf + n, LOCALE_FILE_MAX - n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                n += (size_t) k;
-        }
+        /* A longer file is read only in part: LANG= is near the top. */
+        n = loop_read(fd, buf, LOCALE_FILE_MAX);
+        if (n < 0)
+                return (int) n;
 
-        return locale_lang_parse(buf, n, ret);
+        return locale_lang_parse(buf, (size_t) n, ret);
 }
 
 int user_env_runtime_dir(uid_t uid, char **ret) {

@@ -2,8 +2,10 @@
 /* Reading small files whole (fileio.h). */
 
 #include <errno.h>
+#include <stdlib.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "fileio.h"
 
 ssize_t loop_read(int fd, void *buf, size_t size) {
@@ -22,4 +24,23 @@ ssize_t loop_read(int fd, void *buf, size_t size) {
                 have += (size_t) n;
         }
         return (ssize_t) have;
+}
+
+int read_fd_bounded(int fd, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_(freep) char *buf = NULL;
+        ssize_t n;
+
+        /* One byte more than allowed: reading it tells "too large" from "exactly max". */
+        buf = malloc(max + 1);
+        if (!buf)
+                return -ENOMEM;
+        n = loop_read(fd, buf, max + 1);
+        if (n < 0)
+                return (int) n;
+        if ((size_t) n > max)
+                return -EFBIG;
+        buf[n] = 0;
+        *ret = TAKE_PTR(buf);
+        *ret_len = (size_t) n;
+        return 0;
 }

@@ -437,7 +437,8 @@ static int settings_load_file(Settings *s, int dir_fd, const char *name, const c
         _cleanup_(closep) int fd = -EBADF;
         _cleanup_(freep) char *text = NULL;
         struct stat st;
-        ssize_t n;
+        size_t n;
+        int r;
 
         fd = openat(dir_fd, name, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0)
@@ -451,16 +452,10 @@ static int settings_load_file(Settings *s, int dir_fd, const char *name, const c
         if ((uint64_t) st.st_size > SETTINGS_MAX_FILE_SIZE)
                 return -EFBIG;
 
-        text = malloc(SETTINGS_MAX_FILE_SIZE + 1);
-        if (!text)
-                return -ENOMEM;
-        n = loop_read(fd, text, SETTINGS_MAX_FILE_SIZE + 1);
-        if (n < 0)
-                return (int) n;
-        if ((size_t) n > SETTINGS_MAX_FILE_SIZE)
-                return -EFBIG;  /* grew while we read it */
-        text[n] = 0;
-        if (memchr(text, 0, (size_t) n))
+        r = read_fd_bounded(fd, SETTINGS_MAX_FILE_SIZE, &text, &n);  /* -EFBIG: grew while we read it */
+        if (r < 0)
+                return r;
+        if (memchr(text, 0, n))
                 return -EBADMSG;       /* NUL bytes: not a text file */
 
         return settings_parse_text(s, text, display, rep, userdata);
