@@ -86,8 +86,10 @@
  *       timed-out SessionStart): the daemon forgets it once its start runs ended, never runs its
  *       SessionTermination (the session never existed for the user), and emits SessionEnded.
  *
- *   Reload()   Root only. Re-reads settings and config.json, keeps the last good config when the
- *              new one is invalid, re-records the tamper baseline.
+ *   Reload()   Root only. Re-reads settings and config.json and re-records the tamper baseline;
+ *              when the new config is invalid it keeps the last good one (and its baseline) and
+ *              fails with SESSION_SCRIPTS_ERROR_INVALID_CONFIG. The baseline is otherwise recorded
+ *              once per boot (first daemon start) and reused by a restarted daemon.
  *
  * Signals: SessionStarted(s session_id, s user), SessionEnded(s session_id, s user),
  *          RunStarted(s session_id, s event, s context, s unit),
