@@ -18,6 +18,7 @@
 #include "bundle-fetch.h"
 #include "cleanup.h"
 #include "credential-provider.h"
+#include "fileio.h"
 #include "s3.h"
 
 /* SHA-256 of the empty body: a GET's payload hash (SigV4 needs x-amz-content-sha256). */
@@ -171,20 +172,16 @@ typedef struct Download {
 static size_t download_write(char *ptr, size_t size, size_t nmemb, void *userdata) {
         Download *d = userdata;
         size_t n = size * nmemb;
+        int r;
 
         if (d->size + n > BUNDLE_FETCH_MAX_SIZE) {
                 d->too_large = true;
                 return 0;       /* makes curl fail with CURLE_WRITE_ERROR */
         }
-        for (size_t w = 0; w < n;) {
-                ssize_t k = write(d->fd, ptr + w, n - w);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        d->error = -errno;
-                        return 0;
-                }
-                w += (size_t) k;
+        r = loop_write(d->fd, ptr, n);
+        if (r < 0) {
+                d->error = r;
+                return 0;
         }
         d->size += n;
         if (d->progress) {

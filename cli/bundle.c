@@ -18,6 +18,7 @@
 #include "bundle.h"
 #include "cleanup.h"
 #include "config-check.h"
+#include "fileio.h"
 
 #define COPY_BUFFER_SIZE (64U * 1024U)
 /* Bound on the recursion of the tree removal (an old bundle made by hand may be deeper than what
@@ -145,6 +146,7 @@ static int entry_copy(struct archive *a, int fd, const BundleLimits *limits, uin
                       const BundleReport *report, char *reason, size_t reason_size, const char *path) {
         _cleanup_(freep) char *buf = malloc(COPY_BUFFER_SIZE);
         uint64_t size = 0;
+        int r;
 
         if (!buf)
                 return -ENOMEM;
@@ -165,16 +167,9 @@ static int entry_copy(struct archive *a, int fd, const BundleLimits *limits, uin
                 if (*total > limits->max_total_size)
                         return reasonf(reason, reason_size, -EINVAL, "the bundle unpacks to more than %llu bytes",
                                        (unsigned long long) limits->max_total_size);
-                for (la_ssize_t w = 0; w < n;) {
-                        ssize_t k = write(fd, buf + w, (size_t) (n - w));
-                        if (k < 0) {
-                                if (errno == EINTR)
-                                        continue;
-                                return reasonf(reason, reason_size, -errno, "%s: cannot be written: %s", path,
-                                               strerror(errno));
-                        }
-                        w += k;
-                }
+                r = loop_write(fd, buf, (size_t) n);
+                if (r < 0)
+                        return reasonf(reason, reason_size, r, "%s: cannot be written: %s", path, strerror(-r));
                 if (report && report->progress)
                         report->progress(*total, entries, report->userdata);
         }

@@ -288,22 +288,6 @@ static bool run_id_valid(const char *s, size_t len) {
         return true;
 }
 
-static int write_all(int fd, const void *data, size_t len) {
-        const char *p = data;
-
-        while (len > 0) {
-                ssize_t k = write(fd, p, len);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += k;
-                len -= (size_t) k;
-        }
-        return 0;
-}
-
 /* Replaces RUNID.meta with content: temp file, fsync, rename(), fsync of the directory — so a crash
  * leaves either the old or the new .meta, never a torn one. */
 static int meta_write_raw(int dir_fd, gid_t gid, const char *run_id, const char *content, size_t len) {
@@ -323,7 +307,7 @@ static int meta_write_raw(int dir_fd, gid_t gid, const char *run_id, const char 
 
         r = spool_file_fix_access(fd, gid);
         if (r >= 0)
-                r = write_all(fd, content, len);
+                r = loop_write(fd, content, len);
         if (r >= 0 && fsync(fd) < 0)
                 r = -errno;
         if (r >= 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
@@ -475,19 +459,12 @@ uint64_t spool_entry_get_size(const SpoolEntry *e) {
 }
 
 int spool_entry_append(SpoolEntry *e, const void *data, size_t len) {
-        const char *p = data;
+        int r;
 
-        while (len > 0) {
-                ssize_t k = write(e->log_fd, p, len);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                e->size += (uint64_t) k;
-                p += k;
-                len -= (size_t) k;
-        }
+        r = loop_write(e->log_fd, data, len);
+        if (r < 0)
+                return r;
+        e->size += (uint64_t) len;
         return 0;
 }
 

@@ -546,7 +546,7 @@ int session_state_deserialize(const char *buf, size_t len, Session **ret) {
 int session_state_save(const Session *s, const char *dir) {
         _cleanup_(freep) char *buf = NULL, *tmp = NULL, *path = NULL;
         _cleanup_(closep) int fd = -EBADF, dfd = -EBADF;
-        size_t len, done = 0;
+        size_t len;
         int r;
 
         r = session_state_serialize(s, &buf);
@@ -564,16 +564,10 @@ int session_state_save(const Session *s, const char *dir) {
         if (fd < 0)
                 return -errno;
 
-        while (done < len) {
-                ssize_t k = write(fd, buf + done, len - done);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = -errno;
-                        (void) unlink(tmp);
-                        return r;
-                }
-                done += (size_t) k;
+        r = loop_write(fd, buf, len);
+        if (r < 0) {
+                (void) unlink(tmp);
+                return r;
         }
         if (fsync(fd) < 0 || rename(tmp, path) < 0) {
                 r = -errno;

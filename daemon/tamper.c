@@ -168,20 +168,6 @@ int tamper_verify_open(const TamperBaseline *b, const char *path) {
 
 /* ---- The baseline file ------------------------------------------------------------------------- */
 
-static int write_all(int fd, const char *buf, size_t len) {
-        while (len > 0) {
-                ssize_t k = write(fd, buf, len);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                buf += k;
-                len -= (size_t) k;
-        }
-        return 0;
-}
-
 int tamper_baseline_save(const TamperBaseline *b, const char *path) {
         _cleanup_(freep) char *buf = NULL, *tmp = NULL;
         _cleanup_(closep) int fd = -EBADF;
@@ -234,7 +220,7 @@ int tamper_baseline_save(const TamperBaseline *b, const char *path) {
         fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
                 return -errno;
-        r = write_all(fd, buf, strlen(buf));
+        r = loop_write(fd, buf, strlen(buf));
         if (r >= 0 && fsync(fd) < 0)
                 r = -errno;
         if (r >= 0 && rename(tmp, path) < 0)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Reading small files whole (fileio.h). */
+/* Reading and writing files whole (fileio.h). */
 
 #include <errno.h>
 #include <stdlib.h>
@@ -42,5 +42,22 @@ int read_fd_bounded(int fd, size_t max, char **ret, size_t *ret_len) {
         buf[n] = 0;
         *ret = TAKE_PTR(buf);
         *ret_len = (size_t) n;
+        return 0;
+}
+
+int loop_write(int fd, const void *buf, size_t size) {
+        const char *p = buf;
+
+        while (size > 0) {
+                ssize_t n = write(fd, p, size);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += n;
+                size -= (size_t) n;
+        }
         return 0;
 }

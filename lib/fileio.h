@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Reading small files whole: the one read loop the binaries share (config.json, settings, state,
- * spool metadata, credentials files, the home-folder status, /etc/default/locale).
+ * Reading and writing files whole: the read and write loops the binaries share (config.json,
+ * settings, state, spool metadata and logs, credentials files, the home-folder status,
+ * /etc/default/locale, the tamper baseline, bundles).
  */
 #pragma once
 
@@ -16,3 +17,7 @@ ssize_t loop_read(int fd, void *buf, size_t size);
  * its length. Returns 0, -EFBIG when fd holds more than max bytes, -ENOMEM or -errno; the
  * out-parameters are set only on success. */
 int read_fd_bounded(int fd, size_t max, char **ret, size_t *ret_len);
+
+/* Writes all of buf (size bytes) to fd, retrying on EINTR and after short writes. Returns 0 or
+ * -errno (then an unknown part of buf was written). */
+int loop_write(int fd, const void *buf, size_t size);

@@ -193,14 +193,12 @@ static uint64_t stat_mtime_usec(const struct stat *st) {
         return (uint64_t) st->st_mtim.tv_sec * 1000000U + (uint64_t) st->st_mtim.tv_nsec / 1000U;
 }
 
-int spool_scan(int dir_fd, SpoolScanItem **ret, size_t *ret_n) {
-        _cleanup_(freep) SpoolScanItem *items = NULL;
-        _cleanup_(closedirp) DIR *d = NULL;
-        size_t n = 0, allocated = 0;
-        struct dirent *de;
+/* Opens the spool directory for listing, from its start. A duplicate of the descriptor: closedir()
+ * closes what fdopendir() got, and dir_fd stays the caller's. */
+static int spool_opendir(int dir_fd, DIR **ret) {
+        DIR *d;
         int fd;
 
-        /* A duplicate of the descriptor: closedir() closes what fdopendir() got. */
         fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
         if (fd < 0)
                 return -errno;
@@ -210,6 +208,20 @@ int spool_scan(int dir_fd, SpoolScanItem **ret, size_t *ret_n) {
                 return -errno;
         }
         rewinddir(d);
+        *ret = d;
+        return 0;
+}
+
+int spool_scan(int dir_fd, SpoolScanItem **ret, size_t *ret_n) {
+        _cleanup_(freep) SpoolScanItem *items = NULL;
+        _cleanup_(closedirp) DIR *d = NULL;
+        size_t n = 0, allocated = 0;
+        struct dirent *de;
+        int r;
+
+        r = spool_opendir(dir_fd, &d);
+        if (r < 0)
+                return r;
 
         while ((errno = 0, de = readdir(d))) {
                 char run_id[SPOOL_RUN_ID_LEN + 1], log_name[SPOOL_RUN_ID_LEN + 8];
@@ -262,17 +274,11 @@ int spool_scan_orphan_logs(int dir_fd, uint64_t now_usec, uint64_t min_age_usec,
         _cleanup_(closedirp) DIR *d = NULL;
         size_t n = 0, allocated = 0;
         struct dirent *de;
-        int fd;
+        int r;
 
-        fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return -errno;
-        }
-        rewinddir(d);
+        r = spool_opendir(dir_fd, &d);
+        if (r < 0)
+                return r;
 
         while ((errno = 0, de = readdir(d))) {
                 char run_id[SPOOL_RUN_ID_LEN + 1], meta_name[SPOOL_RUN_ID_LEN + 8];
