@@ -128,7 +128,9 @@ EOF
         printf 'AppStream_Session_ID DEFAULT=bench-capture\nAppStream_UserName DEFAULT=bench@example.com\n' \
                 > "$BED_ROOT/etc/ss-bench-env.conf"
         ss_pam_stack ss-bench "" "session required pam_env.so readenv=0 conffile=/etc/ss-bench-env.conf"
-        bed_exec systemctl restart session-scripts.service
+        # reload-or-restart: a reload re-records the tamper baseline with big.sh in it (a plain
+        # restart keeps the boot's baseline, and big.sh would be refused as modified).
+        bed_exec systemctl reload-or-restart session-scripts.service
         t0=$(ms_now)
         out=$(ss_login ss-bench alice open_session)
         ms=$(ss_result_field "$out" ms)
