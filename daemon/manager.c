@@ -409,28 +409,18 @@ static int session_reply_wait(const Session *s, ScriptEvent e, sd_bus_message *m
         return bus_api_reply_wait(msg, ev->success && !refused, message, ev->last_line ?: "");
 }
 
-/* All runs of the event have ended and their scopes are gone (or none was to run): record,
- * answer, go on. */
-static void session_finish_event(Session *s, ScriptEvent e) {
-        Manager *m = s->manager;
+/* The results of all runs of the event are in: compose the event's result and answer its waiters.
+ * Called as soon as the results are known (the PAM call need not wait for processes a script left
+ * in its scope: systemd stops them at the deadline anyway), and again when the event finishes. */
+static void session_answer_waiters(Session *s, ScriptEvent e) {
         SessionEvent *ev = &s->events[e];
         int r;
-
-        ev->overdue_source = sd_event_source_disable_unref(ev->overdue_source);
 
         r = session_event_compose_result(ev);
         if (r < 0) {
                 log_oom();
                 ev->success = false;
         }
-        ev->state = EVENT_STATE_DONE;
-
-        if (ev->success)
-                log_info("%s of session %s (user %s) finished successfully.", script_event_to_string(e), s->id,
-                         s->user);
-        else
-                log_notice("%s of session %s (user %s) finished: %s", script_event_to_string(e), s->id, s->user,
-                           ev->message ?: "");
 
         for (size_t i = 0; i < ev->n_waiters; i++) {
                 r = session_reply_wait(s, e, ev->waiters[i]);
@@ -440,6 +430,24 @@ static void session_finish_event(Session *s, ScriptEvent e) {
         }
         ev->waiters = (free(ev->waiters), NULL);
         ev->n_waiters = 0;
+}
+
+/* All runs of the event have ended and their scopes are gone (or none was to run): record,
+ * answer, go on. */
+static void session_finish_event(Session *s, ScriptEvent e) {
+        Manager *m = s->manager;
+        SessionEvent *ev = &s->events[e];
+
+        ev->overdue_source = sd_event_source_disable_unref(ev->overdue_source);
+        session_answer_waiters(s, e);
+        ev->state = EVENT_STATE_DONE;
+
+        if (ev->success)
+                log_info("%s of session %s (user %s) finished successfully.", script_event_to_string(e), s->id,
+                         s->user);
+        else
+                log_notice("%s of session %s (user %s) finished: %s", script_event_to_string(e), s->id, s->user,
+                           ev->message ?: "");
 
         if (s->transient) {
                 /* RunEvent: the one event of the manual run is over. Termination never follows a
@@ -486,10 +494,17 @@ static void session_run_record_failure(SessionRun *r, RunResultKind kind, const 
         r->last_line = strdup("");
 }
 
-/* Finishes e when it runs and nothing of it is left to wait for. */
+/* Finishes e when it runs and nothing of it is left to wait for; answers its waiters already when
+ * only processes left in scopes are. */
 static void session_event_check(Session *s, ScriptEvent e) {
-        if (s->events[e].state == EVENT_STATE_RUNNING && session_event_all_finished(&s->events[e]))
+        SessionEvent *ev = &s->events[e];
+
+        if (ev->state != EVENT_STATE_RUNNING)
+                return;
+        if (session_event_all_finished(ev))
                 session_finish_event(s, e);
+        else if (session_event_results_known(ev))
+                session_answer_waiters(s, e);
 }
 
 static void on_scope_gone(UnitWatch *w, void *userdata) {
@@ -531,8 +546,10 @@ static void on_run_finished(Run *run, const RunResult *result, void *userdata) {
 
         /* The result is known, but the event is over only once no process of the run is left:
          * at the deadline systemd is only beginning to stop the scope, and a script may have left
-         * children behind. Termination must not overlap with them. */
-        if (r->unit && !r->scope_watch) {
+         * children behind. Termination must not overlap with them. The kernel says at once when
+         * the scope's cgroup is empty (the common case: the script and all it started have exited);
+         * else, or when it cannot tell, wait for systemd to report the scope gone. */
+        if (r->unit && !r->scope_watch && run_scope_populated(run) != 0) {
                 int k = unit_watch_new(s->manager->bus, r->unit, on_scope_gone, r, &r->scope_watch);
                 if (k < 0)
                         log_warning_errno(k, "Failed to watch scope %s of session %s, not waiting for it to end: %m",
@@ -1028,6 +1045,13 @@ int manager_wait_session_event(Manager *m, Session *s, ScriptEvent e, sd_bus_mes
 
         if (ev->state == EVENT_STATE_DONE)
                 return session_reply_wait(s, e, msg);
+        if (ev->state == EVENT_STATE_RUNNING && session_event_results_known(ev)) {
+                /* Only processes left in the runs' scopes are waited for: not the caller's business. */
+                int r = session_event_compose_result(ev);
+                if (r < 0)
+                        return r;
+                return session_reply_wait(s, e, msg);
+        }
         if (ev->state == EVENT_STATE_NOT_RUN)
                 /* Nothing runs for this event (it was not requested): nothing to wait for. */
                 return bus_api_reply_wait(msg, true, "", "");

@@ -20,11 +20,13 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/magic.h>
 
 /* Script output lines carry our fields only, not CODE_FILE=runner.c and the like. */
 #define SD_JOURNAL_SUPPRESS_LOCATION 1
@@ -138,6 +140,7 @@ struct Run {
         uint64_t start_usec;    /* CLOCK_MONOTONIC */
         pid_t pid;
         int go_fd;              /* our end of the go socket */
+        int cgroup_events_fd;   /* the scope cgroup's cgroup.events (unified hierarchy), or -EBADF */
         int status_fd;          /* read end of the child's status pipe */
         sd_event_source *child_source, *deadline_source, *backstop_source, *defer_source;
         unsigned backstop_stage;
@@ -324,6 +327,7 @@ static Run *run_free(Run *r) {
                 run_stream_release(&r->streams[i]);
         safe_close(r->go_fd);
         safe_close(r->status_fd);
+        safe_close(r->cgroup_events_fd);
         spool_entry_free(r->spool);
 
         free(r->session_id);
@@ -961,6 +965,55 @@ static void run_abort_start(Run *r, const char *format, ...) {
         run_finish(r, RUN_RESULT_FAILED, 0, 0);
 }
 
+/* Opens cgroup.events of the cgroup pid is in, on the unified hierarchy (cgroup v2, or the
+ * "unified" tree of a hybrid setup). The file stays readable after the process is gone, and reads
+ * fail with ENODEV once systemd removed the cgroup. Returns the fd or -errno. */
+static int cgroup_events_open(pid_t pid) {
+        _cleanup_(fclosep) FILE *f = NULL;
+        char proc[64], line[4096], path[4200];
+        const char *root;
+        struct statfs sfs;
+        int fd;
+
+        snprintf(proc, sizeof proc, "/proc/%d/cgroup", (int) pid);
+        f = fopen(proc, "re");
+        if (!f)
+                return -errno;
+        /* The unified hierarchy's line is "0::/path". */
+        for (;;) {
+                if (!fgets(line, sizeof line, f))
+                        return -ENOENT;
+                if (strncmp(line, "0::/", 4) == 0)
+                        break;
+        }
+        line[strcspn(line, "\n")] = 0;
+
+        if (statfs("/sys/fs/cgroup", &sfs) < 0)
+                return -errno;
+        root = sfs.f_type == CGROUP2_SUPER_MAGIC ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified";
+        if ((size_t) snprintf(path, sizeof path, "%s%s/cgroup.events", root, line + 3) >= sizeof path)
+                return -ENAMETOOLONG;
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        return fd < 0 ? -errno : fd;
+}
+
+int run_scope_populated(const Run *r) {
+        char buf[256];
+        const char *p;
+        ssize_t n;
+
+        if (!r || r->cgroup_events_fd < 0)
+                return -EBADF;
+        n = pread(r->cgroup_events_fd, buf, sizeof buf - 1, 0);
+        if (n < 0)
+                return errno == ENODEV ? 0 : -errno;    /* ENODEV: the cgroup was removed */
+        buf[n] = 0;
+        p = strstr(buf, "populated ");
+        if (!p)
+                return -EBADMSG;
+        return p[strlen("populated ")] == '1';
+}
+
 static void run_job_done(Run *r, const char *result) {
         static const char go = 1;
 
@@ -973,9 +1026,13 @@ static void run_job_done(Run *r, const char *result) {
                 return;
         }
 
-        /* The child is in its scope now: let it exec. A socket (not a pipe) with MSG_NOSIGNAL, so a
-         * child that died meanwhile gives us EPIPE, never SIGPIPE. */
+        /* The child is in its scope now: note its cgroup (for run_scope_populated()), then let it
+         * exec. Without it the manager waits for systemd's word on the scope instead. */
         r->unit_created = true;
+        r->cgroup_events_fd = cgroup_events_open(r->pid);      /* < 0 is fine: see above */
+
+        /* A socket (not a pipe) with MSG_NOSIGNAL, so a child that died meanwhile gives us EPIPE,
+         * never SIGPIPE. */
         if (send(r->go_fd, &go, 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1) {
                 int err = errno;
                 run_abort_start(r, "Failed to let the process of %s start: %s", r->executable,
@@ -1556,7 +1613,7 @@ int run_start(sd_event *event, sd_bus *bus, const RunParams *params, RunFinished
         if (!r)
                 return -ENOMEM;
         r->n_ref = 1;
-        r->go_fd = r->status_fd = -EBADF;
+        r->go_fd = r->status_fd = r->cgroup_events_fd = -EBADF;
         r->streams[0].fd = r->streams[1].fd = -EBADF;
         r->reaped = true;       /* until there is a child */
         r->event = sd_event_ref(event);

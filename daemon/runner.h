@@ -115,3 +115,9 @@ unsigned run_n_active(void);
 /* True once the run has fully ended: the callback fired, the main process was reaped and the
  * output capture ended (the spool entry says STATE=finished). */
 bool run_is_done(const Run *r);
+
+/* Whether any process is left in the run's scope, read from the kernel (the scope cgroup's
+ * cgroup.events, opened while the main process was in it): 1 populated, 0 empty or removed, -errno
+ * when it cannot be told (no scope yet, no unified cgroup hierarchy). Cheaper and earlier than
+ * waiting for systemd to mark the scope inactive. */
+int run_scope_populated(const Run *r);

@@ -676,9 +676,18 @@ int session_run_describe_failure(const SessionRun *r, char **ret) {
         return 0;
 }
 
-bool session_event_all_finished(const SessionEvent *e) {
+bool session_event_results_known(const SessionEvent *e) {
         for (ScriptContext c = 0; c < _SCRIPT_CONTEXT_MAX; c++)
-                if ((e->runs[c].used && !e->runs[c].finished) || e->runs[c].scope_watch)
+                if (e->runs[c].used && !e->runs[c].finished)
+                        return false;
+        return true;
+}
+
+bool session_event_all_finished(const SessionEvent *e) {
+        if (!session_event_results_known(e))
+                return false;
+        for (ScriptContext c = 0; c < _SCRIPT_CONTEXT_MAX; c++)
+                if (e->runs[c].scope_watch)
                         return false;
         return true;
 }

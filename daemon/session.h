@@ -212,6 +212,10 @@ int session_event_compose_result(SessionEvent *e);
  * waited for (scope_watch). */
 bool session_event_all_finished(const SessionEvent *e);
 
+/* True when every used run of e has its result (also when none is used), whether or not processes
+ * they left behind are still in their scopes: what a waiter of the event (the PAM module) needs. */
+bool session_event_results_known(const SessionEvent *e);
+
 /* ---- Lookup ---------------------------------------------------------------------------------- */
 
 /*

@@ -9,7 +9,9 @@
 # still opens. Then, on the bus directly: CloseSession during a still-running start waits for it
 # (termination starts only after the start ended, and wait_usec covers both); a start whose
 # processes ignore SIGTERM is over only when systemd has SIGKILLed them (its scope is gone), so
-# the termination never overlaps with them.
+# the termination never overlaps with them, while its waiter has the result at the deadline; a
+# start that leaves a process behind answers its waiter at once but holds the termination until
+# its scope is gone.
 
 set -euo pipefail
 source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
@@ -27,6 +29,12 @@ out=/var/tmp/ss-out/$AppStream_Session_ID
 # Ignored signals are inherited: the sleeps below ignore SIGTERM too, and only SIGKILL ends them.
 case $AppStream_Session_ID in stubborn-*) trap '' TERM ;; esac
 date +%s%N > $out.start-begin
+# linger-*: exits at once, leaving a process in its scope that no longer writes to the capture.
+case $AppStream_Session_ID in linger-*)
+        sleep 300 >/dev/null 2>&1 &
+        echo $! > $out.child.pid
+        exit 0 ;;
+esac
 sleep 300 &
 echo $! > $out.child.pid
 echo $$ > $out.main.pid
@@ -150,10 +158,37 @@ main=$(ss_file $SS_OUT/stubborn-1.main.pid)
 start_ms=$(( (t1 - start_begin) / 1000000 ))
 gap_ms=$(( (term_begin - start_begin) / 1000000 ))
 echo "stubborn start: over $start_ms ms after it began, termination began after $gap_ms ms (deadline ${WAIT}s, SIGKILL 2 s later)"
-[ "$start_ms" -ge $(( (WAIT + 2) * 1000 - 300 )) ] ||
-        bed_fail "the start counted as over after $start_ms ms, while its SIGTERM-ignoring processes still ran"
-[ "$start_ms" -le $(( (WAIT + 3) * 1000 )) ] || bed_fail "the start took $start_ms ms, beyond deadline + stop timeout"
+# The waiter (the PAM module) gets the start's result at the deadline (SPEC: it waits until the
+# scripts exited or waitingTime passed); the termination waits until the scope is really gone.
+[ "$start_ms" -ge $(( WAIT * 1000 - 300 )) ] && [ "$start_ms" -le $(( (WAIT + 1) * 1000 )) ] ||
+        bed_fail "WaitSessionEvent(SessionStart) answered after $start_ms ms, not at the ${WAIT}s deadline"
 [ "$gap_ms" -ge $(( (WAIT + 2) * 1000 - 300 )) ] || bed_fail "termination began after $gap_ms ms, before the start's scope was gone"
+[ "$gap_ms" -le $(( (WAIT + 4) * 1000 )) ] || bed_fail "termination began after $gap_ms ms, beyond deadline + stop timeout"
 bed_exec sh -c "! kill -0 $main 2>/dev/null" || bed_fail "the stubborn start script still runs"
+
+# --- a start script that exits at once but leaves a process in its scope: the waiter is answered
+# at once (the script has exited), the start counts as running until systemd stopped the scope at
+# the deadline, and only then does the termination begin.
+ss_call OpenSession 'ssa{ss}' bob ss-order 1 AppStream_Session_ID linger-1 >/dev/null
+t0=$(bed_exec date +%s%N)
+waited=$(ss_call WaitSessionEvent ss linger-1 SessionStart)
+t1=$(bed_exec date +%s%N)
+wait_ms=$(( (t1 - t0) / 1000000 ))
+echo "lingering child: WaitSessionEvent(SessionStart) answered after $wait_ms ms: $waited"
+# (The user-context start script always exits 3; the system one, which left the process, exited 0.)
+ss_assert_not_contains "$waited" "start-system.sh" "the lingering start's system script succeeded"
+ss_assert_contains "$waited" "start-user.sh (user context) exited with status 3." "the user script's result is in"
+[ "$wait_ms" -lt 1500 ] || bed_fail "the waiter waited $wait_ms ms for a process the script left behind"
+ss_assert_contains "$(ss_call ListSessions)" '"linger-1" "bob"' "ListSessions shows the lingering session"
+ss_call CloseSession 'sa{ss}' linger-1 0 >/dev/null
+ss_call WaitSessionEvent ss linger-1 SessionTermination >/dev/null
+start_begin=$(ss_file $SS_OUT/linger-1.start-begin)
+term_begin=$(ss_file $SS_OUT/linger-1.term-begin)
+child=$(ss_file $SS_OUT/linger-1.child.pid)
+[ -n "$term_begin" ] && [ -n "$child" ] || bed_fail "linger-1: the start or the termination did not run"
+gap_ms=$(( (term_begin - start_begin) / 1000000 ))
+echo "lingering child: termination began $gap_ms ms after the start began (deadline ${WAIT}s)"
+[ "$gap_ms" -ge $(( WAIT * 1000 - 300 )) ] || bed_fail "termination began after $gap_ms ms, next to the start's leftover process"
+bed_exec sh -c "! kill -0 $child 2>/dev/null" || bed_fail "the start's leftover process survived its scope"
 
 echo "OK: timeout kills script and child at the deadline, error message shown, session opens, ordering"
