@@ -127,7 +127,7 @@ up_wait_empty() {
         local end=$((SECONDS + $1))
         while [ "$SECONDS" -lt "$end" ]; do
                 [ "$(up_spool_count)" = 0 ] && return 0
-                sleep 0.5
+                sleep 0.1
         done
         bed_exec ls -la "$UP_SPOOL" || true
         bed_exec systemctl status --no-pager "$UP_UNIT" || true
