@@ -7,6 +7,7 @@
 # then. The mirror comes from the host's own apt configuration; no host name is written here.
 #
 # Not root: prints what is missing and exits 0 when nothing is, 1 otherwise.
+# --missing: prints the missing packages, one a line, and installs nothing.
 
 set -euo pipefail
 
@@ -36,6 +37,12 @@ for p in "${build_packages[@]}" "${test_packages[@]}"; do
                 missing+=("$p")
         fi
 done
+
+# --missing: only print what is missing, one package a line (for .ci/run, which installs it).
+if [ "${1:-}" = --missing ]; then
+        [ ${#missing[@]} -eq 0 ] || printf '%s\n' "${missing[@]}"
+        exit 0
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
         exit 0
