@@ -33,7 +33,7 @@
  * closed when the uid cannot be determined. Returns 1 for root, 0 with error set otherwise, -errno
  * on failure.
  */
-static int bus_check_root(sd_bus_message *msg, sd_bus_error *error) {
+int bus_check_root(sd_bus_message *msg, sd_bus_error *error) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         uid_t euid;
         int r;
@@ -61,7 +61,7 @@ static int bus_get_caller_uid(sd_bus_message *msg, uid_t *ret) {
 }
 
 /* Reads the a{ss} environment into req (pointers into msg, valid while msg is). */
-static int bus_read_environment(sd_bus_message *msg, SessionRequest *req, sd_bus_error *error) {
+int bus_read_environment(sd_bus_message *msg, SessionRequest *req, sd_bus_error *error) {
         const char *k, *v;
         size_t n = 0;
         int r;

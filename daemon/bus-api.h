@@ -25,6 +25,16 @@ void bus_api_emit_session_ended(Manager *m, const Session *s);
 void bus_api_emit_run_started(Manager *m, const SessionRun *r);
 void bus_api_emit_run_finished(Manager *m, const SessionRun *r);
 
+/* The daemon's own root check of a method call, on top of the bus policy (every method is
+ * SD_BUS_VTABLE_UNPRIVILEGED, so this is the check that decides; fails closed when the uid cannot
+ * be determined). Returns 1 for root, 0 with error set otherwise, -errno on failure. */
+int bus_check_root(sd_bus_message *msg, sd_bus_error *error);
+
+/* Reads an a{ss} environment (the PAM environment: session metadata) into req; the pointers point
+ * into msg and are valid while msg is. Returns ≥ 0, or < 0 (with error set for a too large
+ * environment). */
+int bus_read_environment(sd_bus_message *msg, SessionRequest *req, sd_bus_error *error);
+
 /* Replies to a WaitSessionEvent() call with (b success, s message, s last_line); strings are made
  * valid UTF-8 first. Returns 0 or -errno. */
 int bus_api_reply_wait(sd_bus_message *call, bool success, const char *message, const char *last_line);

@@ -9,66 +9,18 @@
 #include <errno.h>
 #include <string.h>
 
+#include "bus-api.h"
 #include "bus-run.h"
 #include "cleanup.h"
 #include "log.h"
 #include "manager.h"
 #include "session-scripts/session-scripts.h"
 
-/* The same bounds as OpenSession's (bus-api.c): a PAM environment is small. */
-#define RUN_ENV_ENTRIES_MAX 1024
-#define RUN_ENV_STRING_MAX 8192
+/* A user name is short (as OpenSession's, bus-api.c). */
 #define RUN_USER_MAX 256
 
 /* The PAM service name recorded for (and journaled with) RunEvent sessions. */
 #define RUN_SERVICE_NAME "session-scripts-run"
-
-/* Root only, on top of the bus policy (the method is SD_BUS_VTABLE_UNPRIVILEGED, so this check is
- * what decides): a run executes system-context scripts as root. Fails closed when the uid is
- * unknown. */
-static int run_check_root(sd_bus_message *msg, sd_bus_error *error) {
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-        uid_t euid;
-        int r;
-
-        r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &creds);
-        if (r < 0)
-                return r;
-        r = sd_bus_creds_get_euid(creds, &euid);
-        if (r < 0 || euid != 0)
-                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Only root may call this method.");
-        return 1;
-}
-
-/* Reads the a{ss} environment into req (pointers into msg). Returns ≥ 0 or a negative error with
- * error set for a too large environment. */
-static int run_read_environment(sd_bus_message *msg, SessionRequest *req, sd_bus_error *error) {
-        const char *k, *v;
-        size_t n = 0;
-        int r;
-
-        r = sd_bus_message_enter_container(msg, 'a', "{ss}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_read(msg, "{ss}", &k, &v)) > 0) {
-                if (++n > RUN_ENV_ENTRIES_MAX || strlen(k) > RUN_ENV_STRING_MAX || strlen(v) > RUN_ENV_STRING_MAX)
-                        return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Environment too large.");
-
-                if (strcmp(k, SESSION_SCRIPTS_ENV_SESSION_ID) == 0)
-                        req->session_id = v;
-                else if (strcmp(k, SESSION_SCRIPTS_ENV_USER_NAME) == 0)
-                        req->user_name = v;
-                else if (strcmp(k, SESSION_SCRIPTS_ENV_ACCESS_MODE) == 0)
-                        req->access_mode = v;
-                else if (strcmp(k, SESSION_SCRIPTS_ENV_STACK_NAME) == 0)
-                        req->stack_name = v;
-                else if (strcmp(k, SESSION_SCRIPTS_ENV_RESOURCE_NAME) == 0)
-                        req->resource_name = v;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(msg);
-}
 
 int bus_run_method_run_event(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
@@ -81,7 +33,7 @@ int bus_run_method_run_event(sd_bus_message *msg, void *userdata, sd_bus_error *
         Session *s;
         int e, r;
 
-        r = run_check_root(msg, error);
+        r = bus_check_root(msg, error);
         if (r <= 0)
                 return r;
 
@@ -95,7 +47,7 @@ int bus_run_method_run_event(sd_bus_message *msg, void *userdata, sd_bus_error *
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown event: %s", event);
         req.transient_event = e;
 
-        r = run_read_environment(msg, &req, error);
+        r = bus_read_environment(msg, &req, error);
         if (r < 0)
                 return r;
 
