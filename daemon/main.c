@@ -88,6 +88,11 @@ static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, voi
         Manager *m = userdata;
 
         log_info("Received SIG%s, exiting.", sigabbrev_np((int) si->ssi_signo) ?: "?");
+        /* Stopped on purpose (systemctl stop/restart, an upgrade): the next start provisions anew.
+         * Only a daemon that died (crash, watchdog) leaves the baseline for its successor, so that
+         * making it crash cannot bless a modified executable. */
+        if (unlink(m->baseline_path) < 0 && errno != ENOENT)
+                log_warning_errno(errno, "Failed to remove the tamper baseline %s, ignoring: %m", m->baseline_path);
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Shutting down…");
         return sd_event_exit(m->event, 0);
 }
@@ -153,9 +158,10 @@ static int run(int argc, char *argv[]) {
         if (r < 0)
                 log_warning_errno(r, "Failed to enable the watchdog, ignoring: %m");
 
-        /* Not a provisioning: a restarted daemon keeps checking against the baseline recorded at the
-         * first start of this boot (or the last reload). A bad config is no reason to exit: the
-         * daemon then runs nothing and says why, so logins are not held up. */
+        /* Not a provisioning when a previous instance died and left its baseline: then the daemon
+         * keeps checking against what that one recorded (at its start, or its last reload). After a
+         * clean stop there is none and the configuration is recorded now. A bad config is no reason
+         * to exit: the daemon then runs nothing and says why, so logins are not held up. */
         r = manager_load(m, false);
         if (r < 0 && r != -EBADMSG)
                 return r;

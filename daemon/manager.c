@@ -195,9 +195,10 @@ static int manager_load_config(Manager *m, bool provision) {
         if (!path)
                 return log_oom();
 
-        /* A restarted daemon checks against what was provisioned (the first start of the boot, or
-         * the last reload), not against what is on disk now: otherwise restarting it — or making it
-         * crash — would bless a modified executable. */
+        /* A daemon restarted after its predecessor died (crash, watchdog) checks against what was
+         * provisioned (that one's start, or its last reload), not against what is on disk now:
+         * otherwise making it crash would bless a modified executable. A clean stop removes the
+         * stored baseline (main.c), so a deliberate start or restart provisions anew. */
         if (!provision) {
                 r = tamper_baseline_load(m->baseline_path, &stored);
                 if (r == -ENOMEM)

@@ -94,9 +94,9 @@ static inline void manager_freep(Manager **m) {
 /*
  * (Re)loads settings and config.json. With provision, the tamper baseline is recorded anew and
  * stored in m->baseline_path (the instance is provisioned: an explicit reload); without, the
- * stored baseline of this boot is used when there is one (a restarted daemon: config.json and the
- * executables are checked against what was provisioned, not taken as they are now), else it is
- * recorded and stored (the first start of the boot). An invalid config keeps the last good one
+ * stored baseline is used when there is one (a daemon restarted after its predecessor died:
+ * config.json and the executables are checked against what was provisioned, not taken as they are
+ * now), else it is recorded and stored (a start after a clean stop, or the first of the boot). An invalid config keeps the last good one
  * (and its baseline); every finding is journaled. Returns 0, -EBADMSG when the settings or
  * config.json could not be (re)loaded (journaled; the previous ones stay, and with none the daemon
  * runs nothing), -ENOMEM.

@@ -89,7 +89,8 @@
  *   Reload()   Root only. Re-reads settings and config.json and re-records the tamper baseline;
  *              when the new config is invalid it keeps the last good one (and its baseline) and
  *              fails with SESSION_SCRIPTS_ERROR_INVALID_CONFIG. The baseline is otherwise recorded
- *              once per boot (first daemon start) and reused by a restarted daemon.
+ *              when the daemon starts; one restarted after a crash or watchdog kill reuses the
+ *              baseline its predecessor recorded.
  *
  * Signals: SessionStarted(s session_id, s user), SessionEnded(s session_id, s user),
  *          RunStarted(s session_id, s event, s context, s unit),

@@ -4,8 +4,9 @@
 # The refusals: an unprivileged user calling the methods that start sessions (or reload) gets
 # AccessDenied and nothing runs — from the bus policy, and with a lax policy from the daemon's own
 # check; an executable replaced after the daemon recorded its baseline is not run, the exact SPEC
-# sentence is journaled and the user is told; the baseline survives a daemon restart (a change
-# made before the restart is still caught, the baseline file is root's, mode 0600), a deleted
+# sentence is journaled and the user is told; the baseline survives a daemon that crashed (a change
+# made before the crash is still caught, the baseline file is root's, mode 0600) while a deliberate
+# restart provisions anew, a deleted
 # executable counts as modified; with the daemon stopped and its bus activation disabled, a login
 # returns within 1 s (fail-open) and the module logs why.
 
@@ -121,8 +122,9 @@ out=$(ss_login ss-sec alice open_session close_session)
 ss_assert_not_contains "$out" "Session script" "no failure after reload"
 ss_assert_contains "$(ss_file $SS_OUT/start.log)" "replaced " "the re-recorded executable runs after a reload"
 
-# --- the baseline survives a daemon restart: a change made before the restart is still caught
-# (a restart is no provisioning — otherwise restarting or crashing the daemon would bless it).
+# --- the baseline survives a daemon that died (crash, watchdog): a change made before is still
+# caught by the instance systemd restarts (Restart=on-failure) — otherwise making the daemon crash
+# would bless it. A deliberate stop or restart, like a reload, provisions anew (further below).
 ss_assert_eq "$(bed_exec stat -c '%a %U' /run/session-scripts/tamper-baseline)" "600 root" "baseline file"
 ss_install_script start-user.sh <<'EOF'
 #!/bin/sh
@@ -130,14 +132,21 @@ echo "modified-before-restart $AppStream_Session_ID" >> /var/tmp/ss-out/start.lo
 EOF
 cursor=$(ss_journal_mark)
 [ -n "$cursor" ] || bed_fail "no journal cursor"
-bed_exec systemctl restart session-scripts.service
+old_pid=$(bed_exec systemctl show -P MainPID session-scripts.service)
+bed_exec kill -KILL "$old_pid"
+daemon_restarted() {
+        local p
+        p=$(bed_exec systemctl show -P MainPID session-scripts.service)
+        [ "$p" != 0 ] && [ "$p" != "$old_pid" ] && bed_exec systemctl is-active --quiet session-scripts.service
+}
+bed_wait_until 15 daemon_restarted || bed_fail "systemd did not restart the crashed daemon"
 out=$(ss_login ss-sec alice open_session close_session)
 echo "$out"
 ss_assert_contains "$out" "Session script $SS_DIR/start-user.sh (user context) was not run: the executable was modified after the instance was provisioned." \
-        "after a restart, the user is told"
-ss_assert_not_contains "$(ss_file $SS_OUT/start.log)" "modified-before-restart" "the modified executable did not run after the restart"
+        "after a crash, the user is told"
+ss_assert_not_contains "$(ss_file $SS_OUT/start.log)" "modified-before-restart" "the modified executable did not run after the crash"
 ss_assert_contains "$(bed_journal -o cat --cursor="$cursor" MESSAGE_ID=6b877395a34d4e2e87a68a09ccdee32a SESSION_SCRIPTS_CONTEXT=user)" \
-        "$TAMPERED_TEXT" "after a restart, the exact SPEC sentence is journaled"
+        "$TAMPERED_TEXT" "after a crash, the exact SPEC sentence is journaled"
 ss_assert_contains "$(bed_journal -o cat --cursor="$cursor" -u session-scripts.service)" \
         "tamper baseline of 3 file(s) recorded when the instance was provisioned" "the restarted daemon reused the baseline"
 
@@ -152,17 +161,21 @@ ss_assert_not_contains "$out" "could not be started" "a deleted executable is no
 ss_assert_contains "$(bed_journal -o cat --cursor="$cursor" MESSAGE_ID=6b877395a34d4e2e87a68a09ccdee32a SESSION_SCRIPTS_CONTEXT=system)" \
         "$TAMPERED_TEXT" "a deleted executable: the exact SPEC sentence is journaled"
 
-# Provisioned again: both scripts back, reloaded, both run.
+# Provisioned again by a deliberate restart (systemctl restart: a clean stop drops the baseline,
+# the new instance records one): both scripts back, both run.
 ss_install_script start-system.sh <<'EOF'
 #!/bin/sh
 echo "system $AppStream_Session_ID" >> /var/tmp/ss-out/system.log
 EOF
-bed_exec systemctl reload session-scripts.service
+cursor=$(ss_journal_mark)
+bed_exec systemctl restart session-scripts.service
 bed_exec rm -f $SS_OUT/system.log
 out=$(ss_login ss-sec alice open_session close_session)
-ss_assert_not_contains "$out" "Session script" "no failure after the next reload"
-ss_assert_contains "$(ss_file $SS_OUT/start.log)" "modified-before-restart" "the reloaded executable runs"
+ss_assert_not_contains "$out" "Session script" "no failure after a deliberate restart"
+ss_assert_contains "$(ss_file $SS_OUT/start.log)" "modified-before-restart" "the re-provisioned executable runs"
 ss_assert_contains "$(ss_file $SS_OUT/system.log)" "system " "the restored executable runs"
+ss_assert_contains "$(bed_journal -o cat --cursor="$cursor" -u session-scripts.service)" \
+        "tamper baseline of 3 file(s) recorded." "a deliberate restart records a new baseline"
 
 # --- daemon stopped and its activation disabled: PAM returns within 1 s, the session opens
 bed_exec systemctl mask --runtime session-scripts.service
