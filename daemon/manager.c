@@ -886,6 +886,29 @@ static bool manager_evict_stale_session(Manager *m) {
         return true;
 }
 
+/* With no good configuration (none when the daemon started, or an invalid one), the instance is
+ * provisioned when one appears: an image builder or a package's first install starts the daemon
+ * before config.json is in place, and the next login must not silently run nothing. Retried at
+ * each session start, but read only when config.json changed since the last attempt (identity and
+ * times), so a missing or broken file costs one stat(). */
+static void manager_retry_config(Manager *m) {
+        const char *path = m->config_path_override ?: m->settings.config_file ?: SESSION_SCRIPTS_CONFIG_PATH;
+        struct stat st, *last = &m->config_retry_stat;
+
+        if (m->config)
+                return;
+        if (stat(path, &st) < 0)
+                return;
+        if (last->st_ino != 0 && st.st_dev == last->st_dev && st.st_ino == last->st_ino &&
+            st.st_size == last->st_size && st.st_mtim.tv_sec == last->st_mtim.tv_sec &&
+            st.st_mtim.tv_nsec == last->st_mtim.tv_nsec && st.st_ctim.tv_sec == last->st_ctim.tv_sec &&
+            st.st_ctim.tv_nsec == last->st_ctim.tv_nsec)
+                return;
+        *last = st;
+        log_info("No configuration was loaded yet and %s is there now; loading it.", path);
+        (void) manager_load_config(m, true);
+}
+
 int manager_open_session(Manager *m, const SessionRequest *req, Session **ret, uint64_t *ret_wait_usec) {
         _cleanup_(session_freep) Session *s = NULL;
         char uuid[SESSION_ID_UUID_LEN + 1];
@@ -921,6 +944,8 @@ int manager_open_session(Manager *m, const SessionRequest *req, Session **ret, u
                 *ret_wait_usec = session_event_remaining_usec(m, &existing->events[SCRIPT_EVENT_START]);
                 return 0;
         }
+
+        manager_retry_config(m);
 
         if (m->n_sessions >= MANAGER_SESSIONS_MAX && !manager_evict_stale_session(m))
                 return log_error_errno(EUSERS, "Too many sessions (%u), refusing session of user %s.",

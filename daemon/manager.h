@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
@@ -56,6 +57,9 @@ struct Manager {
         /* config.json does not match the baseline of the provisioned instance (a restarted daemon
          * found it changed): every run counts as tampered until a reload provisions it. */
         bool config_tampered;
+        /* While there is no good config: the identity of config.json at the last attempt to load
+         * it (st_ino 0 = none yet), so that a session start tries again only when it changed. */
+        struct stat config_retry_stat;
         char *lang;                     /* LANG for scripts, NULL = default */
         bool bucket_logged;             /* "no Bucket=" said once */
 

@@ -5,7 +5,8 @@
 # (packaging/build-deb.sh, unit tests skipped: they ran in this suite already), boots a container
 # *without* the meson install layer, installs the package with dpkg, and checks what a fresh image
 # gets: both units enabled and running, the PAM module added to common-session after pam_systemd by
-# pam-auth-update (and not to common-session-noninteractive), the man pages, the catalog. Then an
+# pam-auth-update (and not to common-session-noninteractive), the man pages, the catalog. A
+# config.json written by hand after that runs at the next login (no restart needed). Then an
 # Elastic-fleet bundle is installed with `session-scripts install-bundle`, and a login through
 # Debian's own "login" stack runs its scripts. Removing the package takes the module out of the PAM
 # stack; purging removes the state and keeps the administrator's scripts.
@@ -56,11 +57,24 @@ ours_line=$(grep -n 'pam_session_scripts.so' <<<"$session" | cut -d: -f1)
 ss_assert_not_contains "$(bed_exec cat /etc/pam.d/common-session-noninteractive)" "pam_session_scripts.so" \
         "the module must not be in common-session-noninteractive (user@.service, cron)"
 
+# ---- config.json written by hand after the package started the daemon: the next login runs it ----
+ss_prepare_out
+ss_install_script hand-start.sh <<'EOS'
+#!/bin/sh
+echo "hand-written config runs for $AppStream_Session_User"
+touch /var/tmp/ss-out/hand-start
+EOS
+ss_install_config <<EOS
+{ "SessionStart": { "executables": [ { "context": "system", "filename": "$SS_DIR/hand-start.sh" } ],
+                    "waitingTime": 10 } }
+EOS
+out=$(ss_login login bob open_session close_session)
+ss_assert_eq "$(ss_result_field "$out" rc)" 0 "login with a hand-written config"
+ss_wait_for 10 test -e $SS_OUT/hand-start ||
+        bed_fail "a config.json written after the daemon started did not run at the next login"
+
 # ---- a bundle, then a real login through Debian's "login" stack ----------------------------------
 ss_prepare_out
-chmod 0755 "$BED_ROOT/opt"
-mkdir -p "$BED_ROOT$SS_DIR"
-chmod 0755 "$BED_ROOT/opt/appstream" "$BED_ROOT$SS_DIR"
 python3 - "$BED_ROOT/var/tmp/bundle.zip" "$SS_DIR/SessionScript" <<'EOP'
 import json, stat, sys, zipfile
 path, bundle = sys.argv[1:3]
@@ -102,7 +116,7 @@ bed_wait_journal 10 '^system end$' -o cat SESSION_SCRIPTS_EVENT=SessionTerminati
         bed_fail "the termination script's line is not in the journal"
 # Exactly one SessionStart per login: user@.service's own PAM session (systemd-user) is skipped.
 starts=$(bed_journal -o cat MESSAGE_ID=7ec314af1ab0431aab9db584883c9563 SESSION_SCRIPTS_EVENT=SessionStart \
-        SESSION_SCRIPTS_CONTEXT=system | grep -c . || true)
+        SESSION_SCRIPTS_CONTEXT=system SESSION_SCRIPTS_USER=alice | grep -c . || true)
 ss_assert_eq "$starts" 1 "SessionStart system runs for one login"
 out=$(bed_exec session-scripts status 2>&1) || true
 echo "$out"
