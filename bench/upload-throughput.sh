@@ -128,8 +128,8 @@ EOF
         printf 'AppStream_Session_ID DEFAULT=bench-capture\nAppStream_UserName DEFAULT=bench@example.com\n' \
                 > "$BED_ROOT/etc/ss-bench-env.conf"
         ss_pam_stack ss-bench "" "session required pam_env.so readenv=0 conffile=/etc/ss-bench-env.conf"
-        # reload-or-restart: a reload re-records the tamper baseline with big.sh in it (a plain
-        # restart keeps the boot's baseline, and big.sh would be refused as modified).
+        # reload-or-restart: the tamper baseline is recorded anew with big.sh in it (a reload of
+        # the running daemon, else its start).
         bed_exec systemctl reload-or-restart session-scripts.service
         t0=$(ms_now)
         out=$(ss_login ss-bench alice open_session)

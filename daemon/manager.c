@@ -413,14 +413,21 @@ static int session_reply_wait(const Session *s, ScriptEvent e, sd_bus_message *m
 /* The results of all runs of the event are in: compose the event's result and answer its waiters.
  * Called as soon as the results are known (the PAM call need not wait for processes a script left
  * in its scope: systemd stops them at the deadline anyway), and again when the event finishes. */
-static void session_answer_waiters(Session *s, ScriptEvent e) {
+static void session_answer_waiters(Session *s, ScriptEvent e, bool save) {
         SessionEvent *ev = &s->events[e];
         int r;
 
-        r = session_event_compose_result(ev);
-        if (r < 0) {
-                log_oom();
-                ev->success = false;
+        if (!ev->result_recorded) {
+                r = session_event_compose_result(ev);
+                if (r < 0) {
+                        log_oom();
+                        ev->success = false;
+                }
+                ev->result_recorded = true;
+                /* Recorded before anybody is told: a daemon restarted from here on must give later
+                 * waiters the same answer. */
+                if (save)
+                        session_save(s);
         }
 
         for (size_t i = 0; i < ev->n_waiters; i++) {
@@ -440,7 +447,7 @@ static void session_finish_event(Session *s, ScriptEvent e) {
         SessionEvent *ev = &s->events[e];
 
         ev->overdue_source = sd_event_source_disable_unref(ev->overdue_source);
-        session_answer_waiters(s, e);
+        session_answer_waiters(s, e, false);   /* the state is saved below, with state DONE */
         ev->state = EVENT_STATE_DONE;
 
         if (ev->success)
@@ -505,7 +512,7 @@ static void session_event_check(Session *s, ScriptEvent e) {
         if (session_event_all_finished(ev))
                 session_finish_event(s, e);
         else if (session_event_results_known(ev))
-                session_answer_waiters(s, e);
+                session_answer_waiters(s, e, true);
 }
 
 static void on_scope_gone(UnitWatch *w, void *userdata) {
@@ -737,6 +744,7 @@ static int session_start_event(Session *s, ScriptEvent e) {
 
         ev->state = EVENT_STATE_RUNNING;
         ev->waiting_time_sec = 0;
+        ev->result_recorded = false;
         (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
 
         if (!m->config)
@@ -906,7 +914,9 @@ static void manager_retry_config(Manager *m) {
                 return;
         *last = st;
         log_info("No configuration was loaded yet and %s is there now; loading it.", path);
-        (void) manager_load_config(m, true);
+        /* Not a provisioning when a crashed predecessor left its baseline: checked against that
+         * one, so that removing config.json around a crash cannot bless modified files. */
+        (void) manager_load_config(m, false);
 }
 
 int manager_open_session(Manager *m, const SessionRequest *req, Session **ret, uint64_t *ret_wait_usec) {
@@ -1072,10 +1082,13 @@ int manager_wait_session_event(Manager *m, Session *s, ScriptEvent e, sd_bus_mes
         if (ev->state == EVENT_STATE_DONE)
                 return session_reply_wait(s, e, msg);
         if (ev->state == EVENT_STATE_RUNNING && session_event_results_known(ev)) {
-                /* Only processes left in the runs' scopes are waited for: not the caller's business. */
-                int r = session_event_compose_result(ev);
-                if (r < 0)
-                        return r;
+                /* Only processes left in the runs' scopes are waited for: not the caller's business.
+                 * (After a restart: the recorded result, or "unknown, successful" as ever.) */
+                if (!ev->result_recorded) {
+                        int r = session_event_compose_result(ev);
+                        if (r < 0)
+                                return r;
+                }
                 return session_reply_wait(s, e, msg);
         }
         if (ev->state == EVENT_STATE_NOT_RUN)
@@ -1121,9 +1134,25 @@ int manager_refuse_session(Manager *m, Session *s) {
         }
 
         if (start->state == EVENT_STATE_RUNNING) {
-                /* The module gave up waiting (timeout): forget the session when the start ends,
-                 * so that its RunFinished signals still come before SessionEnded. Saved, so a
-                 * restarted daemon forgets it too. */
+                /* The module gave up waiting (timeout), or its scripts are done but left processes
+                 * behind: a refused session must not keep running as the user, so stop what is
+                 * left of the start now rather than at its deadline. Forget the session when the
+                 * start ends, so that its RunFinished signals still come before SessionEnded.
+                 * Saved, so a restarted daemon forgets it too. */
+                for (ScriptContext c = 0; c < _SCRIPT_CONTEXT_MAX; c++) {
+                        const SessionRun *r = &start->runs[c];
+                        int k;
+
+                        if (!r->unit || !(r->scope_watch || (r->used && !r->finished)))
+                                continue;
+                        k = sd_bus_call_method_async(m->bus, NULL, "org.freedesktop.systemd1",
+                                                     "/org/freedesktop/systemd1",
+                                                     "org.freedesktop.systemd1.Manager", "StopUnit", NULL,
+                                                     NULL, "ss", r->unit, "replace");
+                        if (k < 0)
+                                log_warning_errno(k, "Failed to stop %s of refused session %s, ignoring: %m",
+                                                  r->unit, s->id);
+                }
                 session_save(s);
                 return 0;
         }
@@ -1151,10 +1180,12 @@ static int mkdir_safe(const char *path, mode_t mode) {
         return 0;
 }
 
-/* An event of a previous daemon instance is over: done, its result unknown — counted as successful
- * rather than run anything twice. Returns 0 or -ENOMEM. */
+/* An event of a previous daemon instance is over: done, with the result it recorded, else unknown —
+ * counted as successful rather than run anything twice. Returns 0 or -ENOMEM. */
 static int session_event_mark_done_unknown(SessionEvent *ev) {
         ev->state = EVENT_STATE_DONE;
+        if (ev->result_recorded)
+                return 0;       /* known after all: the previous instance recorded it */
         ev->success = true;
         if ((!ev->message && !(ev->message = strdup(""))) ||
             (!ev->last_line && !(ev->last_line = strdup(""))))

@@ -97,7 +97,8 @@ const char *spool_entry_get_id(const SpoolEntry *e);
 uint64_t spool_entry_get_size(const SpoolEntry *e);
 
 /* Appends data to RUNID.log (no fsync: the uploader reads what is there; finishing syncs).
- * Returns 0 or -errno (disk full, …); a partial write counts as written. */
+ * Returns 0 or -errno (disk full, …; then an unknown part was written, the size counts none of it,
+ * and the caller treats the entry as broken). */
 int spool_entry_append(SpoolEntry *e, const void *data, size_t len);
 
 /* fsyncs the .log and rewrites the .meta atomically with STATE=finished. Idempotent.

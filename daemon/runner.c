@@ -686,6 +686,8 @@ static void run_finish(Run *r, RunResultKind kind, int exit_status, int sig) {
 
         if (r->callback)
                 r->callback(r, &res, r->userdata);
+        /* Asked (run_scope_populated()) only from the callback: no need to hold it longer. */
+        r->cgroup_events_fd = safe_close(r->cgroup_events_fd);
 
         /* Capture ended before the result was known: the spool entry was left for now, so that its
          * fsync()s happen after the caller got the result, not before. */

@@ -118,6 +118,7 @@ bool run_is_done(const Run *r);
 
 /* Whether any process is left in the run's scope, read from the kernel (the scope cgroup's
  * cgroup.events, opened while the main process was in it): 1 populated, 0 empty or removed, -errno
- * when it cannot be told (no scope yet, no unified cgroup hierarchy). Cheaper and earlier than
- * waiting for systemd to mark the scope inactive. */
+ * when it cannot be told (no scope yet, no unified cgroup hierarchy, or asked outside the run's
+ * finished callback: the file is closed right after it). Cheaper and earlier than waiting for
+ * systemd to mark the scope inactive. */
 int run_scope_populated(const Run *r);

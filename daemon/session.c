@@ -354,7 +354,7 @@ int session_state_serialize(const Session *s, char **ret) {
                                                 c == SCRIPT_CONTEXT_SYSTEM ? "SYSTEM" : "USER", unit);
                         }
                 }
-                if (ev->state != EVENT_STATE_DONE)
+                if (ev->state != EVENT_STATE_DONE && !ev->result_recorded)
                         continue;
                 fprintf(f, "%s_SUCCESS=%s\n", event_key_prefix[e], ev->success ? "yes" : "no");
                 fprintf(f, "%s_MESSAGE=", event_key_prefix[e]);
@@ -462,6 +462,7 @@ static int session_state_apply(Session *s, const char *key, size_t klen, char *v
                 }
                 if (rl == 7 && memcmp(rest, "SUCCESS", 7) == 0) {
                         ev->success = strcmp(value, "yes") == 0;
+                        ev->result_recorded = true;
                         return 0;
                 }
                 if (rl == 7 && memcmp(rest, "MESSAGE", 7) == 0) {

@@ -79,10 +79,14 @@ typedef struct SessionEvent {
          * the same for a restarted daemon of the same boot. */
         uint64_t deadline_usec;
         SessionRun runs[_SCRIPT_CONTEXT_MAX];
-        /* When DONE: */
+        /* When DONE, or when result_recorded: */
         bool success;
         char *message;                  /* "" on success */
         char *last_line;                /* "" when none */
+        /* The result above was composed from this event's runs (once all had reported) and may
+         * have been given to a waiter already: kept in the state file, so that a restarted daemon
+         * answers later waiters the same rather than "unknown, successful". */
+        bool result_recorded;
         /* Pending WaitSessionEvent() calls (each holds a message reference). */
         sd_bus_message **waiters;
         size_t n_waiters;

@@ -6,9 +6,9 @@
  * executable is opened again, compared with the record, and — only if unchanged — that very file
  * descriptor is what the runner execs, so the bytes that run are the bytes that were verified.
  *
- * The baseline is kept in a root-only file under /run, so that a restarted daemon (a crash, the
- * watchdog, `systemctl restart`) goes on checking against what was provisioned instead of taking
- * whatever is on disk now as the new truth.
+ * The baseline is kept in a root-only file under /run, so that a daemon restarted after it died (a
+ * crash, the watchdog) goes on checking against what was provisioned instead of taking whatever
+ * is on disk now as the new truth. A clean stop removes it (a deliberate restart provisions).
  */
 #pragma once
 

@@ -191,4 +191,25 @@ echo "lingering child: termination began $gap_ms ms after the start began (deadl
 [ "$gap_ms" -ge $(( WAIT * 1000 - 300 )) ] || bed_fail "termination began after $gap_ms ms, next to the start's leftover process"
 bed_exec sh -c "! kill -0 $child 2>/dev/null" || bed_fail "the start's leftover process survived its scope"
 
+# --- the result given to a waiter is recorded: a daemon restarted while the start's leftover still
+# runs answers a later waiter the same (not "unknown, successful").
+ss_call OpenSession 'ssa{ss}' bob ss-order 1 AppStream_Session_ID linger-2 >/dev/null
+first=$(ss_call WaitSessionEvent ss linger-2 SessionStart)
+ss_assert_contains "$first" 'bss false' "linger-2: the start failed (user script)"
+bed_exec systemctl restart session-scripts.service
+second=$(ss_call WaitSessionEvent ss linger-2 SessionStart)
+ss_assert_eq "$second" "$first" "the same answer after a daemon restart"
+
+# --- a refused session does not keep running as the user until its deadline: RefuseSession stops
+# what its start left behind at once.
+ss_call OpenSession 'ssa{ss}' bob ss-order 1 AppStream_Session_ID linger-3 >/dev/null
+ss_call WaitSessionEvent ss linger-3 SessionStart >/dev/null
+child=$(ss_file $SS_OUT/linger-3.child.pid)
+[ -n "$child" ] && bed_exec kill -0 "$child" || bed_fail "linger-3: no leftover process to stop"
+t0=$(bed_exec date +%s%N)
+ss_call RefuseSession s linger-3 >/dev/null
+ss_wait_for 2 sh -c "! kill -0 $child 2>/dev/null" || bed_fail "the refused session's leftover process still runs"
+t1=$(bed_exec date +%s%N)
+echo "refused session: leftover process gone $(( (t1 - t0) / 1000000 )) ms after RefuseSession (deadline ${WAIT}s)"
+
 echo "OK: timeout kills script and child at the deadline, error message shown, session opens, ordering"
