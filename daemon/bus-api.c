@@ -248,7 +248,7 @@ static int method_list_runs(sd_bus_message *msg, void *userdata, sd_bus_error *e
         for (ScriptEvent e = 0; e < _SCRIPT_EVENT_MAX; e++)
                 for (ScriptContext c = 0; c < _SCRIPT_CONTEXT_MAX; c++) {
                         const SessionRun *run = &s->events[e].runs[c];
-                        const char *unit = run->unit ?: (run->run ? run_get_unit(run->run) : NULL);
+                        const char *unit = session_run_get_unit(run);
 
                         if (!run->used)
                                 continue;

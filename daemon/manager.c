@@ -1135,23 +1135,16 @@ int manager_refuse_session(Manager *m, Session *s) {
 
         if (start->state == EVENT_STATE_RUNNING) {
                 /* The module gave up waiting (timeout), or its scripts are done but left processes
-                 * behind: a refused session must not keep running as the user, so stop what is
-                 * left of the start now rather than at its deadline. Forget the session when the
-                 * start ends, so that its RunFinished signals still come before SessionEnded.
+                 * behind. Those leftovers must not keep running as the user of a refused session:
+                 * stop them now rather than at the deadline. A script still running is left to
+                 * its deadline, so that its result is the script's own. Forget the session when
+                 * the start ends, so that its RunFinished signals still come before SessionEnded.
                  * Saved, so a restarted daemon forgets it too. */
                 for (ScriptContext c = 0; c < _SCRIPT_CONTEXT_MAX; c++) {
                         const SessionRun *r = &start->runs[c];
-                        int k;
 
-                        if (!r->unit || !(r->scope_watch || (r->used && !r->finished)))
-                                continue;
-                        k = sd_bus_call_method_async(m->bus, NULL, "org.freedesktop.systemd1",
-                                                     "/org/freedesktop/systemd1",
-                                                     "org.freedesktop.systemd1.Manager", "StopUnit", NULL,
-                                                     NULL, "ss", r->unit, "replace");
-                        if (k < 0)
-                                log_warning_errno(k, "Failed to stop %s of refused session %s, ignoring: %m",
-                                                  r->unit, s->id);
+                        if (r->finished && r->scope_watch && r->unit)
+                                (void) unit_stop(m->bus, r->unit);
                 }
                 session_save(s);
                 return 0;

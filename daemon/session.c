@@ -347,7 +347,7 @@ int session_state_serialize(const Session *s, char **ret) {
                         fprintf(f, "%s_DEADLINE_USEC=%" PRIu64 "\n", event_key_prefix[e], ev->deadline_usec);
                         for (ScriptContext c = 0; c < _SCRIPT_CONTEXT_MAX; c++) {
                                 const SessionRun *r = &ev->runs[c];
-                                const char *unit = r->unit ?: (r->run ? run_get_unit(r->run) : NULL);
+                                const char *unit = session_run_get_unit(r);
 
                                 if (unit && (r->scope_watch || (r->used && !r->finished)))
                                         fprintf(f, "%s_UNIT_%s=%s\n", event_key_prefix[e],
@@ -675,6 +675,10 @@ int session_run_describe_failure(const SessionRun *r, char **ret) {
 
         *ret = m;
         return 0;
+}
+
+const char *session_run_get_unit(const SessionRun *r) {
+        return r->unit ?: (r->run ? run_get_unit(r->run) : NULL);
 }
 
 bool session_event_results_known(const SessionEvent *e) {

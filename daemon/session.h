@@ -204,6 +204,10 @@ int session_state_load(const char *dir, const char *name, Session **ret);
  */
 int session_run_describe_failure(const SessionRun *r, char **ret);
 
+/* The run's scope unit: recorded when it finished (or by a previous daemon instance), else the
+ * running Run's; NULL before systemd was asked for one. Owned by r. */
+const char *session_run_get_unit(const SessionRun *r);
+
 /*
  * Once every used run of e has finished: sets e->success (all succeeded, or none ran),
  * e->message (the failure sentences joined by a space, bounded by SESSION_MESSAGE_MAX, "" on

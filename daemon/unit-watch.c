@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Waiting for systemd units to be gone (see unit-watch.h): shared signal matches per bus, one
- * GetUnit/ActiveState query per watch, all asynchronous on the caller's event loop.
+ * Waiting for systemd units to be gone, and stopping one (see unit-watch.h): shared signal
+ * matches per bus, one GetUnit/ActiveState query per watch, all asynchronous on the caller's event
+ * loop.
  */
 
 #include <errno.h>
@@ -375,6 +376,16 @@ static int on_subscribed(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
                 log_warning("Failed to subscribe to systemd's signals, ending scopes may be noticed late: %s",
                             e->message ?: e->name);
         return 0;
+}
+
+int unit_stop(sd_bus *bus, const char *unit) {
+        int r;
+
+        r = sd_bus_call_method_async(bus, NULL, SYSTEMD_BUS_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER_INTERFACE,
+                                     "StopUnit", NULL, NULL, "ss", unit, "replace");
+        if (r < 0)
+                log_warning_errno(r, "Failed to ask systemd to stop %s: %m", unit);
+        return r;
 }
 
 int unit_watch_subscribe(sd_bus *bus) {

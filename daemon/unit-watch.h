@@ -47,6 +47,11 @@ const char *unit_watch_get_unit(const UnitWatch *w);
  */
 int unit_watch_subscribe(sd_bus *bus);
 
+/* Asks systemd to stop unit (StopUnit, mode "replace": SIGTERM to what is left in a scope, SIGKILL
+ * after its stop timeout). Asynchronous, nothing to free; a failure to send is logged. Returns 0
+ * or -errno from sending. */
+int unit_stop(sd_bus *bus, const char *unit);
+
 /* True when s is a plausible unit name of ours to watch: 1…255 characters of [A-Za-z0-9:_.\\-],
  * ending in ".scope". Used to vet names read back from a state file. */
 bool unit_name_is_scope(const char *s);
