@@ -212,6 +212,22 @@ static int spool_opendir(int dir_fd, DIR **ret) {
         return 0;
 }
 
+/* Makes room for item n in *items (doubling). Returns 0 or -ENOMEM (then *items is as it was). */
+static int scan_items_reserve(SpoolScanItem **items, size_t n, size_t *allocated) {
+        SpoolScanItem *t;
+        size_t a;
+
+        if (n < *allocated)
+                return 0;
+        a = *allocated ? *allocated * 2 : 64;
+        t = reallocarray(*items, a, sizeof **items);
+        if (!t)
+                return -ENOMEM;
+        *items = t;
+        *allocated = a;
+        return 0;
+}
+
 int spool_scan(int dir_fd, SpoolScanItem **ret, size_t *ret_n) {
         _cleanup_(freep) SpoolScanItem *items = NULL;
         _cleanup_(closedirp) DIR *d = NULL;
@@ -235,15 +251,9 @@ int spool_scan(int dir_fd, SpoolScanItem **ret, size_t *ret_n) {
                 if (n >= SPOOL_SCAN_MAX)
                         break;
 
-                if (n == allocated) {
-                        size_t a = allocated ? allocated * 2 : 64;
-                        SpoolScanItem *t = reallocarray(items, a, sizeof *items);
-
-                        if (!t)
-                                return -ENOMEM;
-                        items = t;
-                        allocated = a;
-                }
+                r = scan_items_reserve(&items, n, &allocated);
+                if (r < 0)
+                        return r;
 
                 items[n] = (SpoolScanItem) { .meta_size = (uint64_t) st.st_size,
                                              .mtime_usec = stat_mtime_usec(&st) };
@@ -301,15 +311,9 @@ int spool_scan_orphan_logs(int dir_fd, uint64_t now_usec, uint64_t min_age_usec,
                 if (n >= SPOOL_SCAN_MAX)
                         break;
 
-                if (n == allocated) {
-                        size_t a = allocated ? allocated * 2 : 16;
-                        SpoolScanItem *t = reallocarray(items, a, sizeof *items);
-
-                        if (!t)
-                                return -ENOMEM;
-                        items = t;
-                        allocated = a;
-                }
+                r = scan_items_reserve(&items, n, &allocated);
+                if (r < 0)
+                        return r;
                 items[n] = (SpoolScanItem) { .has_log = true, .log_size = (uint64_t) st.st_size, .mtime_usec = mtime };
                 memcpy(items[n].run_id, run_id, sizeof run_id);
                 n++;
