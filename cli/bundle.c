@@ -2,17 +2,22 @@
 /*
  * Installing an Elastic-fleet bundle with libarchive; see bundle.h. Every file operation inside the
  * new tree goes through directory file descriptors with O_NOFOLLOW, so nothing in the archive and
- * nothing already on disk can redirect a write outside it.
+ * nothing already on disk can redirect a write outside it. The paths config.json names are
+ * resolved the same way (bundle_open_beneath()), and their mode is changed on the descriptor that
+ * was opened and checked, never again by name.
  */
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "bundle.h"
@@ -68,6 +73,65 @@ int bundle_path_split(const char *path, char **ret_buf, const char *ret_componen
         ret_components[n] = NULL;
         *ret_buf = TAKE_PTR(buf);
         return (int) n;
+}
+
+int bundle_open_beneath_walk(int dir_fd, const char *path, int flags) {
+        _cleanup_(freep) char *buf = NULL;
+        _cleanup_(closep) int fd = -EBADF;
+        const char *components[BUNDLE_MAX_DEPTH + 1];
+        int n;
+
+        n = bundle_path_split(path, &buf, components);
+        if (n < 0)
+                return n;
+        fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return -errno;
+        for (int i = 0; i < n; i++) {
+                /* O_NOFOLLOW on every component: a symlink anywhere on the way is refused. The
+                 * directories are opened for reading, not O_PATH: O_PATH|O_NOFOLLOW would hand
+                 * back the link itself instead of refusing it. */
+                bool last = i + 1 == n;
+                int next = openat(fd, components[i],
+                                  last ? flags | O_NOFOLLOW | O_CLOEXEC
+                                       : O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (next < 0) {
+                        struct stat st;
+
+                        /* With O_DIRECTORY a symlink is ENOTDIR: say ELOOP, like openat2(). */
+                        if (errno == ENOTDIR && !last &&
+                            fstatat(fd, components[i], &st, AT_SYMLINK_NOFOLLOW) >= 0 && S_ISLNK(st.st_mode))
+                                return -ELOOP;
+                        return -errno;
+                }
+                close(fd);
+                fd = next;
+        }
+        return TAKE_FD(fd);
+}
+
+int bundle_open_beneath(int dir_fd, const char *path, int flags) {
+        _cleanup_(freep) char *buf = NULL;
+        const char *components[BUNDLE_MAX_DEPTH + 1];
+        struct open_how how = {
+                .flags = (uint64_t) (flags | O_NOFOLLOW | O_CLOEXEC),
+                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        int r, fd;
+
+        /* The same syntax rules as for an entry of the zip, whichever way it is then resolved;
+         * the kernel's checks below stay in force against what is actually on disk. */
+        r = bundle_path_split(path, &buf, components);
+        if (r < 0)
+                return r;
+        fd = (int) syscall(__NR_openat2, dir_fd, path, &how, sizeof how);
+        if (fd >= 0)
+                return fd;
+        /* Kernels before 5.6, and seccomp filters that do not know the call (some answer EPERM):
+         * the walk enforces the same rules one component at a time. */
+        if (errno == ENOSYS || errno == EPERM)
+                return bundle_open_beneath_walk(dir_fd, path, flags);
+        return -errno;
 }
 
 /* Opens (creating with mode 0755 when missing) the directory name below dfd, never following a
@@ -327,18 +391,49 @@ static int bundle_unpack(int archive_fd, int root, const BundleLimits *limits, B
         return 0;
 }
 
-/* Reads root/config.json (a regular file). */
-static int read_config_at(int root, const char *tmp_path, char **ret, size_t *ret_len) {
-        _cleanup_(freep) char *p = NULL;
+/* Reads root/config.json (a regular file), from the descriptor that was checked. */
+static int read_config_at(int root, char **ret, size_t *ret_len) {
+        _cleanup_(closep) int fd = -EBADF;
         struct stat st;
 
-        if (fstatat(root, "config.json", &st, AT_SYMLINK_NOFOLLOW) < 0)
+        fd = bundle_open_beneath(root, "config.json", O_RDONLY | O_NONBLOCK | O_NOCTTY);
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) < 0)
                 return -errno;
         if (!S_ISREG(st.st_mode))
                 return -EBADFD;
-        if (asprintf(&p, "%s/config.json", tmp_path) < 0)
-                return -ENOMEM;
-        return config_read(p, ret, ret_len);
+        if ((uint64_t) st.st_size > SCRIPT_CONFIG_MAX_FILE_SIZE)
+                return -EFBIG;
+        return read_fd_bounded(fd, SCRIPT_CONFIG_MAX_FILE_SIZE, ret, ret_len);
+}
+
+/* Makes the executable exe (a path below root) 0755, on the descriptor opened beneath root and
+ * checked to be a regular file: a path that climbs out ("..") or passes a symlink never gets here,
+ * and nothing can be swapped in between the check and the chmod. Returns 0 or -EINVAL (reason
+ * set; filename is what config.json says, for the message), -errno. */
+static int executable_fixup(int root, const char *exe, const char *filename, char *reason,
+                            size_t reason_size) {
+        _cleanup_(closep) int fd = -EBADF;
+        struct stat st;
+
+        fd = bundle_open_beneath(root, exe, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+        if (fd == -ENOMEM)
+                return fd;
+        if (fd == -EINVAL || fd == -EXDEV)
+                return reasonf(reason, reason_size, -EINVAL,
+                               "config.json names %s, which is not a plain path inside the bundle "
+                               "(\"..\", too long or too deep)", filename);
+        if (fd == -ELOOP)
+                return reasonf(reason, reason_size, -EINVAL,
+                               "config.json names %s, whose path passes through a symbolic link", filename);
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                return reasonf(reason, reason_size, -EINVAL,
+                               "config.json names %s, which the bundle does not contain", filename);
+        if (fchmod(fd, 0755) < 0)
+                return reasonf(reason, reason_size, -errno, "cannot make %s executable: %s", filename,
+                               strerror(errno));
+        return 0;
 }
 
 /* Replaces prefix from (a directory path) by to in *s, when *s is below from. */
@@ -356,10 +451,11 @@ static int path_rebase(char **s, const char *from, const char *to) {
 }
 
 /*
- * Validates the unpacked config.json as it will be once installed: executables named below
- * target must be in the bundle (they are made 0755), and the file checks look at the unpacked
- * copies (paths rebased to tmp_path and back for the findings). Returns 0 (findings may hold
- * errors), -EINVAL (refused, reason set), -errno.
+ * Validates the unpacked config.json as it will be once installed: every executable it names must
+ * be a regular file of the bundle, named by a plain path below target (made 0755); the file checks
+ * look at the unpacked copies (paths rebased to tmp_path and back for the findings). A bundle is
+ * self-contained: a name outside it would make the installed configuration run a file the bundle
+ * does not vouch for. Returns 0 (findings may hold errors), -EINVAL (refused, reason set), -errno.
  */
 static int bundle_validate(int root, const char *tmp_path, const char *target, bool file_checks,
                            FindingList *findings, char *reason, size_t reason_size) {
@@ -368,7 +464,7 @@ static int bundle_validate(int root, const char *tmp_path, const char *target, b
         size_t len = 0, first;
         int r;
 
-        r = read_config_at(root, tmp_path, &buf, &len);
+        r = read_config_at(root, &buf, &len);
         if (r == -ENOENT)
                 return reasonf(reason, reason_size, -EINVAL, "the bundle has no config.json at its top level");
         if (r < 0)
@@ -385,22 +481,17 @@ static int bundle_validate(int root, const char *tmp_path, const char *target, b
                 for (ScriptContext x = 0; x < _SCRIPT_CONTEXT_MAX; x++) {
                         ScriptExecutable *exe = &c->events[e].executables[x];
                         size_t tl = strlen(target);
-                        struct stat st;
 
                         if (!c->events[e].present || !script_executable_runs(exe))
                                 continue;
                         if (strncmp(exe->filename, target, tl) != 0 || exe->filename[tl] != '/')
-                                continue;       /* outside the bundle: checked where it is */
-                        /* The path below the bundle, resolved inside the new tree without following
-                         * links (the unpacked tree has none). */
-                        if (fstatat(root, exe->filename + tl + 1, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-                            !S_ISREG(st.st_mode))
                                 return reasonf(reason, reason_size, -EINVAL,
-                                               "config.json names %s, which the bundle does not contain",
-                                               exe->filename);
-                        if (fchmodat(root, exe->filename + tl + 1, 0755, 0) < 0)
-                                return reasonf(reason, reason_size, -errno, "cannot make %s executable: %s",
-                                               exe->filename, strerror(errno));
+                                               "config.json names %s, which is outside the bundle "
+                                               "directory %s", exe->filename, target);
+                        r = executable_fixup(root, exe->filename + tl + 1, exe->filename, reason,
+                                             reason_size);
+                        if (r < 0)
+                                return r;
                         r = path_rebase(&exe->filename, target, tmp_path);
                         if (r < 0)
                                 return r;

@@ -6,7 +6,10 @@
  * one, never a mix. Everything in the zip is untrusted: only regular files and directories with
  * relative paths free of "..", within hard limits; files are created anew (O_EXCL|O_NOFOLLOW, never
  * through an existing link), root-owned when run as root, directories 0755, files 0644, or 0755 when
- * the entry had an execute bit or config.json names the file as an executable.
+ * the entry had an execute bit or config.json names the file as an executable. Every executable
+ * config.json names must be a regular file of the bundle, named by a plain path below the bundle
+ * directory: no "..", no symlink on the way (resolved with openat2(RESOLVE_BENEATH|
+ * RESOLVE_NO_SYMLINKS), its mode changed on the descriptor that was opened and checked).
  */
 #pragma once
 
@@ -83,3 +86,17 @@ int bundle_install(int archive_fd, const char *target_dir, const BundleLimits *l
  * "/" of a directory entry) are dropped. Returns the number of components, or -EINVAL.
  */
 int bundle_path_split(const char *path, char **ret_buf, const char *ret_components[static BUNDLE_MAX_DEPTH + 1]);
+
+/*
+ * Opens path (relative, checked like a zip entry by bundle_path_split()) below dir_fd with flags
+ * (O_NOFOLLOW and O_CLOEXEC are added), never leaving dir_fd's tree and never following a
+ * symlink in any component: openat2() with RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, or, where the
+ * kernel (or a seccomp filter) lacks it, bundle_open_beneath_walk(). Not for O_CREAT. Returns the
+ * fd, -EINVAL (path syntax: absolute, "..", …), -ELOOP (a symlink on the way), -EXDEV (would
+ * leave the tree), or another -errno.
+ */
+int bundle_open_beneath(int dir_fd, const char *path, int flags);
+
+/* The fallback of bundle_open_beneath(): one openat(O_NOFOLLOW) per component. Exported for the
+ * tests, which check that both ways refuse the same things. */
+int bundle_open_beneath_walk(int dir_fd, const char *path, int flags);

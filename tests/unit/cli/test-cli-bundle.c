@@ -5,6 +5,9 @@
  * of refusal (absolute path, "..", symlink, special file, oversize entry and total, too
  * many entries, missing or invalid config.json, an executable missing from the bundle, a symlinked
  * target, not a zip), each leaving the installed bundle intact and no temporary directory behind.
+ * config.json naming an executable that climbs out of the bundle ("SessionScript/../../etc/shadow"
+ * shape) or lies outside it is refused with the named file's mode unchanged; the resolver of those
+ * names refuses "..", absolute paths and symlinks both with openat2() and with its fallback walk.
  *
  * (Hard links: the zip format cannot carry them — libarchive's writer stores such an entry as a
  * plain file — so there is no zip to test that check with; the installer refuses them anyway.)
@@ -89,14 +92,22 @@ static int make_zip(const char *path, const ZipEntry *e, size_t n) {
         return fd;
 }
 
-static char *config_json(const char *exe_rel) {
+/* A config.json whose one executable is filename, as written (absolute). */
+static char *config_json_abs(const char *filename) {
         char *s;
 
         ASSERT_TRUE(asprintf(&s,
                              "{ \"SessionStart\": { \"executables\": [ { \"context\": \"system\", "
-                             "\"filename\": \"%s/%s\", \"arguments\": \"\" } ], \"waitingTime\": 10 } }",
-                             target, exe_rel) > 0);
+                             "\"filename\": \"%s\", \"arguments\": \"\" } ], \"waitingTime\": 10 } }",
+                             filename) > 0);
         return s;
+}
+
+static char *config_json(const char *exe_rel) {
+        _cleanup_(freep) char *f = NULL;
+
+        ASSERT_TRUE(asprintf(&f, "%s/%s", target, exe_rel) > 0);
+        return config_json_abs(f);
 }
 
 /*
@@ -435,6 +446,125 @@ static void test_symlinked_target(void) {
         assert_no_leftovers();
 }
 
+/* A stand-in for /etc/shadow in the scratch directory: path, mode 0640. */
+static void make_victim(char *path, size_t size) {
+        int fd;
+
+        snprintf(path, size, "%s/etc", scratch);
+        (void) mkdir(path, 0755);
+        snprintf(path, size, "%s/etc/shadow", scratch);
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_EQ(write(fd, "root:*:1::::::\n", 15), 15);
+        ASSERT_EQ(fchmod(fd, 0640), 0);
+        close(fd);
+}
+
+static mode_t victim_mode(const char *path) {
+        struct stat st;
+
+        ASSERT_EQ(lstat(path, &st), 0);
+        return st.st_mode & 07777;
+}
+
+/*
+ * config.json naming executables that are not files of the bundle. Each is refused, and the file
+ * named keeps its mode: the installer used to test "inside the bundle" as a string prefix and then
+ * chmod 0755 the name, which made "/opt/appstream/SessionScripts/SessionScript/../../../../etc/shadow"
+ * world-readable. Here the same climb lands on a stand-in below the scratch directory (the bundle's
+ * temporary tree is scratch/opt/SessionScripts/.SessionScript.new-X, so "../../../etc/shadow" from
+ * there, or from the installed SessionScript, is scratch/etc/shadow).
+ */
+static void test_config_escapes(void) {
+        char victim[600];
+
+        make_victim(victim, sizeof victim);
+        {
+                _cleanup_(freep) char *cfg = config_json("../../../etc/shadow");
+                const ZipEntry e[] = { { "config.json", 'f', 0, cfg, 0 }, { "start.sh", 'f', 0755, "x", 0 } };
+                refused(e, ELEMENTSOF(e), NULL);
+                ASSERT_EQ(victim_mode(victim), 0640);
+        }
+        {
+                /* Climbing out and back in: still not a plain path below the bundle. */
+                _cleanup_(freep) char *cfg = config_json("lib/../../SessionScript/start.sh");
+                const ZipEntry e[] = { { "config.json", 'f', 0, cfg, 0 }, { "start.sh", 'f', 0755, "x", 0 },
+                                       { "lib/x", 'f', 0, "x", 0 } };
+                refused(e, ELEMENTSOF(e), NULL);
+        }
+        {
+                /* An absolute name outside the bundle directory. */
+                _cleanup_(freep) char *cfg = config_json_abs(victim);
+                const ZipEntry e[] = { { "config.json", 'f', 0, cfg, 0 }, { "start.sh", 'f', 0755, "x", 0 } };
+                refused(e, ELEMENTSOF(e), NULL);
+                ASSERT_EQ(victim_mode(victim), 0640);
+        }
+        {
+                /* A sibling whose name starts like the bundle's. */
+                char sibling[700];
+                _cleanup_(freep) char *cfg = NULL;
+
+                snprintf(sibling, sizeof sibling, "%s.other/start.sh", target);
+                cfg = config_json_abs(sibling);
+                const ZipEntry e[] = { { "config.json", 'f', 0, cfg, 0 }, { "start.sh", 'f', 0755, "x", 0 } };
+                refused(e, ELEMENTSOF(e), NULL);
+        }
+        {
+                /* A directory of the bundle is not an executable. */
+                _cleanup_(freep) char *cfg = config_json("lib");
+                const ZipEntry e[] = { { "config.json", 'f', 0, cfg, 0 }, { "lib/x", 'f', 0, "x", 0 } };
+                refused(e, ELEMENTSOF(e), NULL);
+        }
+        ASSERT_EQ(victim_mode(victim), 0640);
+}
+
+/* Both ways of resolving a name beneath the bundle root refuse what would leave it. */
+static void test_open_beneath(void) {
+        int (*const fns[])(int, const char *, int) = { bundle_open_beneath, bundle_open_beneath_walk };
+        char dir[600], p[700], victim[600];
+        _cleanup_(closep) int root = -EBADF;
+        int fd;
+
+        make_victim(victim, sizeof victim);
+        snprintf(dir, sizeof dir, "%s/beneath", scratch);
+        ASSERT_EQ(mkdir(dir, 0755), 0);
+        snprintf(p, sizeof p, "%s/sub", dir);
+        ASSERT_EQ(mkdir(p, 0755), 0);
+        snprintf(p, sizeof p, "%s/sub/file.sh", dir);
+        fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        ASSERT_TRUE(fd >= 0);
+        close(fd);
+        /* A symlink inside the tree pointing outside it, one pointing inside it, and a symlinked
+         * directory. */
+        snprintf(p, sizeof p, "%s/evil.sh", dir);
+        ASSERT_EQ(symlink(victim, p), 0);
+        snprintf(p, sizeof p, "%s/inner.sh", dir);
+        ASSERT_EQ(symlink("sub/file.sh", p), 0);
+        snprintf(p, sizeof p, "%s/etc", dir);
+        ASSERT_EQ(symlink("../etc", p), 0);
+
+        root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ASSERT_TRUE(root >= 0);
+        for (size_t i = 0; i < ELEMENTSOF(fns); i++) {
+                fprintf(stderr, "   %s\n", i == 0 ? "openat2" : "walk");
+                fd = fns[i](root, "sub/file.sh", O_RDONLY);
+                ASSERT_TRUE(fd >= 0);
+                close(fd);
+                fd = fns[i](root, "./sub//file.sh", O_RDONLY);
+                ASSERT_TRUE(fd >= 0);
+                close(fd);
+                ASSERT_ERROR(fns[i](root, "evil.sh", O_RDONLY), ELOOP);
+                ASSERT_ERROR(fns[i](root, "inner.sh", O_RDONLY), ELOOP);
+                ASSERT_ERROR(fns[i](root, "etc/shadow", O_RDONLY), ELOOP);
+                ASSERT_ERROR(fns[i](root, "../etc/shadow", O_RDONLY), EINVAL);
+                ASSERT_ERROR(fns[i](root, "sub/../../etc/shadow", O_RDONLY), EINVAL);
+                ASSERT_ERROR(fns[i](root, victim, O_RDONLY), EINVAL);
+                ASSERT_ERROR(fns[i](root, "sub/nothere", O_RDONLY), ENOENT);
+                ASSERT_ERROR(fns[i](root, "sub/file.sh/x", O_RDONLY), ENOTDIR);
+        }
+        ASSERT_EQ(victim_mode(victim), 0640);
+}
+
 typedef struct ProgressSeen {
         unsigned calls;
         uint64_t last_bytes;
@@ -543,6 +673,8 @@ int main(void) {
         TEST_RUN(test_refusals);
         TEST_RUN(test_limits);
         TEST_RUN(test_config);
+        TEST_RUN(test_config_escapes);
+        TEST_RUN(test_open_beneath);
         TEST_RUN(test_not_zip);
         TEST_RUN(test_symlinked_target);
         TEST_RUN(test_report);
