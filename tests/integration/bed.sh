@@ -36,6 +36,12 @@ BED_BUILD_TIMEOUT=${BED_BUILD_TIMEOUT:-900}
 BED_BOOT_TIMEOUT=${BED_BOOT_TIMEOUT:-90}
 BED_JOURNAL_DUMP_LINES=${BED_JOURNAL_DUMP_LINES:-300}
 
+# The cgroup setup the container boots with (see README.md, "cgroup hierarchy"): "unified" (pure
+# cgroup v2, what every Debian 12/13 host runs; the default), "legacy" (pure cgroup v1: the
+# daemon's path without cgroup.events) or "hybrid" (whatever nspawn derives from a hybrid host).
+# A scenario sets it before bed_boot.
+BED_CGROUP=${BED_CGROUP:-unified}
+
 BED_SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 BED_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -331,7 +337,7 @@ bed__cgroup_dirs() {
 # BED_OVERLAY (the overlay's root: the same files except /run and /tmp), BED_PID1 (its PID 1 in
 # the scenario's PID namespace) and BED_MACHINE.
 bed_boot() {
-        local pre_boot=${1:-} rootfs start state cg nspawn_args host_systemd=0
+        local pre_boot=${1:-} rootfs start state cg nspawn_args cgroup_env host_systemd=0
 
         [ -n "${BED_TMP:-}" ] || bed_fail "bed_boot before bed_init"
         [ "$BED_BOOTED" = 0 ] || bed_fail "bed_boot called twice"
@@ -355,6 +361,14 @@ bed_boot() {
         nspawn_args=(-q -b -D "$BED_OVERLAY" -M "$BED_MACHINE" --register=no --private-users=no
                      --link-journal=no --console=pipe)
         [ -d /run/systemd/system ] && host_systemd=1
+        # nspawn reads the container's cgroup mode from the environment; unset, it copies the
+        # host's, which here is a hybrid v1 setup no real host of ours uses.
+        case "$BED_CGROUP" in
+                unified) cgroup_env=(SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1) ;;
+                legacy) cgroup_env=(SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=0) ;;
+                hybrid) cgroup_env=(-u SYSTEMD_NSPAWN_UNIFIED_HIERARCHY -u UNIFIED_CGROUP_HIERARCHY) ;;
+                *) bed_fail "BED_CGROUP=$BED_CGROUP: expected unified, legacy or hybrid" ;;
+        esac
         if [ "$host_systemd" = 0 ]; then
                 # No systemd on the host to create a scope for the container: stay in our own
                 # cgroup, which we create first so the container owns a subtree of its own.
@@ -367,8 +381,8 @@ bed_boot() {
         # setsid: the container is stopped by the bed, not by the signals meson sends to the
         # scenario's process group.
         setsid bash -c 'for cg in $(cat "$1"/cgroups 2>/dev/null); do echo $$ >"$cg/cgroup.procs" || exit 1; done
-                        shift; exec systemd-nspawn "$@"' \
-                bed-nspawn "$BED_TMP" "${nspawn_args[@]}" \
+                        shift; exec env "$@"' \
+                bed-nspawn "$BED_TMP" "${cgroup_env[@]}" systemd-nspawn "${nspawn_args[@]}" \
                 </dev/null >"$BED_TMP/console.log" 2>&1 &
         BED_NSPAWN_PID=$!
         echo "$BED_NSPAWN_PID" >"$BED_TMP/nspawn.pid"
@@ -407,7 +421,20 @@ bed_boot() {
                 bed_exec systemctl --failed --no-pager >&2 || true
                 bed_fail "the container booted to '$state', not 'running'"
         fi
-        bed_log "container $BED_MACHINE booted in $(bed__elapsed "$start") s"
+        bed__check_cgroup
+        bed_log "container $BED_MACHINE booted in $(bed__elapsed "$start") s (cgroup: $BED_CGROUP)"
+}
+
+# Fails unless the container's /sys/fs/cgroup is what BED_CGROUP asked for: a scenario meant for
+# one hierarchy must not pass on another because nspawn silently chose differently.
+bed__check_cgroup() {
+        local top unified
+        top=$(bed_exec stat -f -c %T /sys/fs/cgroup)
+        unified=$(bed_exec sh -c 'stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null || echo none')
+        case "$BED_CGROUP/$top/$unified" in
+                unified/cgroup2fs/none|legacy/tmpfs/none|hybrid/tmpfs/cgroup2fs) ;;
+                *) bed_fail "BED_CGROUP=$BED_CGROUP, but the container has /sys/fs/cgroup $top, /sys/fs/cgroup/unified $unified" ;;
+        esac
 }
 
 # ---- Running things inside -----------------------------------------------------------------------

@@ -25,7 +25,13 @@ cat >"$BED_ROOT/usr/local/bin/bed-session-probe" <<'SH'
 {
         echo "XDG_SESSION_ID=$XDG_SESSION_ID"
         loginctl show-session "$XDG_SESSION_ID" -p Name -p Active -p Class
-        grep -E '^0::|name=systemd' /proc/self/cgroup | head -n1
+        # The hierarchy systemd manages: the unified one on a cgroup2 /sys/fs/cgroup (the bed's
+        # default), name=systemd on legacy/hybrid.
+        if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
+                grep '^0::' /proc/self/cgroup
+        else
+                grep 'name=systemd' /proc/self/cgroup
+        fi
 } >/run/bed-session-probe 2>&1
 SH
 chmod 0755 "$BED_ROOT/usr/local/bin/bed-session-probe"

@@ -37,7 +37,9 @@ pwd > $out.cwd
 tr "\0" "\n" < /proc/$$/environ | sort > $out.env
 for a in "$@"; do printf "%s\n" "$a"; done > $out.argv
 readlink /proc/$$/fd/0 > $out.stdin
-sed -n "s/^0:://p" /proc/$$/cgroup > $out.cgroup
+# The hierarchy systemd manages: the unified one, or name=systemd on pure cgroup v1 (BED_CGROUP=legacy).
+if [ -e /sys/fs/cgroup/cgroup.controllers ] || [ -d /sys/fs/cgroup/unified ]; then h="0:"; else h="[0-9]*:name=systemd"; fi
+sed -n "s/^$h://p" /proc/$$/cgroup > $out.cgroup
 ls -l /proc/self/fd | sed -n "s/.* \([0-9]*\) -> \(.*\)/\1 \2/p" > $out.fds
 '
 ss_install_script start-system.sh <<EOF
