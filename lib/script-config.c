@@ -10,10 +10,11 @@
  *     (the schema below; nothing under unknown keys), its line and column and the line and column
  *     of its key, and for a syntax error the JSON path it is in. json-c gives no positions of
  *     values, so this index is what lets every finding name the exact place.
- *  2. The walker applies the rules of the SPEC §2 table to the index; json-c (with
- *     JSON_TOKENER_STRICT and UTF-8 validation) decodes each scalar value it reads from that
- *     value's own span of the text, so a node and its value can never be mismatched (as they were
- *     with duplicate keys, when json-c kept the last value for the first node).
+ *  2. The walker applies the rules of the SPEC §2 table to the index; json-c (with UTF-8
+ *     validation, without its strict mode: see script_config_parse()) decodes each scalar value it
+ *     reads from that value's own span of the text, so a node and its value can never be
+ *     mismatched (as they were with duplicate keys, when json-c kept the last value for the first
+ *     node).
  *
  * The walker fills the typed ScriptConfig. Everything here is pure: no I/O, no logging, no global
  * state — except script_config_check_files() at the end, which looks at the real files.
@@ -1868,11 +1869,17 @@ int script_config_parse(const char *buf, size_t len, ScriptConfig **ret_config, 
 
         /* The scanner accepted the text; json-c decodes the values that the walker reads, each from
          * its own span (see walker_decode()): values below unknown keys are never materialised, so
-         * memory stays in proportion to what is interpreted. */
+         * memory stays in proportion to what is interpreted.
+         *
+         * Not JSON_TOKENER_STRICT: the scanner above is the strict syntax check (stricter than
+         * json-c's), and json-c 0.18's strict mode refuses every byte >= 0x80 inside a string (it
+         * compares a plain char with 0x1f, so a valid "ü" reads as a control character and is
+         * reported as "invalid utf-8 string"). UTF-8 validation stays on as a second check of what
+         * the scanner already verified. */
         tok = json_tokener_new();
         if (!tok)
                 return -ENOMEM;
-        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+        json_tokener_set_flags(tok, JSON_TOKENER_VALIDATE_UTF8);
 
         config = calloc(1, sizeof(ScriptConfig));
         if (!config)

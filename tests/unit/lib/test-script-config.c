@@ -2,9 +2,10 @@
 /*
  * Tests of script_config_parse() (lib/script-config.c): every rule of the SPEC §2 table, valid and
  * invalid; the seed's sample config in both key casings; the seed's PowerShell-style arguments and
- * Linux paths; syntax errors with line:column; duplicate and unknown keys; and that every finding
- * carries a line, a column and a JSON path.
+ * Linux paths; non-ASCII values with the installed json-c; syntax errors with line:column;
+ * duplicate and unknown keys; and that every finding carries a line, a column and a JSON path.
  */
+#include <json-c/json.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -265,6 +266,48 @@ static void test_linux_paths(void) {
         ASSERT_STREQ(x->argv[3], "a b");
         ASSERT_STREQ(x->argv[4], "c d");
         ASSERT_TRUE(x->argv[5] == NULL);
+}
+
+/*
+ * Non-ASCII text in every value the walker decodes, with the json-c this binary is linked against
+ * (whatever the distribution ships: json-c 0.18's strict mode took every byte >= 0x80 in a string
+ * for a control character, so a valid path like the one below was "invalid utf-8 string"). Two-,
+ * three- and four-byte characters, raw and as \u escapes (also a surrogate pair), in filename and
+ * arguments of both events and contexts: each must come out byte for byte.
+ */
+static void test_utf8_values(void) {
+        static const char text[] =
+                "{\"SessionStart\": {\"executables\": [\n"
+                "  {\"context\": \"system\", \"filename\": \"/opt/appstream/SessionScripts/My Scripts/ünï.sh\",\n"
+                "   \"arguments\": \"--name 'Zoë Ñandú' --city 東京\"},\n"
+                "  {\"context\": \"user\", \"filename\": \"/opt/appstream/SessionScripts/\\u00fcser-\\u6771.sh\",\n"
+                "   \"arguments\": \"\\ud83d\\ude00 😀\"}]},\n"
+                " \"SessionTermination\": {\"executables\": [\n"
+                "  {\"context\": \"user\", \"filename\": \"/opt/appstream/SessionScripts/Ende €.sh\",\n"
+                "   \"arguments\": \"ÄÖÜ\"}]}}\n";
+        _cleanup_(script_config_freep) ScriptConfig *c = NULL;
+        const ScriptExecutable *x;
+
+        fprintf(stderr, "json-c %s\n", json_c_version());
+        c = parse_valid(text, 0);
+
+        x = &c->events[SCRIPT_EVENT_START].executables[SCRIPT_CONTEXT_SYSTEM];
+        ASSERT_STREQ(x->filename, "/opt/appstream/SessionScripts/My Scripts/ünï.sh");
+        ASSERT_STREQ(x->argv[0], "--name");
+        ASSERT_STREQ(x->argv[1], "Zoë Ñandú");
+        ASSERT_STREQ(x->argv[2], "--city");
+        ASSERT_STREQ(x->argv[3], "東京");
+        ASSERT_TRUE(x->argv[4] == NULL);
+
+        x = &c->events[SCRIPT_EVENT_START].executables[SCRIPT_CONTEXT_USER];
+        ASSERT_STREQ(x->filename, "/opt/appstream/SessionScripts/üser-東.sh");
+        ASSERT_STREQ(x->argv[0], "😀");
+        ASSERT_STREQ(x->argv[1], "😀");
+        ASSERT_TRUE(x->argv[2] == NULL);
+
+        x = &c->events[SCRIPT_EVENT_TERMINATION].executables[SCRIPT_CONTEXT_USER];
+        ASSERT_STREQ(x->filename, "/opt/appstream/SessionScripts/Ende €.sh");
+        ASSERT_STREQ(x->arguments, "ÄÖÜ");
 }
 
 /* Rule: the top level is an object; events are optional. */
@@ -845,6 +888,7 @@ int main(void) {
         TEST_RUN(test_spec_example);
         TEST_RUN(test_powershell_arguments);
         TEST_RUN(test_linux_paths);
+        TEST_RUN(test_utf8_values);
         TEST_RUN(test_top_level);
         TEST_RUN(test_events);
         TEST_RUN(test_executables);
