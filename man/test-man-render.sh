@@ -20,10 +20,13 @@ for page in "$@"; do
         for width in 80 120; do
                 # man writes the formatted page to stdout (not a terminal: no pager) and every
                 # groff warning to stderr.
+                # groff >= 1.23 (Debian 13) also reports every line it cannot justify ("cannot
+                # adjust line", e.g. one holding a long path): typography, not a defect, so not
+                # counted.
                 if ! err=$(MANWIDTH=$width man --warnings -l -E UTF-8 "$page" 2>&1 >/dev/null); then
                         echo "FAIL: $page: man exited with an error: $err"
                         status=1
-                elif [ -n "$err" ]; then
+                elif err=$(grep -v 'warning \[[^]]*\]: cannot adjust line$' <<<"$err"); [ -n "$err" ]; then
                         echo "FAIL: $page (MANWIDTH=$width):"
                         printf '%s\n' "$err"
                         status=1
