@@ -21,12 +21,21 @@
 # rootfs configuration code).
 BED_VERSION=1
 
-# The Debian release of the container and what it needs at run time: systemd as PID 1, D-Bus,
-# logind via pam_systemd, pamtester for logins, the project's runtime libraries (json-c, curl,
-# libarchive, OpenSSL), curl for signed S3 requests from inside, procps/psmisc for assertions.
-BED_SUITE=bookworm
+# The Debian release of the container: the host's own (VERSION_CODENAME of /etc/os-release), since
+# the build installed into it was linked against the host's libraries; BED_SUITE=trixie (etc.)
+# boots another one, for a build made for that release (tests/integration/debian13). What it needs
+# at run time: systemd as PID 1, D-Bus, logind via pam_systemd, pamtester for logins, the project's
+# runtime libraries (json-c, curl, libarchive, OpenSSL: renamed with a "t64" suffix from Debian 13
+# on, the 64-bit time_t transition), curl for signed S3 requests from inside, procps/psmisc for
+# assertions. The suite and the package list are part of the cache key: one cached rootfs each.
+BED_SUITE=${BED_SUITE:-$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")}
+BED_SUITE=${BED_SUITE:-bookworm}
+case $BED_SUITE in
+buster|bullseye|bookworm) bed__runtime_libs="libjson-c5 libcurl4 libarchive13 libssl3" ;;
+*) bed__runtime_libs="libjson-c5 libcurl4t64 libarchive13t64 libssl3t64" ;;
+esac
 BED_PACKAGES="systemd systemd-sysv dbus libpam-systemd libpam-modules pamtester
-libjson-c5 libcurl4 libarchive13 libssl3 ca-certificates curl procps psmisc util-linux"
+$bed__runtime_libs ca-certificates curl procps psmisc util-linux"
 
 BED_CACHE_DIR=${BED_CACHE_DIR:-/var/cache/session-scripts-testbed}
 
