@@ -174,6 +174,13 @@ static int run(int argc, char *argv[]) {
         else if (r > 0)
                 log_info("Marked %i spool entr%s of a previous instance as finished.", r, r == 1 ? "y" : "ies");
 
+        /* MaxSpoolSize= holds where the bytes are written (read at every check: a reload applies);
+         * finished logs are made durable by a worker thread, not on the loop. */
+        spool_set_max_size(&m->settings.max_spool_size);
+        r = spool_sync_start();
+        if (r < 0)
+                log_warning_errno(r, "Failed to start the spool sync thread, syncing on the event loop: %m");
+
         r = sd_bus_open_system(&m->bus);
         if (r < 0)
                 return log_error_errno(r, "Failed to connect to the system bus: %m");
@@ -205,5 +212,8 @@ static int run(int argc, char *argv[]) {
 
 int main(int argc, char *argv[]) {
         int r = run(argc, argv);
+
+        /* Entries finished before the loop ended are made durable and marked finished. */
+        spool_sync_stop();
         return r < 0 ? EXIT_FAILURE : r;
 }

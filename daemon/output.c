@@ -3,6 +3,32 @@
  * A run's output without the event loop: the line splitter (bytes → journal lines), the last-line
  * text for the user, UTF-8 sanitising for D-Bus strings, and the spool entry writer plus the
  * start-up recovery of entries a previous daemon left running. See output.h.
+ *
+ * The spool's global bound (MaxSpoolSize=) is enforced here, where the bytes are written, so that
+ * no script can fill the disk while S3 is unreachable (the uploader only evicts whole, finished
+ * entries, later). The daemon counts the spool: a scan of the directory (the sum of the sizes of
+ * its regular files, as the uploader counts) at the first use, plus what it writes itself; the
+ * uploader deletes entries meanwhile, so when the count says the bound is near the directory is
+ * scanned again, at most once a second. The bound M is split so that one flood cannot starve
+ * everybody else's logs:
+ *
+ *   [0, M − R)        any run's bytes;
+ *   [M − R, M − R/2)  only the first SPOOL_FIRST_BYTES of each run (and new entries' .meta): the
+ *                     logins that come during a flood still get their first lines spooled;
+ *   [M − R/2, M]      only the truncation marker lines (one per run, about 100 bytes each);
+ *
+ * with the reserve R = MIN(M / 16, 4 MiB). A run whose next bytes do not fit gets the part that
+ * fits, then the marker line, and everything it writes afterwards is dropped from the spool (the
+ * journal is not affected). An entry that cannot even get its .meta is not created (-EDQUOT).
+ * The .meta rewrites in flight (temporary file next to the old one) may exceed the bound by the
+ * size of a .meta each for a moment.
+ *
+ * Finishing an entry (fdatasync of a .log of up to hundreds of MiB, then the STATE=finished .meta)
+ * is done by one worker thread (spool_sync_start()), never on the event loop. Its only shared state
+ * is the queue below; the entries it gets are copies with descriptors of their own. The daemon
+ * forks script children while this thread may hold the queue's lock or be inside malloc(): that is
+ * fine because the child code (daemon/runner.c, child_run()) calls only async-signal-safe
+ * functions between fork() and exec.
  */
 
 #include <dirent.h>
@@ -11,15 +37,19 @@
 #include <grp.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "fileio.h"
+#include "log.h"
 #include "output.h"
 #include "session-scripts/session-scripts.h"
 
@@ -28,6 +58,16 @@
 #define SPOOL_META_TMP_SUFFIX ".meta.tmp"
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
+
+/* The spool bound's reserve (see the top of this file): R = MIN(M / 16, SPOOL_RESERVE_MAX). */
+#define SPOOL_RESERVE_MAX (UINT64_C(4) * 1024 * 1024)
+
+/* What every run may write into the reserve: enough for a script's usual few lines (and the error
+ * of a failed one), small enough that many runs cannot eat the markers' part. */
+#define SPOOL_FIRST_BYTES (UINT64_C(16) * 1024)
+
+/* The directory is scanned again at most this often (µs) while the count says the bound is near. */
+#define SPOOL_RESCAN_USEC (UINT64_C(1000000))
 
 /* ---- Line splitting ---------------------------------------------------------------------------- */
 
@@ -216,10 +256,123 @@ struct SpoolEntry {
         int log_fd;
         gid_t gid;              /* the uploader's group, or (gid_t) -1 when it does not exist */
         char id[SPOOL_RUN_ID_SIZE];
+        char *dir;              /* the spool directory's path, for the bound's count */
         char *key, *session_id, *event, *context, *user;
-        uint64_t size;
+        uint64_t size;          /* bytes written to the .log, the marker included */
         bool finished;
+        bool truncated;         /* the spool bound was reached: the rest of the run is dropped */
+        bool mid_line;          /* the .log does not end with '\n' */
+        SpoolEntry *sync_next;  /* in the sync worker's queue */
 };
+
+/* ---- Spool bound --------------------------------------------------------------------------------- */
+
+static struct {
+        const uint64_t *max_size;       /* MaxSpoolSize=, read at every check; NULL: unbounded */
+        char *dir;                      /* the directory counted (NULL: not yet) */
+        uint64_t used;                  /* bytes in it: the last scan plus what we wrote since */
+        uint64_t scan_usec;             /* CLOCK_MONOTONIC of the last scan */
+        bool scanned;
+} bound;
+
+void spool_set_max_size(const uint64_t *max_size) {
+        bound.max_size = max_size;
+}
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * UINT64_C(1000000) + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static uint64_t sat_sub(uint64_t a, uint64_t b) {
+        return a > b ? a - b : 0;
+}
+
+static uint64_t bound_reserve(uint64_t max) {
+        return MIN(max / 16, SPOOL_RESERVE_MAX);
+}
+
+/* Sums the sizes of the regular files in the spool directory (everything there counts, whoever
+ * wrote it). On failure the old count stays: it can only be too high (the uploader deletes). */
+static void bound_scan(int dir_fd) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        struct dirent *de;
+        uint64_t sum = 0;
+        int fd;
+
+        bound.scan_usec = now_usec();
+
+        fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        d = fdopendir(fd);
+        if (!d) {
+                safe_close(fd);
+                return;
+        }
+
+        while ((errno = 0, de = readdir(d))) {
+                struct stat st;
+
+                if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
+                        continue;
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+                        continue;
+                sum += (uint64_t) st.st_size;
+        }
+        if (errno != 0)
+                return;
+
+        bound.used = sum;
+        bound.scanned = true;
+}
+
+/* Makes the count fit the entry's directory, scanning it when it was never scanned or when adding
+ * want bytes would reach the reserve and the last scan is older than SPOOL_RESCAN_USEC. Returns
+ * the bound, or UINT64_MAX when there is none. */
+static uint64_t bound_prepare(const char *spool_dir, int dir_fd, uint64_t want) {
+        uint64_t max;
+
+        if (!bound.max_size)
+                return UINT64_MAX;
+        max = *bound.max_size;
+
+        /* Another directory (the tests use several): its own count. */
+        if (spool_dir && (!bound.dir || strcmp(bound.dir, spool_dir) != 0)) {
+                char *d = strdup(spool_dir);
+
+                if (d) {
+                        free(bound.dir);
+                        bound.dir = d;
+                }
+                bound.scanned = false;
+                bound.used = 0;
+                bound.scan_usec = 0;
+        }
+
+        /* (A scan that failed is retried no more often either: the count is then just ours.) */
+        if ((!bound.scanned || bound.used + want > sat_sub(max, bound_reserve(max))) &&
+            now_usec() - bound.scan_usec >= SPOOL_RESCAN_USEC)
+                bound_scan(dir_fd);
+        return max;
+}
+
+/* How many of len bytes appended to an entry of size bytes fit under the bound max (see the top of
+ * this file): its first SPOOL_FIRST_BYTES up to M − R/2, the rest up to M − R. */
+static uint64_t bound_allow(uint64_t max, uint64_t size, uint64_t len) {
+        uint64_t r = bound_reserve(max), first = 0, k;
+
+        if (size < SPOOL_FIRST_BYTES)
+                first = MIN(len, SPOOL_FIRST_BYTES - size);
+
+        k = MIN(first, sat_sub(sat_sub(max, r / 2), bound.used));
+        if (k < first)
+                return k;
+
+        return first + MIN(len - first, sat_sub(sat_sub(max, r), bound.used + first));
+}
 
 /* The group of the uploader, so that it can read (never write) what the daemon spools; (gid_t) -1
  * when there is no such group (then files stay root's). */
@@ -331,15 +484,13 @@ static void meta_append(FILE *f, const char *name, const char *value) {
         fputc('\n', f);
 }
 
-static int meta_write(int dir_fd, gid_t gid, const char *run_id, const SpoolMeta *meta, const char *state) {
-        _cleanup_(freep) char *buf = NULL;
-        size_t size = 0;
+/* The .meta's text for meta and state in *ret (malloc()ed) and its length in *ret_size. */
+static int meta_format(const SpoolMeta *meta, const char *state, char **ret, size_t *ret_size) {
         FILE *f;
 
-        if (!run_id_valid(run_id, strlen(run_id)) || !meta || !state)
-                return -EINVAL;
-
-        f = open_memstream(&buf, &size);
+        *ret = NULL;
+        *ret_size = 0;
+        f = open_memstream(ret, ret_size);
         if (!f)
                 return -ENOMEM;
         meta_append(f, "KEY", meta->key);
@@ -348,9 +499,25 @@ static int meta_write(int dir_fd, gid_t gid, const char *run_id, const SpoolMeta
         meta_append(f, "EVENT", meta->event);
         meta_append(f, "CONTEXT", meta->context);
         meta_append(f, "USER", meta->user);
-        if (fclose(f) != 0)
+        if (fclose(f) != 0) {
+                free(*ret);
+                *ret = NULL;
                 return -ENOMEM;
+        }
+        return 0;
+}
 
+static int meta_write(int dir_fd, gid_t gid, const char *run_id, const SpoolMeta *meta, const char *state) {
+        _cleanup_(freep) char *buf = NULL;
+        size_t size;
+        int r;
+
+        if (!run_id_valid(run_id, strlen(run_id)) || !meta || !state)
+                return -EINVAL;
+
+        r = meta_format(meta, state, &buf, &size);
+        if (r < 0)
+                return r;
         return meta_write_raw(dir_fd, gid, run_id, buf, size);
 }
 
@@ -381,7 +548,10 @@ static int spool_dir_ensure(const char *spool_dir, gid_t gid) {
 
 int spool_entry_create(const char *spool_dir, const SpoolMeta *meta, SpoolEntry **ret) {
         _cleanup_(spool_entry_freep) SpoolEntry *e = NULL;
+        _cleanup_(freep) char *meta_text = NULL;
         char name[SPOOL_RUN_ID_SIZE + 8], meta_name[SPOOL_RUN_ID_SIZE + 8];
+        size_t meta_size;
+        uint64_t max;
         int r;
 
         if (!spool_dir || !meta || !ret)
@@ -408,6 +578,17 @@ int spool_entry_create(const char *spool_dir, const SpoolMeta *meta, SpoolEntry 
         e->dir_fd = open(spool_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (e->dir_fd < 0)
                 return -errno;
+        e->dir = strdup(spool_dir);
+        if (!e->dir)
+                return -ENOMEM;
+
+        /* The .meta counts like the log: it may use the new runs' part of the reserve, not more. */
+        r = meta_format(meta, SESSION_SCRIPTS_SPOOL_STATE_RUNNING, &meta_text, &meta_size);
+        if (r < 0)
+                return r;
+        max = bound_prepare(e->dir, e->dir_fd, meta_size);
+        if (max != UINT64_MAX && bound.used + meta_size > sat_sub(max, bound_reserve(max) / 2))
+                return -EDQUOT;
 
         /* 128 random bits: a collision is not going to happen; the checks below and O_EXCL turn one
          * into an error rather than two runs writing one entry. */
@@ -422,9 +603,10 @@ int spool_entry_create(const char *spool_dir, const SpoolMeta *meta, SpoolEntry 
          * exists without the .meta that names its object, so a crash in between cannot leave a log
          * that nobody uploads, counts or removes. A crash between the two leaves a STATE=running
          * .meta alone, which spool_recover() finishes and the uploader then drops. */
-        r = meta_write(e->dir_fd, e->gid, e->id, meta, SESSION_SCRIPTS_SPOOL_STATE_RUNNING);
+        r = meta_write_raw(e->dir_fd, e->gid, e->id, meta_text, meta_size);
         if (r < 0)
                 return r;
+        bound.used += meta_size;
 
         e->log_fd = openat(e->dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
                            0640);
@@ -458,25 +640,69 @@ uint64_t spool_entry_get_size(const SpoolEntry *e) {
         return e->size;
 }
 
-int spool_entry_append(SpoolEntry *e, const void *data, size_t len) {
+bool spool_entry_get_truncated(const SpoolEntry *e) {
+        return e->truncated;
+}
+
+static int entry_write(SpoolEntry *e, const void *data, size_t len) {
         int r;
 
         r = loop_write(e->log_fd, data, len);
         if (r < 0)
                 return r;
         e->size += (uint64_t) len;
+        bound.used += (uint64_t) len;
+        if (len > 0)
+                e->mid_line = ((const char *) data)[len - 1] != '\n';
         return 0;
 }
 
-int spool_entry_finish(SpoolEntry *e) {
-        SpoolMeta meta;
+int spool_entry_append(SpoolEntry *e, const void *data, size_t len) {
+        uint64_t max, k;
+        int r;
 
-        if (e->finished)
+        if (e->truncated)
+                return 1;
+        if (len == 0)
                 return 0;
 
+        max = bound_prepare(e->dir, e->dir_fd, len);
+        k = max == UINT64_MAX ? len : bound_allow(max, e->size, len);
+
+        if (k > 0) {
+                r = entry_write(e, data, (size_t) k);
+                if (r < 0)
+                        return r;
+        }
+        if (k == len)
+                return 0;
+
+        /* The bound is reached: the part that fitted, then one line that says why the log ends
+         * here (on a line of its own), and nothing more of this run. The markers have the last part
+         * of the reserve; if even that is used up, the log just ends. */
+        e->truncated = true;
+
+        char marker[160];
+        int n = snprintf(marker, sizeof marker,
+                         "%ssession-scripts: output truncated: the log spool is full (MaxSpoolSize=%" PRIu64
+                         ")\n",
+                         e->mid_line ? "\n" : "", max);
+        if (n > 0 && (size_t) n < sizeof marker && bound.used + (uint64_t) n <= max) {
+                r = entry_write(e, marker, (size_t) n);
+                if (r < 0)
+                        return r;
+        }
+        return 1;
+}
+
+/* The durable part of finishing: the .log's bytes, then the STATE=finished .meta (atomically). */
+static int entry_sync(SpoolEntry *e) {
+        SpoolMeta meta;
+
         /* The uploader treats STATE=finished as "the .log is complete": make the bytes durable
-         * before the state says so. */
-        (void) fsync(e->log_fd);
+         * before the state says so. The .log's size is part of what must be durable, so
+         * fdatasync() suffices (it skips only timestamps). */
+        (void) fdatasync(e->log_fd);
 
         meta = (SpoolMeta) {
                 .key = e->key,
@@ -485,9 +711,144 @@ int spool_entry_finish(SpoolEntry *e) {
                 .context = e->context,
                 .user = e->user,
         };
-        int r = meta_write(e->dir_fd, e->gid, e->id, &meta, SESSION_SCRIPTS_SPOOL_STATE_FINISHED);
-        if (r < 0)
-                return r;
+        return meta_write(e->dir_fd, e->gid, e->id, &meta, SESSION_SCRIPTS_SPOOL_STATE_FINISHED);
+}
+
+/* ---- Sync worker ------------------------------------------------------------------------------- */
+
+static struct {
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        pthread_t thread;
+        bool running;           /* the thread exists (only the main thread changes this) */
+        bool stopping;
+        SpoolEntry *head, *tail;
+} syncer = {
+        .lock = PTHREAD_MUTEX_INITIALIZER,
+        .cond = PTHREAD_COND_INITIALIZER,
+};
+
+static void *syncer_main(void *userdata) {
+        pthread_mutex_lock(&syncer.lock);
+        for (;;) {
+                SpoolEntry *e = syncer.head;
+
+                if (!e) {
+                        if (syncer.stopping)
+                                break;
+                        pthread_cond_wait(&syncer.cond, &syncer.lock);
+                        continue;
+                }
+                syncer.head = e->sync_next;
+                if (!syncer.head)
+                        syncer.tail = NULL;
+                pthread_mutex_unlock(&syncer.lock);
+
+                int r = entry_sync(e);
+                if (r < 0)
+                        log_error_errno(r, "Failed to mark spool entry %s finished: %m", e->id);
+                spool_entry_free(e);
+
+                pthread_mutex_lock(&syncer.lock);
+        }
+        pthread_mutex_unlock(&syncer.lock);
+        return NULL;
+}
+
+int spool_sync_start(void) {
+        sigset_t all, old;
+        int r;
+
+        if (syncer.running)
+                return 0;
+
+        /* Signals stay with the main thread (signalfd, sd_event_add_child() need them blocked in
+         * every thread): the worker starts with all of them blocked. */
+        sigfillset(&all);
+        r = pthread_sigmask(SIG_SETMASK, &all, &old);
+        if (r != 0)
+                return -r;
+        syncer.stopping = false;
+        r = pthread_create(&syncer.thread, NULL, syncer_main, NULL);
+        (void) pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (r != 0)
+                return -r;
+
+        syncer.running = true;
+        return 0;
+}
+
+void spool_sync_stop(void) {
+        if (!syncer.running)
+                return;
+
+        pthread_mutex_lock(&syncer.lock);
+        syncer.stopping = true;
+        pthread_cond_signal(&syncer.cond);
+        pthread_mutex_unlock(&syncer.lock);
+
+        (void) pthread_join(syncer.thread, NULL);
+        syncer.running = false;
+}
+
+/* A copy of e for the worker: descriptors and strings of its own, so that the caller may free e
+ * right away. */
+static SpoolEntry *entry_clone(const SpoolEntry *e) {
+        _cleanup_(spool_entry_freep) SpoolEntry *c = NULL;
+
+        c = calloc(1, sizeof *c);
+        if (!c)
+                return NULL;
+        *c = (SpoolEntry) {
+                .gid = e->gid,
+                .size = e->size,
+                .truncated = e->truncated,
+        };
+        memcpy(c->id, e->id, sizeof c->id);
+        c->dir_fd = fcntl(e->dir_fd, F_DUPFD_CLOEXEC, 3);
+        c->log_fd = fcntl(e->log_fd, F_DUPFD_CLOEXEC, 3);
+        c->dir = strdup(e->dir ?: "");
+        c->key = strdup(e->key);
+        c->session_id = strdup(e->session_id);
+        c->event = strdup(e->event);
+        c->context = strdup(e->context);
+        c->user = strdup(e->user);
+        if (c->dir_fd < 0 || c->log_fd < 0 || !c->dir || !c->key || !c->session_id || !c->event ||
+            !c->context || !c->user)
+                return NULL;
+        return TAKE_PTR(c);
+}
+
+int spool_entry_finish(SpoolEntry *e) {
+        SpoolEntry *c;
+        int r;
+
+        if (e->finished)
+                return 0;
+
+        /* "finished" is one byte longer than "running". */
+        bound.used += 1;
+
+        /* Everything of the .log is written (appends are synchronous): the worker only has to make
+         * it durable and say so. Without the worker (tests, or it could not be started) or when
+         * even the copy fails, right here. */
+        c = syncer.running ? entry_clone(e) : NULL;
+        if (!c) {
+                r = entry_sync(e);
+                if (r < 0)
+                        return r;
+                e->finished = true;
+                return 0;
+        }
+
+        pthread_mutex_lock(&syncer.lock);
+        if (syncer.tail)
+                syncer.tail->sync_next = c;
+        else
+                syncer.head = c;
+        syncer.tail = c;
+        pthread_cond_signal(&syncer.cond);
+        pthread_mutex_unlock(&syncer.lock);
 
         e->finished = true;
         return 0;
@@ -498,6 +859,7 @@ SpoolEntry *spool_entry_free(SpoolEntry *e) {
                 return NULL;
         safe_close(e->log_fd);
         safe_close(e->dir_fd);
+        free(e->dir);
         free(e->key);
         free(e->session_id);
         free(e->event);

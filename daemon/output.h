@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * What happens to a run's output (SPEC §4), without any event loop or D-Bus: splitting a byte
+ * What happens to a run's output, without any event loop or D-Bus: splitting a byte
  * stream into lines for the journal, remembering the last non-empty stdout line for the user's
  * error message, and the on-disk spool entry (RUNID.log + RUNID.meta, format in
  * session-scripts.h) that the uploader ships to S3. The runner drives these; the unit tests drive
@@ -96,14 +96,43 @@ const char *spool_entry_get_id(const SpoolEntry *e);
 /* Bytes appended so far. */
 uint64_t spool_entry_get_size(const SpoolEntry *e);
 
-/* Appends data to RUNID.log (no fsync: the uploader reads what is there; finishing syncs).
- * Returns 0 or -errno (disk full, …; then an unknown part was written, the size counts none of it,
- * and the caller treats the entry as broken). */
+/* Whether the spool bound cut the entry's log (spool_entry_append() returned 1). */
+bool spool_entry_get_truncated(const SpoolEntry *e);
+
+/*
+ * Appends data to RUNID.log (no fsync: the uploader reads what is there; finishing syncs), within
+ * the spool's global bound (spool_set_max_size(); the split of the bound is described at the top
+ * of output.c and in session-scripts.conf(5), MaxSpoolSize=): when not all of data fits, the part
+ * that fits is written, then one line "session-scripts: output truncated: the log spool is full
+ * (MaxSpoolSize=N)", and from then on the entry takes nothing more. Returns 0 when all of data was
+ * written, 1 when some or all of it was dropped (now or earlier), or -errno (disk full, …; then an
+ * unknown part was written, the size counts none of it, and the caller treats the entry as broken).
+ */
 int spool_entry_append(SpoolEntry *e, const void *data, size_t len);
 
-/* fsyncs the .log and rewrites the .meta atomically with STATE=finished. Idempotent.
- * Returns 0 or -errno. */
+/*
+ * Marks the entry finished: the .log made durable (fdatasync), then the .meta rewritten atomically
+ * with STATE=finished — in that order, so STATE=finished always means the log is complete. While
+ * the sync worker runs (spool_sync_start()) both happen there, later, and this returns 0 right
+ * away (errors are journaled by the worker); otherwise here. The entry may be freed right after.
+ * Idempotent. Returns 0 or -errno.
+ */
 int spool_entry_finish(SpoolEntry *e);
+
+/*
+ * The spool's global bound: *max_size bytes (MaxSpoolSize=), read at every check so that a reload
+ * of the settings applies at once; the pointer must stay valid. NULL (the default): no global
+ * bound. Entries that would not get their .meta under the bound are refused with -EDQUOT.
+ */
+void spool_set_max_size(const uint64_t *max_size);
+
+/*
+ * Starts the worker thread that finishes entries off the event loop (the fsync of a big log takes
+ * seconds). Returns 0 or -errno (then finishing stays synchronous). spool_sync_stop() finishes
+ * what is queued and ends the thread; a no-op when it does not run.
+ */
+int spool_sync_start(void);
+void spool_sync_stop(void);
 
 /* Closes the entry's files (without finishing it — a daemon that crashes leaves STATE=running,
  * spool_recover() deals with that) and frees it; accepts NULL; returns NULL. */

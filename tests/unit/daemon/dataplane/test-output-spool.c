@@ -2,7 +2,10 @@
 /*
  * Unit test of the spool writer (daemon/output.c): RUNID.log + RUNID.meta creation (the .meta
  * first, so a .log never exists without it), modes, appends, the atomic STATE=finished rewrite,
- * control characters in meta values, and spool_recover() of entries a crashed daemon left running.
+ * control characters in meta values, spool_recover() of entries a crashed daemon left running, the
+ * global bound (MaxSpoolSize=: a flood is cut with a marker line, later runs still get their first
+ * bytes, files the uploader removed count no more after a re-scan, -EDQUOT when not even a .meta
+ * fits) and the sync worker (finishing off the caller's thread, drained at stop).
  */
 
 #include <dirent.h>
@@ -216,14 +219,140 @@ static void test_meta_write_invalid(const char *dir) {
         close(dfd);
 }
 
+static uint64_t dir_bytes(const char *dir) {
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        uint64_t sum = 0;
+
+        ASSERT_TRUE(d);
+        while ((de = readdir(d))) {
+                struct stat st;
+
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+                        sum += (uint64_t) st.st_size;
+        }
+        closedir(d);
+        return sum;
+}
+
+static bool ends_with(const char *s, size_t len, const char *suffix) {
+        size_t n = strlen(suffix);
+        return len >= n && memcmp(s + len - n, suffix, n) == 0;
+}
+
+#define MARKER "session-scripts: output truncated: the log spool is full (MaxSpoolSize=1048576)\n"
+
+static void test_bound(const char *dir) {
+        _cleanup_(spool_entry_freep) SpoolEntry *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+        SpoolMeta meta = { .key = "k", .session_id = "s", .event = "SessionStart", .context = "user",
+                           .user = "alice" };
+        static char chunk[64 * 1024];
+        uint64_t max = 1024 * 1024;     /* reserve R = 64 KiB: flood up to M − 64K, first bytes to M − 32K */
+        char path[4096];
+        _cleanup_(freep) char *l = NULL;
+        size_t len;
+        int r = 0, n;
+        FILE *f;
+
+        /* A stranger's 100 KiB in the directory count, too. */
+        ASSERT_OK(spool_entry_create(dir, &meta, &a));
+        snprintf(path, sizeof path, "%s/stranger", dir);
+        f = fopen(path, "we");
+        ASSERT_TRUE(f);
+        for (int i = 0; i < 100; i++)
+                ASSERT_EQ(fwrite(chunk, 1, 1024, f), 1024u);
+        fclose(f);
+
+        spool_set_max_size(&max);
+
+        /* The flood: every append succeeds until the bound, then 1 and nothing more. */
+        memset(chunk, 'y', sizeof chunk);
+        for (n = 0; n < 64 && (r = spool_entry_append(a, chunk, sizeof chunk)) == 0; n++)
+                ;
+        ASSERT_EQ(r, 1);
+        ASSERT_TRUE(spool_entry_get_truncated(a));
+        ASSERT_EQ(spool_entry_append(a, "more\n", 5), 1);
+        ASSERT_TRUE(dir_bytes(dir) <= max - 64 * 1024 + 200);
+        ASSERT_TRUE(dir_bytes(dir) >= max - 64 * 1024 - 1024);
+        l = read_file(dir, spool_entry_get_id(a), ".log", &len);
+        ASSERT_TRUE(ends_with(l, len, "yyy\n" MARKER));  /* the cut part line gets its own '\n' */
+        ASSERT_EQ((uint64_t) len, spool_entry_get_size(a));
+
+        /* A later run: its first bytes fit (the reserve), beyond SPOOL_FIRST_BYTES (16 KiB) not. */
+        ASSERT_OK(spool_entry_create(dir, &meta, &b));
+        ASSERT_EQ(spool_entry_append(b, "bob's first line\n", 17), 0);
+        ASSERT_EQ(spool_entry_append(b, chunk, 10 * 1024), 0);
+        ASSERT_EQ(spool_entry_append(b, chunk, 10 * 1024), 1);
+        free(l);
+        l = read_file(dir, spool_entry_get_id(b), ".log", &len);
+        ASSERT_EQ(len, 16u * 1024 + 1 + strlen(MARKER));
+        ASSERT_TRUE(memcmp(l, "bob's first line\n", 17) == 0);
+        ASSERT_TRUE(ends_with(l, len, "y\n" MARKER));
+        ASSERT_TRUE(dir_bytes(dir) <= max);
+
+        /* The uploader deleted the stranger: the count does not know yet, a re-scan (at most once a
+         * second) does. */
+        ASSERT_EQ(unlink(path), 0);
+        sleep(1);
+        ASSERT_OK(spool_entry_create(dir, &meta, &c));
+        ASSERT_EQ(spool_entry_append(c, chunk, 20 * 1024), 0);
+        ASSERT_EQ(spool_entry_append(c, chunk, 60 * 1024), 0);
+        ASSERT_TRUE(dir_bytes(dir) <= max);
+
+        /* A lowered bound applies at once; an entry that cannot get its .meta is refused. */
+        max = dir_bytes(dir);
+        ASSERT_ERROR(spool_entry_create(dir, &meta, &d), EDQUOT);
+        ASSERT_EQ(spool_entry_append(c, "x\n", 2), 1);
+
+        ASSERT_OK(spool_entry_finish(a));
+        ASSERT_OK(spool_entry_finish(b));
+        ASSERT_OK(spool_entry_finish(c));
+        spool_set_max_size(NULL);
+}
+
+static void test_sync_worker(const char *dir) {
+        SpoolMeta meta = { .key = "k", .session_id = "s", .event = "SessionStart", .context = "system",
+                           .user = "root" };
+        char ids[50][33];
+
+        ASSERT_OK(spool_sync_start());
+        ASSERT_OK(spool_sync_start());  /* once */
+        for (int i = 0; i < 50; i++) {
+                _cleanup_(spool_entry_freep) SpoolEntry *e = NULL;
+
+                ASSERT_OK(spool_entry_create(dir, &meta, &e));
+                ASSERT_OK(spool_entry_append(e, "line\n", 5));
+                ASSERT_OK(spool_entry_finish(e));
+                ASSERT_OK(spool_entry_finish(e));
+                memcpy(ids[i], spool_entry_get_id(e), 33);
+                /* freed right away: the worker has its own copy */
+        }
+        spool_sync_stop();
+        spool_sync_stop();
+
+        for (int i = 0; i < 50; i++) {
+                _cleanup_(freep) char *m = read_file(dir, ids[i], ".meta", NULL), *l = NULL;
+                size_t len;
+
+                ASSERT_TRUE(m);
+                ASSERT_TRUE(strstr(m, "\nSTATE=finished\n"));
+                l = read_file(dir, ids[i], ".log", &len);
+                ASSERT_EQ(len, 5u);
+        }
+        ASSERT_EQ(count_entries(dir), 100u);
+}
+
 int main(void) {
-        char tmpl[] = "/tmp/test-output-spool-XXXXXX", sub[256], sub2[256], sub3[256], cmd[512];
+        char tmpl[] = "/tmp/test-output-spool-XXXXXX", sub[256], sub2[256], sub3[256], sub4[256], sub5[256],
+             cmd[512];
 
         ASSERT_TRUE(mkdtemp(tmpl));
         /* The spool directory itself is created (with its parent) when missing. */
         snprintf(sub, sizeof sub, "%s/state/spool", tmpl);
         snprintf(sub2, sizeof sub2, "%s/state/spool2", tmpl);
         snprintf(sub3, sizeof sub3, "%s/state/spool3", tmpl);
+        snprintf(sub4, sizeof sub4, "%s/state/spool4", tmpl);
+        snprintf(sub5, sizeof sub5, "%s/state/spool5", tmpl);
 
         fprintf(stderr, "== %s\n", "test_entry");
         test_entry(sub);
@@ -233,6 +362,10 @@ int main(void) {
         test_meta_before_log(sub3);
         fprintf(stderr, "== %s\n", "test_meta_write_invalid");
         test_meta_write_invalid(sub2);
+        fprintf(stderr, "== %s\n", "test_bound");
+        test_bound(sub4);
+        fprintf(stderr, "== %s\n", "test_sync_worker");
+        test_sync_worker(sub5);
 
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpl);
         ASSERT_EQ(system(cmd), 0);
