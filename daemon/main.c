@@ -20,6 +20,7 @@
 
 #include "bus-api.h"
 #include "cleanup.h"
+#include "default-limits.h"
 #include "log.h"
 #include "manager.h"
 #include "output.h"
@@ -193,6 +194,12 @@ static int run(int argc, char *argv[]) {
         r = unit_watch_subscribe(m->bus);
         if (r < 0)
                 log_warning_errno(r, "Failed to subscribe to systemd's signals, ignoring: %m");
+
+        /* The resource limits scripts start with: systemd's defaults for units. */
+        default_limits_init();
+        r = default_limits_query(m->bus);
+        if (r < 0)
+                log_warning_errno(r, "Failed to ask systemd for its default resource limits, ignoring: %m");
 
         /* Before taking requests: resume what a previous instance left (terminations to run). */
         r = manager_load_sessions(m);

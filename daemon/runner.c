@@ -33,6 +33,7 @@
 #include <systemd/sd-journal.h>
 
 #include "cleanup.h"
+#include "default-limits.h"
 #include "output.h"
 #include "runner.h"
 #include "session-scripts/session-scripts.h"
@@ -1208,10 +1209,11 @@ typedef struct ChildSetup {
         const char *home;
         char * const *argv;
         char * const *envp;
-        struct rlimit nofile;
+        struct rlimit limits[DEFAULT_LIMITS_N];   /* systemd's defaults for units (default-limits.h) */
 } ChildSetup;
 
-/* From here on only async-signal-safe calls: the daemon may have had other state at fork time. */
+/* From here on only async-signal-safe calls: the daemon may have had other state at fork time, and
+ * it has threads (output.c's sync worker may hold a lock or be inside malloc() at fork()). */
 _Noreturn static void child_fail(int status_fd, ChildStage stage, int error) {
         ChildStatus st = { .stage = stage, .error = error };
         const char *name = strerrorname_np(error) ?: "?";
@@ -1227,6 +1229,26 @@ _Noreturn static void child_fail(int status_fd, ChildStage stage, int error) {
         if (stage != CHILD_STAGE_FDS)
                 (void) writev(STDERR_FILENO, iov, ELEMENTSOF(iov));
         _exit(127);
+}
+
+/* Gives the process the limits of c (as root, before dropping privileges, so hard limits may be
+ * raised as well as lowered). Where a hard limit cannot be raised (no CAP_SYS_RESOURCE in the
+ * daemon's bounding set), the current hard limit stays and the soft one is kept under it. */
+static int child_set_limits(const ChildSetup *c) {
+        for (int i = 0; i < DEFAULT_LIMITS_N; i++) {
+                struct rlimit rl = c->limits[i], cur;
+
+                if (setrlimit(i, &rl) >= 0)
+                        continue;
+                if (errno != EPERM || getrlimit(i, &cur) < 0)
+                        return -errno;
+                rl.rlim_max = cur.rlim_max;
+                if (rl.rlim_cur > rl.rlim_max)
+                        rl.rlim_cur = rl.rlim_max;
+                if (setrlimit(i, &rl) < 0)
+                        return -errno;
+        }
+        return 0;
 }
 
 /* Copies a kept fd to a number ≥ 10 first, so that no dup2() into 0…5 can clobber another kept fd. */
@@ -1290,10 +1312,10 @@ _Noreturn static void child_run(const ChildSetup *c) {
                 _exit(EXIT_FAILURE);
         (void) close(go_fd);
 
-        /* The daemon's unit may have a raised RLIMIT_NOFILE soft limit; programs using select()
-         * break with fds ≥ FD_SETSIZE (1024), so give scripts the conventional soft limit (as
-         * systemd does for the services it starts) and keep the hard limit for those who raise it. */
-        if (setrlimit(RLIMIT_NOFILE, &c->nofile) < 0)
+        /* Not the daemon's limits (its unit raises RLIMIT_NOFILE, an administrator's drop-in may
+         * set others): scripts of both contexts start with what systemd gives the units it starts,
+         * like a service or a login of the user would (pam_limits aside). */
+        if (child_set_limits(c) < 0)
                 child_fail(status_fd, CHILD_STAGE_RLIMIT, errno);
 
         (void) umask(0022);
@@ -1531,9 +1553,7 @@ static int run_spawn(Run *r, int exe_fd) {
                 .argv = r->argv,
                 .envp = r->envp,
         };
-        if (getrlimit(RLIMIT_NOFILE, &c.nofile) < 0)
-                c.nofile = (struct rlimit) { 1024, 1024 };
-        c.nofile.rlim_cur = MIN(c.nofile.rlim_max, (rlim_t) 1024);
+        memcpy(c.limits, default_limits_get(), sizeof c.limits);
 
         pid = fork();
         if (pid < 0) {

@@ -362,6 +362,16 @@ static char *strip(char *s) {
         return s;
 }
 
+/* Whether value contains a blank followed by '#' or ';': what a trailing comment looks like. No
+ * valid value of any key has that (names, bucket, region, URLs, paths and sizes carry no such
+ * sequence in practice), so it is always a misplaced comment. */
+static bool has_trailing_comment(const char *value) {
+        for (const char *p = value; *p; p++)
+                if ((*p == ' ' || *p == '\t') && (p[1] == '#' || p[1] == ';'))
+                        return true;
+        return false;
+}
+
 /* Parses one file's text (NUL-terminated, modified in place). */
 static int settings_parse_text(Settings *s, char *text, const char *file, SettingsReportFn rep,
                                void *userdata) {
@@ -420,6 +430,19 @@ static int settings_parse_text(Settings *s, char *text, const char *file, Settin
                 value = strip(eq + 1);
                 if (*key == 0) {
                         report(&st, "Assignment without a key, ignoring.");
+                        continue;
+                }
+
+                /* This format has comments only on lines of their own, like systemd's: in
+                 * "Bucket=name   # logs go here" everything after '=' is the value. Taking such a
+                 * value as written would be silently wrong (a stack name with the comment in it,
+                 * or a bucket name that is invalid and so no uploads at all), so the assignment is
+                 * refused with a message that says what happened and how to write it. */
+                if (has_trailing_comment(value)) {
+                        report(&st, "%s= has a trailing comment: '#' or ';' after a blank does not start a "
+                                    "comment here (comments must be on a line of their own), ignoring the "
+                                    "assignment.",
+                               key);
                         continue;
                 }
 

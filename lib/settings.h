@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Daemon and uploader settings: /etc/session-scripts/session-scripts.conf plus drop-ins in
- * session-scripts.conf.d/ (INI like systemd's *.conf: [Section], Key=Value, # and ; comments, later
+ * session-scripts.conf.d/ (INI like systemd's *.conf: [Section], Key=Value, # and ; comments on lines
+ * of their own — a trailing comment is refused with a report, not taken into the value —, later
  * assignments win, drop-ins applied after the main file in lexical order, only *.conf files).
  * A missing file is not an error; unknown sections and keys are reported as warnings.
  */

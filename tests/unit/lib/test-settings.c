@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Tests of lib/settings.c: defaults, the main file, drop-ins in lexical order, comments, empty
- * assignments resetting to defaults, and that invalid values and unknown keys are reported (with
- * file and line) while the default stays.
+ * assignments resetting to defaults, and that invalid values, unknown keys and trailing comments
+ * are reported (with file and line) while the default stays.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -170,6 +170,57 @@ static void test_invalid_values(void) {
         ASSERT_EQ(system(cmd), 0);
 }
 
+/*
+ * Trailing comments, as in the example the README once had: every such assignment is refused with
+ * a report naming file, line and key (no value silently keeps the comment text, no bucket is
+ * silently dropped), and the assignments around them still apply.
+ */
+static void test_trailing_comments(void) {
+        char dir[] = "/tmp/test-settings-XXXXXX";
+        _cleanup_(freep) char *path = NULL, *cmd = NULL;
+        _cleanup_(settings_done) Settings s = {};
+        Reports r = {};
+
+        ASSERT_TRUE(mkdtemp(dir));
+        ASSERT_TRUE(asprintf(&path, "%s/s.conf", dir) > 0);
+        write_file(dir, "s.conf",
+                   "[Session]\n"
+                   "StackName=my-stack          # defaults for the session metadata\n"   /* 2 */
+                   "FleetName=my-fleet\n"
+                   "AccessMode=custom           # userpool | federated | custom\n"      /* 4 */
+                   "ConfigFile=/opt/appstream/SessionScripts/config.json\n"
+                   "\n"
+                   "[S3]\n"
+                   "Bucket=appstream-logs-us-west-2-123456789012-abcdefg   # without Bucket= logs stay\n" /* 8 */
+                   "Region=us-west-2\n"
+                   "#Endpoint=https://s3.example.internal                   # S3-compatible\n"
+                   "ServerSideEncryption=no\t; x-amz-server-side-encryption\n"        /* 11 */
+                   "MaxSpoolSize=1G\n"
+                   "   # an indented comment line is a comment\n"
+                   "Profile=a#b\n");                                                   /* 14: no blank before '#' */
+
+        ASSERT_OK(settings_load(path, &s, collect, &r));
+        fprintf(stderr, "%s", r.text);
+        ASSERT_EQ(r.n, 4);
+        ASSERT_TRUE(strstr(r.text, "s.conf:2: StackName= has a trailing comment"));
+        ASSERT_TRUE(strstr(r.text, "s.conf:4: AccessMode= has a trailing comment"));
+        ASSERT_TRUE(strstr(r.text, "s.conf:8: Bucket= has a trailing comment"));
+        ASSERT_TRUE(strstr(r.text, "s.conf:11: ServerSideEncryption= has a trailing comment"));
+        ASSERT_TRUE(strstr(r.text, "comments must be on a line of their own"));
+        /* Refused assignments leave the defaults; the others apply. */
+        ASSERT_STREQ(s.stack_name, "default");
+        ASSERT_STREQ(s.fleet_name, "my-fleet");
+        ASSERT_STREQ(s.access_mode, "custom");
+        ASSERT_TRUE(s.bucket == NULL);
+        ASSERT_STREQ(s.region, "us-west-2");
+        ASSERT_TRUE(s.endpoint == NULL);
+        ASSERT_TRUE(s.server_side_encryption);
+        ASSERT_STREQ(s.profile, "a#b");
+
+        ASSERT_TRUE(asprintf(&cmd, "rm -rf '%s'", dir) > 0);
+        ASSERT_EQ(system(cmd), 0);
+}
+
 static void test_unreadable(void) {
         char dir[] = "/tmp/test-settings-XXXXXX";
         _cleanup_(freep) char *cmd = NULL;
@@ -187,6 +238,7 @@ int main(void) {
         TEST_RUN(test_defaults);
         TEST_RUN(test_file_and_dropins);
         TEST_RUN(test_invalid_values);
+        TEST_RUN(test_trailing_comments);
         TEST_RUN(test_unreadable);
         return 0;
 }
