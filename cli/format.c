@@ -13,6 +13,7 @@
 #include "format.h"
 #include "json-util.h"
 #include "session-scripts/session-scripts.h"
+#include "utf8.h"
 
 #define USEC_PER_MSEC UINT64_C(1000)
 #define USEC_PER_SEC UINT64_C(1000000)
@@ -198,70 +199,11 @@ char *format_timestamp_utc(char *buf, size_t size, uint64_t realtime_usec) {
         return buf;
 }
 
-/* Length of the valid UTF-8 sequence at s (max bytes available), 0 when invalid. Rejects overlong
- * forms, surrogates and code points above U+10FFFF. */
-static size_t utf8_sequence_length(const unsigned char *s, size_t max) {
-        uint32_t cp;
-        size_t n;
-
-        if (s[0] < 0x80)
-                return 1;
-        if ((s[0] & 0xe0) == 0xc0) {
-                n = 2;
-                cp = s[0] & 0x1f;
-        } else if ((s[0] & 0xf0) == 0xe0) {
-                n = 3;
-                cp = s[0] & 0x0f;
-        } else if ((s[0] & 0xf8) == 0xf0) {
-                n = 4;
-                cp = s[0] & 0x07;
-        } else
-                return 0;
-        if (n > max)
-                return 0;
-        for (size_t i = 1; i < n; i++) {
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-                cp = (cp << 6) | (s[i] & 0x3f);
-        }
-        if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-                return 0;
-        return n;
-}
-
 char *text_sanitize(char *dst, size_t size, const char *src, size_t len) {
-        const unsigned char *s = (const unsigned char *) src;
-        size_t o = 0;
-
-        if (size == 0)
-                return dst;
-        for (size_t i = 0; i < len;) {
-                size_t n = utf8_sequence_length(s + i, len - i);
-
-                if (n == 0) {
-                        /* U+FFFD for an invalid byte. */
-                        if (o + 3 >= size)
-                                break;
-                        memcpy(dst + o, "\xef\xbf\xbd", 3);
-                        o += 3;
-                        i++;
-                        continue;
-                }
-                if (o + n >= size)
-                        break;
-                if (n == 1 && ((s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7f))
-                        dst[o++] = '?';
-                else if (n == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0) {
-                        /* C1 controls (U+0080…U+009F): some terminals act on them. */
-                        dst[o++] = '?';
-                } else {
-                        memcpy(dst + o, s + i, n);
-                        o += n;
-                }
-                i += n;
-        }
-        dst[o] = 0;
+        /* C1 controls (U+0080…U+009F) too: some terminals act on them. */
+        (void) utf8_sanitize_copy(dst, size, src, len,
+                                  UTF8_REPLACE_FFFD | UTF8_REPLACE_CONTROL | UTF8_CONTROL_KEEP_TAB |
+                                  UTF8_CONTROL_C1);
         return dst;
 }
 
@@ -479,25 +421,8 @@ struct json_object *log_entry_to_json(const LogEntry *e) {
         if (!o)
                 return NULL;
         /* JSON keeps the control characters (json-c escapes them); only invalid UTF-8 is replaced. */
-        {
-                const unsigned char *s = (const unsigned char *) (e->message ?: "");
-                size_t len = e->message ? e->message_len : 0, out = 0;
-                for (size_t i = 0; i < len && out + 4 < LINE_SCREEN_MAX;) {
-                        size_t n = utf8_sequence_length(s + i, len - i);
-                        if (n == 0) {
-                                memcpy(text + out, "\xef\xbf\xbd", 3);
-                                out += 3;
-                                i++;
-                        } else {
-                                if (out + n + 1 >= LINE_SCREEN_MAX)
-                                        break;
-                                memcpy(text + out, s + i, n);
-                                out += n;
-                                i += n;
-                        }
-                }
-                text[out] = 0;
-        }
+        (void) utf8_sanitize_copy(text, LINE_SCREEN_MAX, e->message ?: "", e->message ? e->message_len : 0,
+                                  UTF8_REPLACE_FFFD);
         json_object_object_add(o, "time",
                                json_object_new_string(format_timestamp_utc(ts, sizeof ts, e->realtime_usec)));
         json_object_object_add(o, "time_usec", json_object_new_int64((int64_t) e->realtime_usec));

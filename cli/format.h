@@ -90,8 +90,9 @@ char *format_timestamp_utc(char *buf, size_t size, uint64_t realtime_usec);
 
 /*
  * Copies src[0..len) into dst (size bytes, NUL-terminated, truncated on a character boundary) as
- * valid UTF-8 in which every control character but TAB is replaced by '?' and every invalid byte
- * by U+FFFD: script output comes from users and must not drive the terminal. Returns dst.
+ * valid UTF-8 in which every control character but TAB is replaced by '?' and every invalid byte (and
+ * every non-character) by U+FFFD: script output comes from users and must not drive the terminal.
+ * Returns dst.
  */
 char *text_sanitize(char *dst, size_t size, const char *src, size_t len);
 

@@ -52,6 +52,7 @@
 #include "log.h"
 #include "output.h"
 #include "session-scripts/session-scripts.h"
+#include "utf8.h"
 
 /* A .meta is a handful of short lines; anything bigger is not ours and is left alone. */
 #define SPOOL_META_MAX (64U * 1024U)
@@ -161,73 +162,9 @@ void line_splitter_done(LineSplitter *s) {
 
 /* ---- UTF-8 ------------------------------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 character at s (len > 0 bytes available), or 0 when it is invalid. The
- * same code points sd-bus refuses (surrogates, beyond U+10FFFF, non-characters) count as invalid. */
-static size_t utf8_char_len(const unsigned char *s, size_t len) {
-        uint32_t c;
-        size_t n;
-
-        if (s[0] < 0x80)
-                return 1;
-        if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-                n = 2;
-                c = s[0] & 0x1f;
-        } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-                n = 3;
-                c = s[0] & 0x0f;
-        } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-                n = 4;
-                c = s[0] & 0x07;
-        } else
-                return 0;
-
-        if (len < n)
-                return 0;
-        for (size_t i = 1; i < n; i++) {
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-                c = (c << 6) | (s[i] & 0x3f);
-        }
-
-        if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) || c >= 0x110000)
-                return 0; /* overlong or out of range */
-        if ((c & 0xfffff800) == 0xd800)
-                return 0; /* UTF-16 surrogates */
-        if ((c >= 0xfdd0 && c <= 0xfdef) || (c & 0xfffe) == 0xfffe)
-                return 0; /* non-characters */
-        return n;
-}
-
+/* lib/basic's sanitiser, whose "valid" is sd-bus's: what this returns can always be put on the bus. */
 size_t utf8_sanitize(char *ret, size_t size, const char *s, size_t len, bool strip_control) {
-        const unsigned char *p = (const unsigned char *) s;
-        size_t o = 0;
-
-        if (size == 0)
-                return 0;
-
-        for (size_t i = 0; i < len;) {
-                size_t n = utf8_char_len(p + i, len - i);
-
-                if (n == 0) {
-                        if (o + 1 > size - 1)
-                                break;
-                        ret[o++] = '?';
-                        i++;
-                        continue;
-                }
-                if (n == 1 && strip_control && (p[i] < 0x20 || p[i] == 0x7f)) {
-                        i++;
-                        continue;
-                }
-                if (o + n > size - 1)
-                        break;
-                memcpy(ret + o, p + i, n);
-                o += n;
-                i += n;
-        }
-
-        ret[o] = 0;
-        return o;
+        return utf8_sanitize_copy(ret, size, s, len, strip_control ? UTF8_DROP_CONTROL : 0);
 }
 
 bool last_line_update(char ret[static OUTPUT_LAST_LINE_MAX + 1], const char *line, size_t len) {

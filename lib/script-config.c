@@ -34,6 +34,7 @@
 #include "cleanup.h"
 #include "json-util.h"
 #include "script-config.h"
+#include "utf8.h"
 
 /* How many characters of a value or key are quoted in a message before it is cut off with "…". */
 #define EXCERPT_MAX 48U
@@ -209,33 +210,11 @@ typedef struct Pos {
 } Pos;
 
 /* Length of the well-formed UTF-8 sequence at s[0..n) (1…4), or 0 when it is not well formed
- * (overlong forms, surrogates and code points above U+10FFFF are not). */
+ * (overlong forms, surrogates and code points above U+10FFFF are not). Non-characters are well
+ * formed: JSON allows them (and they can be written as \u escapes anyway); what goes on the bus is
+ * checked by the daemon with sd-bus's rule. */
 static size_t utf8_sequence_length(const unsigned char *s, size_t n) {
-        unsigned char c = s[0];
-
-        if (c < 0x80)
-                return 1;
-        if (c >= 0xC2 && c <= 0xDF)
-                return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
-        if (c >= 0xE0 && c <= 0xEF) {
-                if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
-                        return 0;
-                if (c == 0xE0 && s[1] < 0xA0)
-                        return 0;       /* overlong */
-                if (c == 0xED && s[1] >= 0xA0)
-                        return 0;       /* UTF-16 surrogate */
-                return 3;
-        }
-        if (c >= 0xF0 && c <= 0xF4) {
-                if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
-                        return 0;
-                if (c == 0xF0 && s[1] < 0x90)
-                        return 0;       /* overlong */
-                if (c == 0xF4 && s[1] >= 0x90)
-                        return 0;       /* above U+10FFFF */
-                return 4;
-        }
-        return 0;
+        return utf8_decode((const char *) s, n, NULL);
 }
 
 /* Line and column of byte offset `offset` (counting from `base`, whose position is `base_pos`). */
