@@ -163,7 +163,8 @@
  *                   SESSION_ID=…  EVENT=…  CONTEXT=…  USER=…
  *   RUNID.log   the run's combined stdout+stderr, byte for byte as written, created after the
  *               first .meta (mode 0640, group SESSION_SCRIPTS_UPLOAD_USER) and appended while the
- *               run goes on.
+ *               run goes on; cut where it would exceed MaxSpoolSize= (or 512 MiB), then ending with
+ *               one "session-scripts: output truncated: …" line.
  *
  * The daemon never deletes spool entries (except both files when creating the .log fails); the
  * uploader deletes RUNID.log and then RUNID.meta only after S3 answered 2xx for the complete
