@@ -86,6 +86,10 @@ int bus_read_environment(sd_bus_message *msg, SessionRequest *req, sd_bus_error 
                         req->resource_name = v;
                 else if (strcmp(k, "XDG_SESSION_ID") == 0)
                         req->xdg_session_id = v;
+                else if (strcmp(k, "PAM_USER") == 0 && !req->user)
+                        /* CloseSession: the user of the login that closes (OpenSession names it as
+                         * an argument, which wins). */
+                        req->user = v;
         }
         if (r < 0)
                 return r;
@@ -146,6 +150,9 @@ static int method_close_session(sd_bus_message *msg, void *userdata, sd_bus_erro
         if (r == -ESRCH)
                 return sd_bus_error_setf(error, SESSION_SCRIPTS_ERROR_NO_SUCH_SESSION, "No such session%s%s.",
                                          id[0] ? ": " : "", id);
+        if (r == -EPERM)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                         "The session does not belong to user %s.", req.user);
         if (r < 0)
                 return r;
 
@@ -370,11 +377,15 @@ static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error 
         return 0;
 }
 
+int bus_api_add_object(Manager *m, sd_bus *bus) {
+        return sd_bus_add_object_vtable(bus, NULL, SESSION_SCRIPTS_BUS_PATH, SESSION_SCRIPTS_BUS_INTERFACE,
+                                        manager_vtable, m);
+}
+
 int bus_api_setup(Manager *m) {
         int r;
 
-        r = sd_bus_add_object_vtable(m->bus, NULL, SESSION_SCRIPTS_BUS_PATH, SESSION_SCRIPTS_BUS_INTERFACE,
-                                     manager_vtable, m);
+        r = bus_api_add_object(m, m->bus);
         if (r < 0)
                 return log_error_errno(r, "Failed to register object %s: %m", SESSION_SCRIPTS_BUS_PATH);
 

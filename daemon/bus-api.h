@@ -13,6 +13,10 @@
 
 #include "manager.h"
 
+/* Adds the manager's object (methods and signals of SESSION_SCRIPTS_BUS_INTERFACE) to bus: the
+ * system bus, or a direct connection on the private socket. Returns 0 or -errno. */
+int bus_api_add_object(Manager *m, sd_bus *bus);
+
 /* Adds the object vtable to m->bus and requests SESSION_SCRIPTS_BUS_NAME asynchronously; once
  * the name is ours, sends READY=1 to the service manager. When the name cannot be acquired, the
  * event loop exits with failure. Returns 0 or -errno. */

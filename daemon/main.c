@@ -23,6 +23,7 @@
 #include "default-limits.h"
 #include "log.h"
 #include "manager.h"
+#include "private-bus.h"
 #include "output.h"
 #include "session-scripts/session-scripts.h"
 #include "unit-watch.h"
@@ -111,6 +112,8 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 static int run(int argc, char *argv[]) {
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         _cleanup_(manager_freep) Manager *m = NULL;
+        /* Declared after m: freed before it. */
+        _cleanup_(private_bus_freep) PrivateBus *private_bus = NULL;
         sigset_t mask;
         int r;
 
@@ -209,6 +212,12 @@ static int run(int argc, char *argv[]) {
         r = bus_api_setup(m);
         if (r < 0)
                 return r;
+
+        /* The PAM module's direct way in; without it logins go through the system bus. */
+        r = private_bus_listen(m, SESSION_SCRIPTS_PRIVATE_SOCKET, &private_bus);
+        if (r < 0)
+                log_warning_errno(r, "Failed to listen on %s, logins use the system bus: %m",
+                                  SESSION_SCRIPTS_PRIVATE_SOCKET);
 
         (void) sd_notify(false, "STATUS=Acquiring the bus name…");
         r = sd_event_loop(event);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,9 @@
 #include "cleanup.h"
 #include "fileio.h"
 #include "home-folder.h"
+#include "home-probe.h"
 #include "log.h"
+#include "logind-watch.h"
 #include "manager.h"
 #include "object-key.h"
 #include "output.h"
@@ -50,8 +53,9 @@ int manager_new(sd_event *event, const char *settings_path, const char *config_p
         m->sessions_dir = strdup(SESSION_SCRIPTS_SESSIONS_DIR);
         m->spool_dir = strdup(SESSION_SCRIPTS_SPOOL_DIR);
         m->baseline_path = strdup(MANAGER_BASELINE_FILE);
+        m->waiting_times_path = strdup(SESSION_SCRIPTS_WAIT_FILE);
         if ((settings_path && !m->settings_path) || (config_path && !m->config_path_override) ||
-            !m->sessions_dir || !m->spool_dir || !m->baseline_path)
+            !m->sessions_dir || !m->spool_dir || !m->baseline_path || !m->waiting_times_path)
                 return -ENOMEM;
 
         *ret = TAKE_PTR(m);
@@ -89,6 +93,8 @@ Manager *manager_free(Manager *m) {
                 session_free(s);
         }
 
+        m->trim_source = sd_event_source_disable_unref(m->trim_source);
+        m->logind_watch = logind_watch_free(m->logind_watch);
         script_config_free(m->config);
         tamper_baseline_done(&m->baseline);
         settings_done(&m->settings);
@@ -99,6 +105,7 @@ Manager *manager_free(Manager *m) {
         free(m->sessions_dir);
         free(m->spool_dir);
         free(m->baseline_path);
+        free(m->waiting_times_path);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
         free(m);
@@ -177,6 +184,34 @@ static int config_open(const char *path, const TamperBaseline *stored, bool *ret
         }
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         return fd < 0 ? -errno : fd;
+}
+
+static uint64_t manager_event_wait_usec(Manager *m, ScriptEvent e);
+
+/* Publishes the events' waiting times for the PAM module (SESSION_SCRIPTS_WAIT_FILE), atomically.
+ * Best effort: without it the module bounds a busy registration by the largest waiting time. */
+static void manager_write_waiting_times(Manager *m) {
+        _cleanup_(freep) char *tmp = NULL;
+        _cleanup_(closep) int fd = -EBADF;
+        char buf[128];
+        int n;
+
+        if (!m->waiting_times_path)
+                return;
+        n = snprintf(buf, sizeof buf, "%s=%u\n%s=%u\n", SESSION_SCRIPTS_EVENT_START,
+                     (unsigned) (manager_event_wait_usec(m, SCRIPT_EVENT_START) / USEC_PER_SEC),
+                     SESSION_SCRIPTS_EVENT_TERMINATION,
+                     (unsigned) (manager_event_wait_usec(m, SCRIPT_EVENT_TERMINATION) / USEC_PER_SEC));
+        if (asprintf(&tmp, "%s.tmp", m->waiting_times_path) < 0) {
+                tmp = NULL;
+                return;
+        }
+        (void) unlink(tmp);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0 || loop_write(fd, buf, (size_t) n) < 0 || rename(tmp, m->waiting_times_path) < 0) {
+                log_debug_errno(errno, "Failed to write %s, ignoring: %m", m->waiting_times_path);
+                (void) unlink(tmp);
+        }
 }
 
 static int manager_load_config(Manager *m, bool provision) {
@@ -272,6 +307,7 @@ static int manager_load_config(Manager *m, bool provision) {
         m->config = TAKE_PTR(c);
         free(m->config_path);
         m->config_path = TAKE_PTR(path);
+        manager_write_waiting_times(m);
 
         if (tampered)
                 log_error("Configuration %s was modified after the instance was provisioned; none of its executables will run until the daemon is reloaded (systemctl reload session-scripts.service).",
@@ -347,6 +383,30 @@ static void session_save(Session *s) {
 
 static void session_arm_forget(Session *s, uint64_t delay_usec);
 
+static int on_trim(sd_event_source *source, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        m->trim_source = sd_event_source_disable_unref(m->trim_source);
+        /* A burst of logins leaves the heap fragmented: free pages in the middle of it go back to
+         * the kernel only when asked, so the daemon's memory would otherwise stay at what its
+         * busiest moment needed. */
+        (void) malloc_trim(0);
+        return 0;
+}
+
+/* Trims the heap once forgetting has quietened down: at most one trim per MANAGER_TRIM_DELAY_USEC,
+ * coalesced so that a burst of ending sessions costs one trim, not one each. */
+static void manager_schedule_trim(Manager *m) {
+        int r;
+
+        if (m->trim_source)
+                return;
+        r = sd_event_add_time_relative(m->event, &m->trim_source, CLOCK_MONOTONIC, MANAGER_TRIM_DELAY_USEC,
+                                       USEC_PER_SEC, on_trim, m);
+        if (r < 0)
+                log_debug_errno(r, "Failed to arm the heap trim timer, ignoring: %m");
+}
+
 /* Drops a session: its state file, its entry in the list, the object. A refused session announces
  * its end now (an accepted one did so when its termination finished) and is only hidden at first
  * (see Session.hidden); the next call, MANAGER_FORGET_DELAY_USEC later, frees it. The caller must
@@ -372,6 +432,7 @@ static void manager_forget_session(Manager *m, Session *s) {
         log_debug("Forgetting session %s.", s->id);
         manager_unlink_session(m, s);
         session_free(s);
+        manager_schedule_trim(m);
 }
 
 static int on_forget(sd_event_source *source, uint64_t usec, void *userdata) {
@@ -396,6 +457,7 @@ static void session_arm_forget(Session *s, uint64_t delay_usec) {
 }
 
 static int session_start_event(Session *s, ScriptEvent e);
+static void session_logind_check(Session *s);
 
 /* Answers one WaitSessionEvent() call with the recorded result of e. The start of a refused session
  * reads as failed whatever its runs did: a second pam_session_scripts line with require_success
@@ -485,12 +547,24 @@ static void session_finish_event(Session *s, ScriptEvent e) {
                 return;
         }
 
-        session_save(s);
-
         if (e == SCRIPT_EVENT_TERMINATION) {
+                /* Over for good: nothing of it is left for a restarted daemon to resume, so its state
+                 * file goes now; the result stays in memory a while for late callers. */
+                int r = session_state_remove(s->id, m->sessions_dir);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to remove state of session %s, ignoring: %m", s->id);
                 bus_api_emit_session_ended(m, s);
                 session_arm_forget(s, MANAGER_FORGET_DELAY_USEC);
+                return;
         }
+
+        session_save(s);
+}
+
+/* True while e is the event whose runs wait for the home-folder status: none started yet, so
+ * "every run has reported" must not be read as "the event is over". */
+static bool session_event_awaits_probe(const Session *s, ScriptEvent e) {
+        return s->home_probe && s->probe_event == e;
 }
 
 static void session_run_record_failure(SessionRun *r, RunResultKind kind, const char *error) {
@@ -507,7 +581,7 @@ static void session_run_record_failure(SessionRun *r, RunResultKind kind, const 
 static void session_event_check(Session *s, ScriptEvent e) {
         SessionEvent *ev = &s->events[e];
 
-        if (ev->state != EVENT_STATE_RUNNING)
+        if (ev->state != EVENT_STATE_RUNNING || session_event_awaits_probe(s, e))
                 return;
         if (session_event_all_finished(ev))
                 session_finish_event(s, e);
@@ -564,6 +638,14 @@ static void on_run_finished(Run *run, const RunResult *result, void *userdata) {
                                           r->unit, s->id);
         }
 
+        /* Everything the session keeps of the run is copied above: the run's pidfd, pipes and
+         * buffers go as soon as its capture ends, not when the session is forgotten. Our caller
+         * (the runner) holds a reference of its own while calling us. */
+        if (r->run == run) {
+                run_detach(run);
+                r->run = run_unref(r->run);
+        }
+
         session_event_check(s, r->event);
 }
 
@@ -577,8 +659,10 @@ static int on_event_overdue(sd_event_source *source, uint64_t usec, void *userda
                 if (r->used && !r->finished) {
                         log_error("Run of %s (%s context) of session %s did not report its end; counting it as timed out.",
                                   r->executable, script_context_to_string(c), s->id);
-                        if (r->run)
+                        if (r->run) {
                                 run_detach(r->run);
+                                r->run = run_unref(r->run);
+                        }
                         session_run_record_failure(r, RUN_RESULT_TIMEOUT, NULL);
                         bus_api_emit_run_finished(s->manager, r);
                 }
@@ -919,6 +1003,30 @@ static void manager_retry_config(Manager *m) {
         (void) manager_load_config(m, false);
 }
 
+/* The home-folder status is known: journal the opened session and start its first event. */
+static void session_begin_first_event(Session *s, ScriptEvent first) {
+        int r;
+
+        session_journal_opened(s);
+
+        if (s->refused) {
+                /* RefuseSession came while the status was read: nothing runs for it any more. */
+                session_finish_event(s, first);
+                return;
+        }
+        r = session_start_event(s, first);
+        if (r < 0)
+                log_warning_errno(r, "Starting the scripts of session %s failed partly: %m", s->id);
+}
+
+static void on_home_probe_done(HomeFolderStatus status, void *userdata) {
+        Session *s = userdata;
+
+        s->home_probe = NULL;   /* frees itself */
+        s->home_folder_status = status;
+        session_begin_first_event(s, s->probe_event);
+}
+
 int manager_open_session(Manager *m, const SessionRequest *req, Session **ret, uint64_t *ret_wait_usec) {
         _cleanup_(session_freep) Session *s = NULL;
         char uuid[SESSION_ID_UUID_LEN + 1];
@@ -939,20 +1047,6 @@ int manager_open_session(Manager *m, const SessionRequest *req, Session **ret, u
                 if (r < 0)
                         return log_error_errno(r, "Failed to generate a session id: %m");
                 id = uuid;
-        }
-
-        /* Idempotent: a second OpenSession for the same id runs nothing again. A refused session
-         * stays refused (also when hidden): registering it anew would run its start again and let
-         * a second module line in. */
-        existing = manager_find_session_any(m, id);
-        if (existing) {
-                if (existing->refused)
-                        log_info("Session %s was refused; not registering it again.", id);
-                else
-                        log_info("Session %s is already open; not running its start again.", id);
-                *ret = existing;
-                *ret_wait_usec = session_event_remaining_usec(m, &existing->events[SCRIPT_EVENT_START]);
-                return 0;
         }
 
         manager_retry_config(m);
@@ -981,6 +1075,54 @@ int manager_open_session(Manager *m, const SessionRequest *req, Session **ret, u
         if (r < 0)
                 return log_error_errno(r == -ESRCH ? ESRCH : r, "Failed to look up user %s: %m", req->user);
 
+        /* XDG_SESSION_ID is followed (the session ends when logind says so) only when logind knows
+         * it as a session of this very user. */
+        if (s->xdg_session_id) {
+                r = logind_session_belongs_to(s->xdg_session_id, s->uid);
+                if (r <= 0) {
+                        if (r < 0)
+                                log_debug_errno(r, "Failed to ask logind about session %s: %m", s->xdg_session_id);
+                        else
+                                log_warning("Ignoring XDG_SESSION_ID=%s of user %s: logind knows no such session of that user.",
+                                            s->xdg_session_id, s->user);
+                        free(s->xdg_session_id);
+                        s->xdg_session_id = NULL;
+                } else if (m->logind_watch)
+                        (void) logind_watch_ensure(m->logind_watch);
+        }
+
+        /* A session id names one login of one user. The same id again from the same login (a
+         * second line of this module in its stack: same user, same logind session) gets the
+         * session as it is, a refused one stays refused. Any other login presenting it — another
+         * user, or another login of the same user — never reaches that session nor its stored
+         * result: it is registered under an id of its own, and the attempt is journaled. */
+        existing = manager_find_session_any(m, id);
+        if (existing) {
+                if (existing->uid == s->uid && strcmp(existing->user, s->user) == 0 && !existing->transient &&
+                    existing->xdg_session_id && s->xdg_session_id &&
+                    strcmp(existing->xdg_session_id, s->xdg_session_id) == 0) {
+                        if (existing->refused)
+                                log_info("Session %s was refused; not registering it again.", id);
+                        else
+                                log_info("Session %s is already open; not running its start again.", id);
+                        *ret = existing;
+                        *ret_wait_usec = session_event_remaining_usec(m, &existing->events[SCRIPT_EVENT_START]);
+                        return 0;
+                }
+
+                r = session_id_generate(uuid);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to generate a session id: %m");
+                log_warning("Session id %s presented by a login of user %s (PAM service %s) is already in use by %s; registering this login as session %s instead.",
+                            id, s->user, s->service[0] ? s->service : "unknown",
+                            existing->uid == s->uid ? "another login of the same user" : "another user's session",
+                            uuid);
+                free(s->id);
+                s->id = strdup(uuid);
+                if (!s->id)
+                        return -ENOMEM;
+        }
+
         if (pick_metadata(SESSION_SCRIPTS_ENV_USER_NAME, req->user_name, req->user, false, &s->user_name) < 0 ||
             pick_metadata(SESSION_SCRIPTS_ENV_ACCESS_MODE, req->access_mode, m->settings.access_mode, true,
                           &s->access_mode) < 0 ||
@@ -990,12 +1132,6 @@ int manager_open_session(Manager *m, const SessionRequest *req, Session **ret, u
                           &s->resource_name) < 0)
                 return -ENOMEM;
 
-        /* Read as root, but home_folder_status_read() opens every component with O_NOFOLLOW. */
-        r = home_folder_status_read(s->home, &s->home_folder_status);
-        if (r < 0)
-                log_warning_errno(r, "Failed to read the home-folder status of user %s, assuming Unknown: %m",
-                                  s->user);
-
         {
                 struct timespec ts;
                 (void) clock_gettime(CLOCK_REALTIME, &ts);
@@ -1003,7 +1139,6 @@ int manager_open_session(Manager *m, const SessionRequest *req, Session **ret, u
         }
 
         manager_link_session(m, s);
-        session_journal_opened(s);
         bus_api_emit_session_started(m, s);
 
         /* The session is the manager's from here on. */
@@ -1023,19 +1158,74 @@ int manager_open_session(Manager *m, const SessionRequest *req, Session **ret, u
                 t->events[SCRIPT_EVENT_START].success = true;
                 first = SCRIPT_EVENT_TERMINATION;
         }
-        r = session_start_event(t, first);
-        if (r < 0)
-                log_warning_errno(r, "Starting the scripts of session %s failed partly: %m", t->id);
+        /* The runs start once the home-folder status is known (it is in their environment). It is
+         * read off the event loop, as the user, bounded (home-probe.h); until then the event runs
+         * with no run started yet, so that waiters wait and a close is ordered after it. */
+        r = home_probe_start(m->event, t->home, t->uid, t->gid, t->groups, t->n_groups, on_home_probe_done, t,
+                             &t->home_probe);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to start reading the home-folder status of user %s, assuming Unknown: %m",
+                                  t->user);
+                session_begin_first_event(t, first);
+        } else {
+                SessionEvent *ev = &t->events[first];
+                uint64_t now = 0;
+
+                t->probe_event = first;
+                ev->state = EVENT_STATE_RUNNING;
+                ev->waiting_time_sec = 0;
+                ev->result_recorded = false;
+                (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+                ev->deadline_usec = now + manager_event_wait_usec(m, first);
+                session_save(t);
+        }
+
+        /* The login may be over already (a PAMName= unit whose process exited at once): its
+         * termination then follows the start. */
+        session_logind_check(t);
 
         *ret = t;
         *ret_wait_usec = session_event_remaining_usec(m, &t->events[first]);
         return 0;
 }
 
+/* How long a caller of CloseSession must wait from now for the termination of s: the rest of a
+ * still-running start plus the termination's waiting time, the rest of a running termination, or 0
+ * when it is over. */
+static uint64_t session_termination_wait_usec(Manager *m, const Session *s) {
+        const SessionEvent *start = &s->events[SCRIPT_EVENT_START], *term = &s->events[SCRIPT_EVENT_TERMINATION];
+
+        if (term->state == EVENT_STATE_PENDING)
+                return session_event_remaining_usec(m, start) + manager_event_wait_usec(m, SCRIPT_EVENT_TERMINATION);
+        return session_event_remaining_usec(m, term);
+}
+
+/* Starts the termination of s, exactly once per session: right away, or — ordered after the start —
+ * when a still-running start is over. Returns 0 when it was started (or queued) now, -EALREADY when
+ * it was requested before. */
+static int session_begin_termination(Session *s) {
+        SessionEvent *start = &s->events[SCRIPT_EVENT_START], *term = &s->events[SCRIPT_EVENT_TERMINATION];
+        int r;
+
+        if (term->state != EVENT_STATE_NOT_RUN)
+                return -EALREADY;
+
+        if (start->state == EVENT_STATE_RUNNING) {
+                term->state = EVENT_STATE_PENDING;
+                session_save(s);
+                log_info("Session %s ends while its start still runs; termination follows it.", s->id);
+                return 0;
+        }
+
+        r = session_start_event(s, SCRIPT_EVENT_TERMINATION);
+        if (r < 0)
+                log_warning_errno(r, "Starting the termination scripts of session %s failed partly: %m", s->id);
+        return 0;
+}
+
 int manager_close_session(Manager *m, const char *id, const SessionRequest *req, Session **ret,
                           uint64_t *ret_wait_usec) {
         Session *s;
-        SessionEvent *start, *term;
         int r;
 
         s = session_resolve(m->sessions, id, req ? req->session_id : NULL, req ? req->xdg_session_id : NULL);
@@ -1043,36 +1233,69 @@ int manager_close_session(Manager *m, const char *id, const SessionRequest *req,
         if (!s || s->refused || s->transient)
                 return -ESRCH;
 
-        start = &s->events[SCRIPT_EVENT_START];
-        term = &s->events[SCRIPT_EVENT_TERMINATION];
+        /* A session belongs to the user who opened it: a close that names it for somebody else (a
+         * session id taken from a PAM environment another user could influence) never ends it. */
+        if (req && req->user && strcmp(req->user, s->user) != 0) {
+                log_warning("Refusing to close session %s of user %s for user %s: the session id is not theirs.",
+                            s->id, s->user, req->user);
+                return -EPERM;
+        }
 
-        /* Exactly once per session: any later call runs nothing and need not wait. */
-        if (term->state != EVENT_STATE_NOT_RUN) {
+        r = session_begin_termination(s);
+        if (r == -EALREADY) {
+                if (s->termination_by_logind && !s->close_seen) {
+                        /* logind told us first that the session ended (its record may be written
+                         * before close_session reaches us): this is still the login program's own
+                         * close, and it waits for the termination as always. */
+                        s->close_seen = true;
+                        *ret = s;
+                        *ret_wait_usec = session_termination_wait_usec(m, s);
+                        return 0;
+                }
                 log_info("Termination of session %s was requested before; not running it again.", s->id);
                 *ret = s;
                 *ret_wait_usec = 0;
                 return 0;
         }
 
-        if (start->state == EVENT_STATE_RUNNING) {
-                /* Ordered: termination waits for the start. The caller must wait for the rest of the
-                 * start plus the whole termination. */
-                term->state = EVENT_STATE_PENDING;
-                session_save(s);
-                log_info("Session %s closes while its start still runs; termination follows it.", s->id);
-                *ret = s;
-                *ret_wait_usec = session_event_remaining_usec(m, start) +
-                                 manager_event_wait_usec(m, SCRIPT_EVENT_TERMINATION);
-                return 0;
-        }
-
-        r = session_start_event(s, SCRIPT_EVENT_TERMINATION);
-        if (r < 0)
-                log_warning_errno(r, "Starting the termination scripts of session %s failed partly: %m", s->id);
-
+        s->close_seen = true;
         *ret = s;
-        *ret_wait_usec = session_event_remaining_usec(m, term);
+        *ret_wait_usec = session_termination_wait_usec(m, s);
         return 0;
+}
+
+/* logind says the login session of s is over: closing (its login program called close_session and
+ * exited, or died) or gone. Runs its termination unless a close did so already. */
+static void session_logind_check(Session *s) {
+        int r;
+
+        if (!s->xdg_session_id || s->refused || s->transient || s->hidden ||
+            s->events[SCRIPT_EVENT_TERMINATION].state != EVENT_STATE_NOT_RUN)
+                return;
+
+        r = logind_session_is_over(s->xdg_session_id);
+        if (r < 0) {
+                log_debug_errno(r, "Failed to ask logind about session %s, ignoring: %m", s->xdg_session_id);
+                return;
+        }
+        if (r == 0)
+                return;
+
+        log_info("Login session %s of session %s (user %s) has ended without a close from its login program; running the termination.",
+                 s->xdg_session_id, s->id, s->user);
+        s->termination_by_logind = true;
+        (void) session_begin_termination(s);
+}
+
+static void on_logind_changed(const char *logind_session_id, void *userdata) {
+        Manager *m = userdata;
+        Session *next;
+
+        for (Session *s = m->sessions; s; s = next) {
+                next = s->next;
+                if (s->xdg_session_id && (!logind_session_id || strcmp(s->xdg_session_id, logind_session_id) == 0))
+                        session_logind_check(s);
+        }
 }
 
 int manager_wait_session_event(Manager *m, Session *s, ScriptEvent e, sd_bus_message *msg) {
@@ -1081,7 +1304,7 @@ int manager_wait_session_event(Manager *m, Session *s, ScriptEvent e, sd_bus_mes
 
         if (ev->state == EVENT_STATE_DONE)
                 return session_reply_wait(s, e, msg);
-        if (ev->state == EVENT_STATE_RUNNING && session_event_results_known(ev)) {
+        if (ev->state == EVENT_STATE_RUNNING && !session_event_awaits_probe(s, e) && session_event_results_known(ev)) {
                 /* Only processes left in the runs' scopes are waited for: not the caller's business.
                  * (After a restart: the recorded result, or "unknown, successful" as ever.) */
                 if (!ev->result_recorded) {
@@ -1252,6 +1475,15 @@ int manager_load_sessions(Manager *m) {
         if (!d)
                 return log_error_errno(errno, "Failed to open %s: %m", m->sessions_dir);
 
+        /* Before the sessions are resumed: one that ended while no daemon ran is found below. */
+        if (!m->logind_watch) {
+                r = logind_watch_new(m->event, on_logind_changed, m, &m->logind_watch);
+                if (r == -ENOMEM)
+                        return log_oom();
+                if (r < 0)
+                        log_warning_errno(r, "Failed to follow logind's sessions, sessions end at close_session only: %m");
+        }
+
         while ((de = readdir(d))) {
                 Session *s = NULL;
 
@@ -1345,5 +1577,9 @@ int manager_load_sessions(Manager *m) {
                 }
         }
 
+        /* Login sessions that ended while no daemon was running (a killed login program, a
+         * PAMName= unit that stopped meanwhile) end here, exactly once: their termination state is
+         * in the state files. */
+        on_logind_changed(NULL, m);
         return 0;
 }

@@ -17,6 +17,7 @@
 #include <systemd/sd-event.h>
 
 #include "script-config.h"
+#include "logind-watch.h"
 #include "session-scripts/session-scripts.h"
 #include "session.h"
 #include "settings.h"
@@ -28,6 +29,9 @@
 /* How long a session stays known after its termination finished: a repeated CloseSession or a late
  * WaitSessionEvent still gets the recorded answer, and `ListSessions` shows the result. */
 #define MANAGER_FORGET_DELAY_USEC (30ULL * 1000000ULL)
+
+/* How long after a session was forgotten the heap is trimmed (coalescing a burst of them). */
+#define MANAGER_TRIM_DELAY_USEC (2ULL * 1000000ULL)
 
 /* An event is over when its runs reported and their scopes are gone. systemd stops a scope at the
  * deadline (RuntimeMaxSec) and SIGKILLs what is left RUN_TIMEOUT_STOP_USEC later; this margin
@@ -54,6 +58,7 @@ struct Manager {
         char *config_path;              /* where config was read from */
         TamperBaseline baseline;        /* of config_path and config's executables */
         char *baseline_path;            /* MANAGER_BASELINE_FILE */
+        char *waiting_times_path;       /* SESSION_SCRIPTS_WAIT_FILE; NULL: not written (tests) */
         /* config.json does not match the baseline of the provisioned instance (a restarted daemon
          * found it changed): every run counts as tampered until a reload provisions it. */
         bool config_tampered;
@@ -65,6 +70,9 @@ struct Manager {
 
         Session *sessions;              /* doubly linked list, most recent first */
         size_t n_sessions;
+
+        sd_event_source *trim_source;   /* pending malloc_trim() after sessions were forgotten */
+        LogindWatch *logind_watch;      /* ends sessions whose login session logind says is over */
 };
 
 /* The parts of an OpenSession/CloseSession request taken from the PAM environment. Values not
@@ -133,8 +141,11 @@ int manager_open_session(Manager *m, const SessionRequest *req, Session **ret, u
 /*
  * CloseSession: resolves the session (id, else req->session_id, else req->xdg_session_id) and
  * starts its SessionTermination runs once — right away, or when a still-running start finishes.
+ * When req->user is set (the PAM user of the login that closes), the session must be that user's.
  * *ret_wait_usec covers the rest of the start plus the termination's waiting time; 0 when the
- * termination was requested before or nothing runs. Returns 0, -ESRCH (unknown session), -ENOMEM.
+ * termination was requested before (by an earlier close) or nothing runs. A termination that logind's
+ * word started (the login session was over before the close arrived) is waited for by the first
+ * close. Returns 0, -ESRCH (unknown session), -EPERM (another user's session, journaled), -ENOMEM.
  */
 int manager_close_session(Manager *m, const char *id, const SessionRequest *req, Session **ret,
                           uint64_t *ret_wait_usec);

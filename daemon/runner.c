@@ -394,6 +394,7 @@ static void run_maybe_release(Run *r) {
 
         r->deadline_source = sd_event_source_disable_unref(r->deadline_source);
         r->backstop_source = sd_event_source_disable_unref(r->backstop_source);
+        r->child_source = sd_event_source_disable_unref(r->child_source);     /* its pidfd */
         job_watch_remove(r);
 
         r->self_ref = false;
@@ -1464,9 +1465,14 @@ static int run_send_start_unit(Run *r) {
         if (q < 0)
                 return q;
 
-        /* mode "fail": a conflicting job for a unit name we just made up means something is badly
-         * wrong; never replace anything. */
-        q = sd_bus_message_append(m, "ss", r->unit, "fail");
+        /* The unit name is new, so the mode only matters for the slice the scope goes into. The
+         * system context uses "fail": nothing of system.slice may be replaced (at shutdown that
+         * would fight the shutdown transaction). The user context uses "replace": when the user's
+         * last session ends, logind queues a stop job for user-UID.slice, and a termination scope
+         * started right then must replace that stop job (the slice stays up until the scope is
+         * gone) instead of failing as a "destructive" transaction. systemd's shutdown jobs are
+         * irreversible, so "replace" cannot hold up a shutdown. */
+        q = sd_bus_message_append(m, "ss", r->unit, r->context == SCRIPT_CONTEXT_USER ? "replace" : "fail");
         if (q < 0)
                 return q;
         q = sd_bus_message_open_container(m, 'a', "(sv)");

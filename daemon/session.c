@@ -111,6 +111,7 @@ Session *session_free(Session *s) {
                 free(ev->last_line);
         }
 
+        home_probe_cancel(s->home_probe);
         sd_event_source_disable_unref(s->forget_source);
         free(s->id);
         free(s->user);

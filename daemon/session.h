@@ -15,6 +15,7 @@
 #include <systemd/sd-event.h>
 
 #include "home-folder.h"
+#include "home-probe.h"
 #include "runner.h"
 #include "script-config.h"
 #include "unit-watch.h"
@@ -138,6 +139,17 @@ struct Session {
          * Not persisted, not closable, never terminated after a start; forgotten
          * MANAGER_FORGET_DELAY_USEC after that event ended. */
         bool transient;
+
+        /* The termination was started because logind said the login session was over (not by a
+         * CloseSession); and whether the login program's CloseSession came. A CloseSession that
+         * arrives after logind's word still waits for the termination, once. */
+        bool termination_by_logind;
+        bool close_seen;
+
+        /* Reading the home-folder status (home-probe.h) before the runs of probe_event start; NULL
+         * once it is known. */
+        HomeProbe *home_probe;
+        ScriptEvent probe_event;
 
         sd_event_source *forget_source; /* armed once termination is done (or the refusal) */
 };

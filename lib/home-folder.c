@@ -102,7 +102,7 @@ HomeFolderStatus home_folder_status_parse(const char *buf, size_t len) {
 
 int home_folder_status_read(const char *home, HomeFolderStatus *ret) {
         _cleanup_(closep) int dir_fd = -EBADF, fd = -EBADF;
-        _cleanup_(freep) char *rel = NULL;
+        char rel[sizeof(SESSION_SCRIPTS_HOME_FOLDER_STATUS_FILE)];
         char buf[HOME_FOLDER_STATUS_MAX_SIZE];
         ssize_t n;
         struct stat st;
@@ -124,9 +124,9 @@ int home_folder_status_read(const char *home, HomeFolderStatus *ret) {
                 return -errno;
         }
 
-        rel = strdup(SESSION_SCRIPTS_HOME_FOLDER_STATUS_FILE);
-        if (!rel)
-                return -ENOMEM;
+        /* A copy to cut into components, on the stack: the daemon calls this in a forked child
+         * (daemon/home-probe.c), where only async-signal-safe calls belong. */
+        memcpy(rel, SESSION_SCRIPTS_HOME_FOLDER_STATUS_FILE, sizeof rel);
 
         for (p = rel; (slash = strchr(p, '/')); p = slash + 1) {
                 int nfd;

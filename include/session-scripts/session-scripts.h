@@ -26,6 +26,17 @@
 #define SESSION_SCRIPTS_RUNTIME_DIR "/run/session-scripts"
 #define SESSION_SCRIPTS_SESSIONS_DIR SESSION_SCRIPTS_RUNTIME_DIR "/sessions"
 
+/* The daemon's own socket (mode 0600, root only): direct D-Bus connections serving the methods of
+ * SESSION_SCRIPTS_BUS_INTERFACE without the system bus broker. The PAM module uses it when it is
+ * there and falls back to the system bus otherwise. */
+#define SESSION_SCRIPTS_PRIVATE_SOCKET SESSION_SCRIPTS_RUNTIME_DIR "/private"
+
+/* Written by the daemon whenever it loads a configuration (mode 0644): the waiting time in seconds
+ * of each event as lines "SessionStart=N" and "SessionTermination=N" (0 when nothing runs). The
+ * PAM module bounds a login's whole wait — registration included, while the daemon is busy — by
+ * the event's waiting time plus its grace. */
+#define SESSION_SCRIPTS_WAIT_FILE SESSION_SCRIPTS_RUNTIME_DIR "/waiting-times"
+
 /* Persistent state (systemd StateDirectory=session-scripts) and the upload spool inside it. */
 #define SESSION_SCRIPTS_STATE_DIR "/var/lib/session-scripts"
 #define SESSION_SCRIPTS_SPOOL_DIR SESSION_SCRIPTS_STATE_DIR "/spool"
