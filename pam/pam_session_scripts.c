@@ -49,12 +49,18 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 #include <systemd/sd-bus.h>
 
 #include "cleanup.h"
+#include "utf8.h"
 #include "session-scripts/session-scripts.h"
 
 #define _public_ __attribute__((__visibility__("default")))
@@ -81,6 +87,14 @@ typedef uint64_t usec_t;
  * running (and not activatable) fails much faster: the bus answers ServiceUnknown at once, or
  * there is no bus socket at all. */
 #define REGISTER_USEC (900 * USEC_PER_MSEC)
+
+/* On the daemon's own socket the module knows the daemon's process (the socket's peer), so a busy
+ * daemon — a login storm — is told from a stuck one by whether it makes progress: a daemon that has
+ * used no CPU time for this long while our call is unanswered is stuck (stopped, or blocked), and
+ * the login goes on without it. A busy one is waited for, bounded by the event's waiting time plus
+ * the grace (SESSION_SCRIPTS_WAIT_FILE), like the whole login. Checked every PROGRESS_POLL_USEC. */
+#define REGISTER_STALL_USEC REGISTER_USEC
+#define PROGRESS_POLL_USEC (100 * USEC_PER_MSEC)
 
 /* waitingTime is 1…60 s (SPEC §2). The daemon's wait_usec is trusted only up to that, so that a
  * confused daemon cannot make a login wait indefinitely. Termination may additionally wait for a
@@ -168,97 +182,19 @@ static const char *bus_error_text(const sd_bus_error *error, int r) {
         return strerror(-r);
 }
 
-/* Returns true when s is well-formed UTF-8 (no overlong forms, no surrogates, ≤ U+10FFFF), as
- * D-Bus requires of every string; sd-bus would refuse to send anything else. */
-static bool utf8_is_valid(const char *s) {
-        const unsigned char *p = (const unsigned char *) s;
-
-        while (*p) {
-                uint32_t c;
-                size_t n;
-
-                if (*p < 0x80) {
-                        p++;
-                        continue;
-                } else if ((*p & 0xe0) == 0xc0) {
-                        c = *p & 0x1f;
-                        n = 1;
-                } else if ((*p & 0xf0) == 0xe0) {
-                        c = *p & 0x0f;
-                        n = 2;
-                } else if ((*p & 0xf8) == 0xf0) {
-                        c = *p & 0x07;
-                        n = 3;
-                } else
-                        return false;
-
-                for (size_t i = 1; i <= n; i++) {
-                        if ((p[i] & 0xc0) != 0x80)
-                                return false;
-                        c = (c << 6) | (p[i] & 0x3f);
-                }
-
-                if ((n == 1 && c < 0x80) || (n == 2 && c < 0x800) || (n == 3 && c < 0x10000) ||
-                    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-                        return false;
-
-                p += n + 1;
-        }
-
-        return true;
-}
-
-/* Length in bytes of the UTF-8 sequence that starts with byte b (1 for anything unexpected). */
-static size_t utf8_sequence_length(unsigned char b) {
-        if ((b & 0xe0) == 0xc0)
-                return 2;
-        if ((b & 0xf0) == 0xe0)
-                return 3;
-        if ((b & 0xf8) == 0xf0)
-                return 4;
-        return 1;
-}
-
-/* Returns a malloc'd copy of s for the user's terminal: C0 controls, DEL and the C1 controls
- * (U+0080…U+009F, e.g. the 8-bit CSI) are dropped, so a script cannot send escape sequences to
- * the login terminal; at most max_bytes bytes, cut only between characters. Returns NULL on OOM. */
+/* Returns a malloc'd copy of s for the user's terminal: valid UTF-8 (as D-Bus and the terminal
+ * need it; broken sequences and non-characters dropped), without C0 controls, DEL and the C1
+ * controls (U+0080…U+009F, e.g. the 8-bit CSI), so a script cannot send escape sequences to the
+ * login terminal; at most max_bytes bytes, cut only between characters. Returns NULL on OOM. */
 static char *text_sanitize(const char *s, size_t max_bytes) {
-        const unsigned char *p = (const unsigned char *) (s ?: "");
-        size_t len = 0;
         char *t;
 
         t = malloc(max_bytes + 1);
         if (!t)
                 return NULL;
-
-        while (*p) {
-                size_t n = utf8_sequence_length(*p);
-                bool broken = false;
-
-                /* A lead byte without its continuation bytes (or a stray continuation byte) is
-                 * dropped on its own; the NUL terminator is no continuation byte either. */
-                for (size_t i = 1; i < n; i++)
-                        if ((p[i] & 0xc0) != 0x80) {
-                                broken = true;
-                                break;
-                        }
-                if (broken || (n == 1 && (*p < 0x20 || *p == 0x7f || *p >= 0x80))) {
-                        p++;
-                        continue;
-                }
-                if (n == 2 && p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-                        p += 2;
-                        continue;
-                }
-                if (len + n > max_bytes)
-                        break;
-
-                memcpy(t + len, p, n);
-                len += n;
-                p += n;
-        }
-
-        t[len] = 0;
+        s = s ?: "";
+        (void) utf8_sanitize_copy(t, max_bytes + 1, s, strlen(s),
+                                  UTF8_DROP_INVALID | UTF8_DROP_CONTROL | UTF8_CONTROL_C1);
         return t;
 }
 
@@ -387,6 +323,8 @@ static int append_env(pam_handle_t *handle, sd_bus_message *m) {
         } items[] = {
                 { PAM_TTY, "PAM_TTY" },
                 { PAM_RHOST, "PAM_RHOST" },
+                /* For CloseSession: the daemon ends a session only for the user it belongs to. */
+                { PAM_USER, "PAM_USER" },
         };
         int r;
 
@@ -429,24 +367,56 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) 
         return 0;
 }
 
+/* The CPU time (user + system, in clock ticks) the process pid has used, from /proc/PID/stat, or
+ * -errno. The process name may contain anything, so fields are counted after its last ')'. */
+static int64_t process_cpu_ticks(pid_t pid) {
+        char path[64], buf[1024];
+        unsigned long long utime, stime;
+        const char *p;
+        ssize_t n;
+        int fd;
+
+        (void) snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        n = read(fd, buf, sizeof buf - 1);
+        (void) close(fd);
+        if (n <= 0)
+                return -EIO;
+        buf[n] = 0;
+
+        p = strrchr(buf, ')');
+        /* After ") ": state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
+         * utime stime — utime is the 12th field from here. */
+        if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
+                return -EBADMSG;
+        return (int64_t) (utime + stime);
+}
+
 /* Sends m and waits for its reply until deadline_usec (CLOCK_MONOTONIC). Unlike sd_bus_call(),
  * the deadline also covers connecting and authenticating to the bus, so a wedged bus cannot hold
- * the login beyond it. On success stores the reply in *ret_reply and returns 0; a D-Bus error
- * reply is copied to ret_error and returned as -errno; -ETIMEDOUT when the deadline passed. */
+ * the login beyond it. With progress_pid > 0 (the daemon, when talking to it directly), the wait
+ * also ends early when that process has made no progress (used no CPU time) for
+ * REGISTER_STALL_USEC: a stuck daemon, not a busy one. On success stores the reply in *ret_reply
+ * and returns 0; a D-Bus error reply is copied to ret_error and returned as -errno; -ETIMEDOUT when
+ * the deadline passed or the daemon is stuck. */
 static int bus_call_until(
                 sd_bus *bus,
                 sd_bus_message *m,
                 usec_t deadline_usec,
+                pid_t progress_pid,
                 sd_bus_error *ret_error,
                 sd_bus_message **ret_reply) {
 
         _cleanup_(pending_call_done) PendingCall call = {};
         /* Declared after call so that it is released first: that cancels the callback. */
         _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
-        usec_t n;
+        int64_t ticks = progress_pid > 0 ? process_cpu_ticks(progress_pid) : -1;
+        usec_t n, last_progress_usec;
         int r;
 
-        n = now_usec();
+        n = last_progress_usec = now_usec();
         if (n >= deadline_usec)
                 return -ETIMEDOUT;
 
@@ -467,7 +437,19 @@ static int bus_call_until(
                 if (r > 0) /* did something, there may be more to do at once */
                         continue;
 
-                r = sd_bus_wait(bus, deadline_usec - n);
+                if (ticks >= 0) {
+                        int64_t t = process_cpu_ticks(progress_pid);
+
+                        if (t != ticks) {
+                                /* It worked (or is gone: then the connection breaks at once). */
+                                ticks = t;
+                                last_progress_usec = n;
+                        } else if (n - last_progress_usec >= REGISTER_STALL_USEC)
+                                return -ETIMEDOUT;
+                }
+
+                r = sd_bus_wait(bus, ticks >= 0 ? usec_min(deadline_usec - n, PROGRESS_POLL_USEC)
+                                                : deadline_usec - n);
                 if (r < 0 && r != -EINTR)
                         return r;
         }
@@ -488,6 +470,7 @@ static int bus_call_until(
 static int call_register(
                 pam_handle_t *handle,
                 sd_bus *bus,
+                pid_t daemon_pid,
                 const char *method,
                 const char *user,
                 const char *service_or_id,
@@ -518,7 +501,7 @@ static int call_register(
         if (r < 0)
                 return r;
 
-        r = bus_call_until(bus, m, deadline_usec, ret_error, &reply);
+        r = bus_call_until(bus, m, deadline_usec, daemon_pid, ret_error, &reply);
         if (r < 0)
                 return r;
 
@@ -564,7 +547,8 @@ static int call_wait_event(
         if (r < 0)
                 return r;
 
-        r = bus_call_until(bus, m, deadline_usec, ret_error, &reply);
+        /* No progress check: the daemon is rightly idle while the scripts run. */
+        r = bus_call_until(bus, m, deadline_usec, 0, ret_error, &reply);
         if (r < 0)
                 return r;
 
@@ -591,8 +575,8 @@ static int call_wait_event(
 /* Tells the daemon that this module refuses the session (require_success): it forgets the session
  * and never runs its termination. Best effort, bounded by deadline_usec: the refusal stands either
  * way (close_session will not come for a session whose open failed). */
-static void refuse_session(pam_handle_t *handle, sd_bus *bus, const char *session_id, usec_t deadline_usec,
-                           bool debug) {
+static void refuse_session(pam_handle_t *handle, sd_bus *bus, pid_t daemon_pid, const char *session_id,
+                           usec_t deadline_usec, bool debug) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         int r;
@@ -602,7 +586,7 @@ static void refuse_session(pam_handle_t *handle, sd_bus *bus, const char *sessio
         if (r >= 0)
                 r = sd_bus_message_append(m, "s", session_id);
         if (r >= 0)
-                r = bus_call_until(bus, m, deadline_usec, &error, &reply);
+                r = bus_call_until(bus, m, deadline_usec, daemon_pid, &error, &reply);
         if (r < 0 && sd_bus_error_has_name(&error, SESSION_SCRIPTS_ERROR_NO_SUCH_SESSION)) {
                 /* Refused and forgotten before (by an earlier line, or another login program with
                  * the same session id): nothing left to tell. */
@@ -618,11 +602,96 @@ static void refuse_session(pam_handle_t *handle, sd_bus *bus, const char *sessio
         pam_debug_syslog(handle, debug, "Session %s refused; the daemon forgets it.", session_id);
 }
 
-/* Opens a new connection to the system bus for this one PAM call. It is never cached in PAM
- * data: the PAM handle may be used again after a fork, and a connection must not be shared
+/* Connects directly to the daemon's own socket (SESSION_SCRIPTS_PRIVATE_SOCKET). Returns 0, the
+ * connection (authentication still under way, driven by the first call) in *ret and the daemon's
+ * pid (the socket's peer) in *ret_pid; -errno when the socket is not there, not ours to use (not
+ * root), or not listened on (the daemon is not running). */
+static int bus_open_private(sd_bus **ret, pid_t *ret_pid) {
+        union {
+                struct sockaddr sa;
+                struct sockaddr_un un;
+        } addr = { .un = { .sun_family = AF_UNIX, .sun_path = SESSION_SCRIPTS_PRIVATE_SOCKET } };
+        _cleanup_(closep) int fd = -EBADF;
+        _cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
+        struct ucred ucred;
+        socklen_t l = sizeof ucred;
+        int r;
+
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        /* An AF_UNIX connect() completes at once (queued in the daemon's backlog) or fails at once:
+         * EAGAIN when the backlog is full — then the system bus is the way in. */
+        if (connect(fd, &addr.sa, sizeof addr.un) < 0)
+                return -errno;
+        /* The listener's credentials, recorded when it called listen(): the daemon itself. */
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &ucred, &l) < 0)
+                return -errno;
+        if (ucred.uid != 0 || ucred.pid <= 0)
+                return -EPERM;
+
+        r = sd_bus_new(&bus);
+        if (r < 0)
+                return r;
+        (void) sd_bus_set_description(bus, "pam-session-scripts");
+        r = sd_bus_set_fd(bus, fd, fd);
+        if (r < 0)
+                return r;
+        TAKE_FD(fd);
+        r = sd_bus_start(bus);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(bus);
+        *ret_pid = ucred.pid;
+        return 0;
+}
+
+/* Opens a new connection to the daemon for this one PAM call: its own socket when it listens
+ * there, else the system bus (which also activates a daemon that is not running). *ret_pid is the
+ * daemon's pid on the direct connection, 0 on the system bus. The connection is never cached in
+ * PAM data: the PAM handle may be used again after a fork, and a connection must not be shared
  * between processes. */
-static int bus_open(sd_bus **ret) {
+static int bus_open(sd_bus **ret, pid_t *ret_pid) {
+        if (bus_open_private(ret, ret_pid) >= 0)
+                return 0;
+        *ret_pid = 0;
         return sd_bus_open_system_with_description(ret, "pam-session-scripts");
+}
+
+/* The waiting time of event as the daemon last published it (SESSION_SCRIPTS_WAIT_FILE), or
+ * START_WAIT_USEC_MAX when it cannot be read: the bound of a login's wait for a busy daemon. */
+static usec_t published_wait_usec(const char *event) {
+        _cleanup_(fclosep) FILE *f = NULL;
+        char line[128];
+        size_t l = strlen(event);
+
+        f = fopen(SESSION_SCRIPTS_WAIT_FILE, "re");
+        if (!f)
+                return START_WAIT_USEC_MAX;
+        while (fgets(line, sizeof line, f)) {
+                unsigned long v;
+                char *end;
+
+                if (strncmp(line, event, l) != 0 || line[l] != '=' || line[l + 1] < '0' || line[l + 1] > '9')
+                        continue;
+                errno = 0;
+                v = strtoul(line + l + 1, &end, 10);
+                if (errno != 0 || (*end != '\n' && *end != 0) || v > START_WAIT_USEC_MAX / USEC_PER_SEC)
+                        break;
+                return (usec_t) v * USEC_PER_SEC;
+        }
+        return START_WAIT_USEC_MAX;
+}
+
+/* How long a registration call (OpenSession/CloseSession) may take, counted from the start of the
+ * hook: on the daemon's own socket the event's waiting time plus the grace (the daemon may be busy;
+ * a stuck one is caught by the progress check), at least REGISTER_USEC; on the system bus
+ * REGISTER_USEC, as there the daemon's progress cannot be seen. */
+static usec_t register_deadline_usec(usec_t start_usec, pid_t daemon_pid, const char *event, usec_t grace_usec) {
+        if (daemon_pid <= 0)
+                return start_usec + REGISTER_USEC;
+        return start_usec + usec_max(published_wait_usec(event) + grace_usec, REGISTER_USEC);
 }
 
 /* Releases the connection. sd_bus_flush() first establishes the connection when it is not yet
@@ -676,8 +745,8 @@ static void session_id_export(pam_handle_t *handle, const char *session_id) {
  * lines of this module in the stack do not let the session in either, and tells the daemon —
  * after the message, so that the user learns why at once, whatever the bus does next. Returns
  * PAM_SESSION_ERR. */
-static int refuse(pam_handle_t *handle, int flags, sd_bus *bus, const char *session_id, const char *text,
-                  bool debug) {
+static int refuse(pam_handle_t *handle, int flags, sd_bus *bus, pid_t daemon_pid, const char *session_id,
+                  const char *text, bool debug) {
         int r;
 
         show_error(handle, flags, text);
@@ -690,7 +759,7 @@ static int refuse(pam_handle_t *handle, int flags, sd_bus *bus, const char *sess
 
         /* The daemon answers RefuseSession at once; a daemon that went away meanwhile must not hold
          * the (refused) login: bounded like the registration. */
-        refuse_session(handle, bus, session_id, now_usec() + REGISTER_USEC, debug);
+        refuse_session(handle, bus, daemon_pid, session_id, now_usec() + REGISTER_USEC, debug);
         return PAM_SESSION_ERR;
 }
 
@@ -716,7 +785,9 @@ _public_ int pam_sm_open_session(pam_handle_t *handle, int flags, int argc, cons
         _cleanup_(bus_closep) sd_bus *bus = NULL;
         _cleanup_(freep) char *session_id = NULL, *refusal = NULL;
         const char *user, *service;
+        const void *data = NULL;
         usec_t start_usec, wait_usec, wait_deadline_usec;
+        pid_t daemon_pid = 0;
         ModuleArgs args;
         int r;
 
@@ -735,9 +806,15 @@ _public_ int pam_sm_open_session(pam_handle_t *handle, int flags, int argc, cons
                 pam_syslog(handle, LOG_ERR, "No user name in the PAM handle.");
                 return PAM_SESSION_ERR;
         }
-        if (!utf8_is_valid(user)) {
-                pam_syslog(handle, LOG_ERR, "User name is not valid UTF-8.");
-                return PAM_SESSION_ERR;
+        if (strnlen(user, ENV_VALUE_MAX + 1) > ENV_VALUE_MAX || !utf8_is_valid(user)) {
+                /* Such a name cannot be sent to the daemon (D-Bus strings are UTF-8). Like a missing
+                 * daemon: the session opens without scripts, unless they are required to succeed. */
+                pam_syslog(handle, LOG_ERR, "User name is too long or not valid UTF-8, not running session scripts.");
+                if (args.require_success) {
+                        show_error(handle, flags, "Session refused: the session scripts cannot run for this user name.");
+                        return PAM_SESSION_ERR;
+                }
+                return PAM_SUCCESS;
         }
 
         if (session_was_refused(handle)) {
@@ -754,27 +831,43 @@ _public_ int pam_sm_open_session(pam_handle_t *handle, int flags, int argc, cons
         /* Everything up to the daemon's acceptance of the session is fail-open: no daemon, no
          * scripts, and the login goes on at once — also with require_success, which is about the
          * scripts' result, not about whether the daemon is installed. */
-        r = bus_open(&bus);
+        r = bus_open(&bus, &daemon_pid);
         if (r < 0) {
                 pam_syslog(handle, LOG_WARNING, "Failed to connect to the system bus, not running session scripts: %s",
                            strerror(-r));
                 return PAM_SUCCESS;
         }
 
-        r = call_register(handle, bus, "OpenSession", user, service, start_usec + REGISTER_USEC,
-                          &error, &session_id, &wait_usec);
-        if (r == -ENOMEM)
-                return PAM_BUF_ERR;
-        if (r < 0) {
-                pam_syslog(handle, LOG_WARNING, "Failed to open session with %s, not running session scripts: %s",
-                           SESSION_SCRIPTS_BUS_NAME, bus_error_text(&error, r));
-                return PAM_SUCCESS;
+        if (pam_get_data(handle, DATA_SESSION_ID, &data) == PAM_SUCCESS && data) {
+                /* An earlier line of this module in the stack registered this login already: its start
+                 * scripts must not run twice, and the daemon would take a second registration for
+                 * another login. Only its result may still be wanted (require_success). */
+                session_id = strdup(data);
+                if (!session_id)
+                        return PAM_BUF_ERR;
+                if (!args.require_success)
+                        return PAM_SUCCESS;
+                wait_usec = published_wait_usec(SESSION_SCRIPTS_EVENT_START);
+        } else {
+                r = call_register(handle, bus, daemon_pid, "OpenSession", user, service,
+                                  register_deadline_usec(start_usec, daemon_pid, SESSION_SCRIPTS_EVENT_START,
+                                                         args.grace_usec),
+                                  &error, &session_id, &wait_usec);
+                if (r == -ENOMEM)
+                        return PAM_BUF_ERR;
+                if (r < 0) {
+                        pam_syslog(handle, LOG_WARNING, "Failed to open session with %s, not running session scripts: %s",
+                                   SESSION_SCRIPTS_BUS_NAME,
+                                   r == -ETIMEDOUT && daemon_pid > 0 ? "the daemon made no progress" :
+                                   bus_error_text(&error, r));
+                        return PAM_SUCCESS;
+                }
+
+                pam_debug_syslog(handle, args.debug, "Session %s opened, waiting up to %llu ms for SessionStart.",
+                                 session_id, (unsigned long long) (wait_usec / USEC_PER_MSEC));
+
+                session_id_export(handle, session_id);
         }
-
-        pam_debug_syslog(handle, args.debug, "Session %s opened, waiting up to %llu ms for SessionStart.",
-                         session_id, (unsigned long long) (wait_usec / USEC_PER_MSEC));
-
-        session_id_export(handle, session_id);
 
         /* Nothing runs, or it is over. Without require_success nothing is left to learn. With it,
          * the result is always asked for: the session may be known already — a second line of this
@@ -798,7 +891,8 @@ _public_ int pam_sm_open_session(pam_handle_t *handle, int flags, int argc, cons
                         show_error(handle, flags, TIMEOUT_TEXT);
                         return PAM_SUCCESS;
                 }
-                return refuse(handle, flags, bus, session_id, "Session refused: " TIMEOUT_TEXT, args.debug);
+                return refuse(handle, flags, bus, daemon_pid, session_id, "Session refused: " TIMEOUT_TEXT,
+                              args.debug);
         }
         if (r < 0) {
                 /* The daemon accepted the session but its result is unknown (it crashed, say).
@@ -808,7 +902,7 @@ _public_ int pam_sm_open_session(pam_handle_t *handle, int flags, int argc, cons
                            session_id, bus_error_text(&error, r));
                 if (!args.require_success)
                         return PAM_SUCCESS;
-                return refuse(handle, flags, bus, session_id,
+                return refuse(handle, flags, bus, daemon_pid, session_id,
                               "Session refused: the result of the session scripts is unknown.", args.debug);
         }
 
@@ -832,7 +926,7 @@ _public_ int pam_sm_open_session(pam_handle_t *handle, int flags, int argc, cons
                 refusal = NULL;
                 return PAM_BUF_ERR;
         }
-        return refuse(handle, flags, bus, session_id, refusal, args.debug);
+        return refuse(handle, flags, bus, daemon_pid, session_id, refusal, args.debug);
 }
 
 _public_ int pam_sm_close_session(pam_handle_t *handle, int flags, int argc, const char **argv) {
@@ -843,6 +937,7 @@ _public_ int pam_sm_close_session(pam_handle_t *handle, int flags, int argc, con
         const char *service, *id = NULL;
         const void *data = NULL;
         usec_t start_usec, wait_usec;
+        pid_t daemon_pid = 0;
         ModuleArgs args;
         int r;
 
@@ -871,18 +966,30 @@ _public_ int pam_sm_close_session(pam_handle_t *handle, int flags, int argc, con
         if (!id || strnlen(id, SESSION_ID_MAX + 1) > SESSION_ID_MAX || !utf8_is_valid(id))
                 id = "";
 
+        /* Only root may end a session. An unprivileged close_session — systemd's own PAM handling
+         * for units with PAMName= calls it after dropping to the user — would be refused: the daemon
+         * follows such sessions through logind and runs their termination when logind says the
+         * session is over. */
+        if (geteuid() != 0) {
+                pam_debug_syslog(handle, args.debug,
+                                 "Not root; session '%s' ends when logind says it did, not by this close.", id);
+                return PAM_SUCCESS;
+        }
+
         pam_debug_syslog(handle, args.debug, "Closing session-scripts session '%s'.", id);
 
         /* Closing never fails the stack: the session is over either way. */
-        r = bus_open(&bus);
+        r = bus_open(&bus, &daemon_pid);
         if (r < 0) {
                 pam_syslog(handle, LOG_WARNING, "Failed to connect to the system bus, not running session scripts: %s",
                            strerror(-r));
                 return PAM_SUCCESS;
         }
 
-        r = call_register(handle, bus, "CloseSession", NULL, id, start_usec + REGISTER_USEC, &error, &session_id,
-                          &wait_usec);
+        r = call_register(handle, bus, daemon_pid, "CloseSession", NULL, id,
+                          register_deadline_usec(start_usec, daemon_pid, SESSION_SCRIPTS_EVENT_TERMINATION,
+                                                 args.grace_usec),
+                          &error, &session_id, &wait_usec);
         if (r < 0) {
                 if (sd_bus_error_has_name(&error, SESSION_SCRIPTS_ERROR_NO_SUCH_SESSION))
                         pam_debug_syslog(handle, args.debug, "No session-scripts session '%s' to close: %s",
