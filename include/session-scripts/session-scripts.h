@@ -70,8 +70,9 @@
  *       Root only. Registers a session for `user` (PAM service `service`; the PAM environment
  *       in `environment`, of which the AppStream_* metadata and XDG_SESSION_ID are used) and
  *       starts its SessionStart executables. Returns at once with the session id (taken from
- *       AppStream_Session_ID, else a fresh UUID) and how long the event may take at most
- *       (waitingTime; 0 when nothing runs).
+ *       AppStream_Session_ID, else a fresh UUID; a fresh one too when that id belongs to another
+ *       user's session or another login) and how long the event may take at most (waitingTime;
+ *       0 when nothing runs). The session also ends when logind says its XDG_SESSION_ID is over.
  *
  *   WaitSessionEvent(s session_id, s event) → (b success, s message, s last_line)
  *       Root only. Replies once every run of `event` of that session has ended (or its
@@ -82,8 +83,9 @@
  *   CloseSession(s session_id, a{ss} environment) → (s session_id, t wait_usec)
  *       Root only. Starts the SessionTermination executables once per session (a second call
  *       runs nothing and returns wait_usec 0). An empty session_id is resolved from the
- *       environment (AppStream_Session_ID, then XDG_SESSION_ID). Waits for a still-running
- *       SessionStart of the same session before the termination scripts start.
+ *       environment (AppStream_Session_ID, then XDG_SESSION_ID). With PAM_USER in the
+ *       environment, the session must be that user's (else AccessDenied). Waits for a
+ *       still-running SessionStart of the same session before the termination scripts start.
  *
  *   ListSessions() → a(ssutss) (session_id, user, uid, since_realtime_usec, start_state, term_state)
  *       Any caller; an unprivileged caller sees only its own sessions.
