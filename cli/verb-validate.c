@@ -5,6 +5,10 @@
  * (config.json itself and every executable it names), and prints every finding plus a verdict —
  * as compiler-style lines or as one JSON document (fields documented in session-scripts(1)).
  *
+ * `session-scripts validate --settings [--json] [PATH]` does the same for the daemon's and
+ * uploader's settings file and its drop-ins: every problem the loader reports (each one means an
+ * assignment was ignored) with file:line, and whether uploads are configured at all.
+ *
  * Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage error or unreadable file.
  */
 #include <errno.h>
@@ -23,19 +27,23 @@
 #include "json-util.h"
 #include "script-config.h"
 #include "session-scripts/session-scripts.h"
+#include "settings.h"
 #include "verbs.h"
 
 static void help(void) {
         printf("%s validate [OPTIONS…] [PATH]\n\n"
                "Check a session scripts config.json: JSON syntax, the rules of every key, and the\n"
-               "security of config.json and of the executables it names.\n\n"
+               "security of config.json and of the executables it names. With --settings, check the\n"
+               "settings file and its drop-ins instead.\n\n"
                "  -h --help            Show this help\n"
                "     --json            Print the findings as a JSON document\n"
                "     --no-file-checks  Do not look at the files (for a config whose scripts are\n"
-               "                       not installed on this machine yet)\n\n"
-               "PATH defaults to %s.\n"
+               "                       not installed on this machine yet)\n"
+               "     --settings        Check the settings (PATH and PATH.d/*.conf): every ignored\n"
+               "                       assignment with file:line, and whether uploads are set up\n\n"
+               "PATH defaults to %s (with --settings: %s).\n"
                "Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage error or unreadable file.\n",
-               program_name, SESSION_SCRIPTS_CONFIG_PATH);
+               program_name, SESSION_SCRIPTS_CONFIG_PATH, SESSION_SCRIPTS_SETTINGS_PATH);
 }
 
 /*
@@ -204,21 +212,116 @@ static int findings_respell_config(FindingList *l, size_t first, const char *abs
         return 0;
 }
 
+/* Every problem the settings loader reports is an ignored assignment (or section, or line): an
+ * error, since what the administrator wrote does not take effect. */
+static void settings_collect(const char *file, unsigned line, const char *message, void *userdata) {
+        FindingList *l = userdata;
+
+        if (finding_list_add(l, FINDING_ERROR, line, 0, "", file, "%s", message) < 0)
+                l->n_errors++;  /* out of memory: at least the verdict stays right */
+}
+
+static void settings_print_human(const char *path, const FindingList *l, const Settings *s) {
+        for (size_t i = 0; i < l->n; i++) {
+                const Finding *f = &l->items[i];
+
+                if (f->line > 0)
+                        printf("%s:%u: ", f->file ?: path, f->line);
+                else
+                        printf("%s: ", f->file ?: path);
+                printf("%s: %s\n", f->severity == FINDING_ERROR ? "error" : "warning", f->message);
+        }
+        if (s->bucket)
+                printf("%s: uploads to s3://%s/ (Region=%s%s%s)\n", path, s->bucket, s->region,
+                       s->endpoint ? ", Endpoint=" : "", s->endpoint ?: "");
+        printf("%s: %s (%zu error%s, %zu warning%s)\n", path, l->n_errors > 0 ? "invalid" : "valid",
+               l->n_errors, l->n_errors == 1 ? "" : "s", l->n_warnings, l->n_warnings == 1 ? "" : "s");
+}
+
+static int settings_print_json(const char *path, const FindingList *l, const Settings *s) {
+        _cleanup_(json_object_putp) struct json_object *doc = json_object_new_object();
+        struct json_object *arr = json_object_new_array(), *up = json_object_new_object();
+
+        if (!doc || !arr || !up) {
+                json_object_put(arr);
+                json_object_put(up);
+                return -ENOMEM;
+        }
+        json_object_object_add(doc, "path", json_object_new_string(path));
+        json_object_object_add(doc, "valid", json_object_new_boolean(l->n_errors == 0));
+        json_object_object_add(doc, "errors", json_object_new_int64((int64_t) l->n_errors));
+        json_object_object_add(doc, "warnings", json_object_new_int64((int64_t) l->n_warnings));
+        json_object_object_add(doc, "findings", arr);
+        for (size_t i = 0; i < l->n; i++) {
+                struct json_object *o = finding_to_json(&l->items[i]);
+
+                if (!o || json_object_array_add(arr, o) < 0) {
+                        json_object_put(o);
+                        return -ENOMEM;
+                }
+        }
+        json_object_object_add(up, "configured", json_object_new_boolean(s->bucket != NULL));
+        json_object_object_add(up, "bucket", s->bucket ? json_object_new_string(s->bucket) : NULL);
+        json_object_object_add(up, "region", json_object_new_string(s->region));
+        json_object_object_add(up, "endpoint", s->endpoint ? json_object_new_string(s->endpoint) : NULL);
+        json_object_object_add(doc, "uploads", up);
+        json_print(stdout, doc, true);
+        return 0;
+}
+
+/* `validate --settings [PATH]`. A missing default file is fine (the built-in defaults apply); a
+ * PATH given explicitly must exist. */
+static int validate_settings(bool json, const char *path, bool explicit_path) {
+        _cleanup_(finding_list_done) FindingList findings = {};
+        _cleanup_(settings_done) Settings settings = {};
+        struct stat st;
+        int r;
+
+        if (explicit_path && stat(path, &st) < 0)
+                return validate_fail_read(json, path, -errno);
+
+        r = settings_load(path, &settings, settings_collect, &findings);
+        if (r == -ENOMEM)
+                return validate_fail(json, path, NULL, "out of memory");
+        if (r < 0)
+                return validate_fail_read(json, path, r);
+
+        if (!settings.bucket &&
+            finding_list_add(&findings, FINDING_WARNING, 0, 0, "", path, "%s",
+                             "No Bucket= in [S3]: the scripts' logs stay in the journal and nothing is "
+                             "uploaded to S3") < 0)
+                return validate_fail(json, path, NULL, "out of memory");
+
+        if (json) {
+                if (settings_print_json(path, &findings, &settings) < 0)
+                        return validate_fail(false, path, NULL, "out of memory");
+        } else
+                settings_print_human(path, &findings, &settings);
+
+        if (fflush(stdout) != 0) {
+                fprintf(stderr, "%s validate: cannot write the result: %m\n", program_name);
+                return EXIT_USAGE;
+        }
+        return findings.n_errors > 0 ? EXIT_INVALID : EXIT_VALID;
+}
+
 int verb_validate(int argc, char *argv[]) {
         enum {
                 ARG_JSON = 0x100,
                 ARG_NO_FILE_CHECKS,
+                ARG_SETTINGS,
         };
         static const struct option options[] = {
                 { "help",           no_argument, NULL, 'h'                },
                 { "json",           no_argument, NULL, ARG_JSON           },
                 { "no-file-checks", no_argument, NULL, ARG_NO_FILE_CHECKS },
+                { "settings",       no_argument, NULL, ARG_SETTINGS       },
                 {}
         };
         _cleanup_(script_config_freep) ScriptConfig *config = NULL;
         _cleanup_(finding_list_done) FindingList findings = {};
         _cleanup_(freep) char *buf = NULL, *abs_path = NULL, *usage = NULL;
-        bool json = false, file_checks = true;
+        bool json = false, file_checks = true, settings = false;
         const char *path = SESSION_SCRIPTS_CONFIG_PATH;
         size_t len = 0;
         int c, r;
@@ -237,6 +340,9 @@ int verb_validate(int argc, char *argv[]) {
                 case ARG_NO_FILE_CHECKS:
                         file_checks = false;
                         break;
+                case ARG_SETTINGS:
+                        settings = true;
+                        break;
                 default:
                         if (usage)
                                 break;
@@ -249,6 +355,8 @@ int verb_validate(int argc, char *argv[]) {
                                 return validate_fail(json, path, NULL, "out of memory");
                 }
 
+        if (settings)
+                path = SESSION_SCRIPTS_SETTINGS_PATH;
         if (optind < argc)
                 path = argv[optind];
         if (usage)
@@ -257,6 +365,10 @@ int verb_validate(int argc, char *argv[]) {
                 return validate_fail(json, path, NULL, "too many arguments; expected at most one PATH");
         if (path[0] == 0)
                 return validate_fail(json, path, NULL, "PATH must not be empty");
+        if (settings && !file_checks)
+                return validate_fail(json, path, NULL, "--no-file-checks applies to config.json, not to --settings");
+        if (settings)
+                return validate_settings(json, path, optind < argc);
 
         r = read_config(path, &buf, &len);
         if (r < 0)
