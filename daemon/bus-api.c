@@ -11,6 +11,7 @@
 
 #include "bus-api.h"
 #include "bus-run.h"
+#include "bus-subscribers.h"
 #include "cleanup.h"
 #include "log.h"
 #include "output.h"
@@ -23,6 +24,8 @@
 
 /* D-Bus strings must be valid UTF-8; script output and metadata may not be. Bounded copy. */
 #define BUS_TEXT_MAX 4096
+
+static const char *bus_text(char buf[static BUS_TEXT_MAX + 1], const char *s);
 
 /*
  * Checks that the caller's effective uid is 0. This is the daemon's own check, on top of the bus
@@ -212,7 +215,10 @@ static int method_list_sessions(sd_bus_message *msg, void *userdata, sd_bus_erro
                  * that looks for a user's other sessions. */
                 if (s->refused || (caller != 0 && caller != s->uid))
                         continue;
-                r = sd_bus_message_append(reply, "(ssutss)", s->id, s->user, (uint32_t) s->uid,
+                char ib[BUS_TEXT_MAX + 1], ub[BUS_TEXT_MAX + 1];
+
+                r = sd_bus_message_append(reply, "(ssutss)", bus_text(ib, s->id), bus_text(ub, s->user),
+                                          (uint32_t) s->uid,
                                           s->since_realtime_usec,
                                           event_state_to_string(s->events[SCRIPT_EVENT_START].state),
                                           event_state_to_string(s->events[SCRIPT_EVENT_TERMINATION].state));
@@ -256,12 +262,13 @@ static int method_list_runs(sd_bus_message *msg, void *userdata, sd_bus_error *e
                 for (ScriptContext c = 0; c < _SCRIPT_CONTEXT_MAX; c++) {
                         const SessionRun *run = &s->events[e].runs[c];
                         const char *unit = session_run_get_unit(run);
+                        char ub[BUS_TEXT_MAX + 1], xb[BUS_TEXT_MAX + 1];
 
                         if (!run->used)
                                 continue;
                         r = sd_bus_message_append(reply, "(ssssstit)", script_event_to_string(e),
-                                                  script_context_to_string(c), unit ?: "",
-                                                  run->executable ?: "",
+                                                  script_context_to_string(c), bus_text(ub, unit),
+                                                  bus_text(xb, run->executable),
                                                   run->finished ? run_result_to_string(run->kind) : "running",
                                                   (uint64_t) (run->finished ? run->exit_status : 0),
                                                   (int32_t) (run->finished ? run->signal : 0),
@@ -326,6 +333,33 @@ static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         return sd_bus_reply_method_return(msg, NULL);
 }
 
+/* Anyone may subscribe: what a subscriber gets is limited to its own sessions (all for root) when
+ * each signal is sent, see bus-subscribers.h. */
+static int method_subscribe(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        int r;
+
+        r = m->subscribers ? bus_subscribers_add(m->subscribers, msg) : -EXDEV;
+        if (r == -EXDEV)
+                return sd_bus_error_set(error, SD_BUS_ERROR_NOT_SUPPORTED,
+                                        "Signals are sent on the system bus only; subscribe there.");
+        if (r == -EUSERS)
+                return sd_bus_error_set(error, SD_BUS_ERROR_LIMITS_EXCEEDED, "Too many subscribers.");
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_unsubscribe(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        int r;
+
+        r = m->subscribers ? bus_subscribers_remove(m->subscribers, msg) : 0;
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
 /* Every method is SD_BUS_VTABLE_UNPRIVILEGED: the root-only ones call bus_check_root() themselves
  * (besides the bus policy), the listings filter by the caller's uid. */
 static const sd_bus_vtable manager_vtable[] = {
@@ -351,6 +385,8 @@ static const sd_bus_vtable manager_vtable[] = {
                                  SD_BUS_PARAM(user) SD_BUS_PARAM(event) SD_BUS_PARAM(environment),
                                  "st", SD_BUS_PARAM(session_id) SD_BUS_PARAM(wait_usec),
                                  bus_run_method_run_event, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Subscribe", NULL, NULL, method_subscribe, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Unsubscribe", NULL, NULL, method_unsubscribe, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_NAMES("SessionStarted", "ss", SD_BUS_PARAM(session_id) SD_BUS_PARAM(user), 0),
         SD_BUS_SIGNAL_WITH_NAMES("SessionEnded", "ss", SD_BUS_PARAM(session_id) SD_BUS_PARAM(user), 0),
         SD_BUS_SIGNAL_WITH_NAMES("RunStarted", "ssss",
@@ -389,6 +425,12 @@ int bus_api_setup(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to register object %s: %m", SESSION_SCRIPTS_BUS_PATH);
 
+        if (!m->subscribers) {
+                r = bus_subscribers_new(m->bus, &m->subscribers);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to set up the signal subscribers: %m");
+        }
+
         /* Only after the object exists: a client activated us by calling it. */
         r = sd_bus_request_name_async(m->bus, NULL, SESSION_SCRIPTS_BUS_NAME, 0, on_name_acquired, m);
         if (r < 0)
@@ -396,7 +438,8 @@ int bus_api_setup(Manager *m) {
         return 0;
 }
 
-/* Copies s into buf as valid UTF-8 (bounded). */
+/* Copies s into buf as valid UTF-8 in sd-bus's sense (lib/basic/utf8.h), bounded: whatever a session,
+ * a config or a script holds, the message it goes into can be sent. NULL becomes "". */
 static const char *bus_text(char buf[static BUS_TEXT_MAX + 1], const char *s) {
         buf[0] = 0;
         if (s)
@@ -404,48 +447,48 @@ static const char *bus_text(char buf[static BUS_TEXT_MAX + 1], const char *s) {
         return buf;
 }
 
-static void bus_emit(Manager *m, const char *member, const char *types, ...) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *sig = NULL;
+/* Sends a signal about a session of uid to the subscribers allowed to see it (root's and uid's own);
+ * never broadcast, since signals name sessions and users. */
+static void bus_emit(Manager *m, uid_t uid, const char *member, const char *types, ...) {
         va_list ap;
         int r;
 
-        if (!m->bus)
+        if (!m->bus || !m->subscribers)
                 return;
 
-        r = sd_bus_message_new_signal(m->bus, &sig, SESSION_SCRIPTS_BUS_PATH, SESSION_SCRIPTS_BUS_INTERFACE,
-                                      member);
-        if (r >= 0) {
-                va_start(ap, types);
-                r = sd_bus_message_appendv(sig, types, ap);
-                va_end(ap);
-        }
-        if (r >= 0)
-                r = sd_bus_send(m->bus, sig, NULL);
+        va_start(ap, types);
+        r = bus_subscribers_send(m->subscribers, uid, member, types, ap);
+        va_end(ap);
         if (r < 0)
                 log_debug_errno(r, "Failed to emit signal %s, ignoring: %m", member);
 }
 
 void bus_api_emit_session_started(Manager *m, const Session *s) {
-        char u[BUS_TEXT_MAX + 1];
-        bus_emit(m, "SessionStarted", "ss", s->id, bus_text(u, s->user));
+        char i[BUS_TEXT_MAX + 1], u[BUS_TEXT_MAX + 1];
+
+        bus_emit(m, s->uid, "SessionStarted", "ss", bus_text(i, s->id), bus_text(u, s->user));
 }
 
 void bus_api_emit_session_ended(Manager *m, const Session *s) {
-        char u[BUS_TEXT_MAX + 1];
-        bus_emit(m, "SessionEnded", "ss", s->id, bus_text(u, s->user));
+        char i[BUS_TEXT_MAX + 1], u[BUS_TEXT_MAX + 1];
+
+        bus_emit(m, s->uid, "SessionEnded", "ss", bus_text(i, s->id), bus_text(u, s->user));
 }
 
 void bus_api_emit_run_started(Manager *m, const SessionRun *r) {
-        const char *unit = r->run ? run_get_unit(r->run) : NULL;
+        char i[BUS_TEXT_MAX + 1], u[BUS_TEXT_MAX + 1];
 
-        bus_emit(m, "RunStarted", "ssss", r->session->id, script_event_to_string(r->event),
-                 script_context_to_string(r->context), unit ?: "");
+        bus_emit(m, r->session->uid, "RunStarted", "ssss", bus_text(i, r->session->id),
+                 script_event_to_string(r->event), script_context_to_string(r->context),
+                 bus_text(u, r->run ? run_get_unit(r->run) : NULL));
 }
 
 void bus_api_emit_run_finished(Manager *m, const SessionRun *r) {
-        bus_emit(m, "RunFinished", "sssssit", r->session->id, script_event_to_string(r->event),
-                 script_context_to_string(r->context), r->unit ?: "", run_result_to_string(r->kind),
-                 (int32_t) r->exit_status, r->duration_usec);
+        char i[BUS_TEXT_MAX + 1], u[BUS_TEXT_MAX + 1];
+
+        bus_emit(m, r->session->uid, "RunFinished", "sssssit", bus_text(i, r->session->id),
+                 script_event_to_string(r->event), script_context_to_string(r->context), bus_text(u, r->unit),
+                 run_result_to_string(r->kind), (int32_t) r->exit_status, r->duration_usec);
 }
 
 int bus_api_reply_wait(sd_bus_message *call, bool success, const char *message, const char *last_line) {

@@ -16,6 +16,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "bus-subscribers.h"
 #include "script-config.h"
 #include "logind-watch.h"
 #include "session-scripts/session-scripts.h"
@@ -47,6 +48,7 @@
 struct Manager {
         sd_event *event;
         sd_bus *bus;
+        BusSubscribers *subscribers;    /* who gets the signals (bus-subscribers.h); from bus_api_setup() */
 
         char *settings_path;            /* --settings; NULL = SESSION_SCRIPTS_SETTINGS_PATH */
         char *config_path_override;     /* --config; NULL = settings' ConfigFile= */

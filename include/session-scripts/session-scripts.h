@@ -105,7 +105,13 @@
  *              when the daemon starts; one restarted after a crash or watchdog kill reuses the
  *              baseline its predecessor recorded.
  *
- * Signals: SessionStarted(s session_id, s user), SessionEnded(s session_id, s user),
+ *   Subscribe()   Any caller, on the system bus. The caller's connection receives the signals below
+ *                 about its own sessions (of its effective uid), all of them when it is root, each
+ *                 sent to it alone, until Unsubscribe() or until it disconnects.
+ *   Unsubscribe() Any caller. Ends the caller's subscription.
+ *
+ * Signals (never broadcast: sent to the subscribers that are root or the session's user):
+ *          SessionStarted(s session_id, s user), SessionEnded(s session_id, s user),
  *          RunStarted(s session_id, s event, s context, s unit),
  *          RunFinished(s session_id, s event, s context, s unit, s result, i exit_status,
  *                      t duration_usec)
