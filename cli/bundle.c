@@ -22,7 +22,6 @@
 
 #include "bundle.h"
 #include "cleanup.h"
-#include "config-check.h"
 #include "fileio.h"
 
 #define COPY_BUFFER_SIZE (64U * 1024U)
@@ -427,9 +426,20 @@ static int executable_fixup(int root, const char *exe, const char *filename, cha
         if (fd == -ELOOP)
                 return reasonf(reason, reason_size, -EINVAL,
                                "config.json names %s, whose path passes through a symbolic link", filename);
-        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        /* ENOTDIR: a file of the bundle where the path needs a directory. */
+        if (fd == -ENOENT || fd == -ENOTDIR)
                 return reasonf(reason, reason_size, -EINVAL,
                                "config.json names %s, which the bundle does not contain", filename);
+        if (fd < 0)
+                return reasonf(reason, reason_size, fd, "cannot open %s in the unpacked bundle: %s", filename,
+                               strerror(-fd));
+        if (fstat(fd, &st) < 0)
+                return reasonf(reason, reason_size, -errno, "cannot look at %s in the unpacked bundle: %s",
+                               filename, strerror(errno));
+        if (!S_ISREG(st.st_mode))
+                return reasonf(reason, reason_size, -EINVAL,
+                               "config.json names %s, which the bundle does not contain as a regular file",
+                               filename);
         if (fchmod(fd, 0755) < 0)
                 return reasonf(reason, reason_size, -errno, "cannot make %s executable: %s", filename,
                                strerror(errno));
