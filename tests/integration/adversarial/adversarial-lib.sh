@@ -34,9 +34,3 @@ adv_assert_same_snapshot() {
         diff=$(adv_fs_snapshot | diff "$before" - || true)
         [ -z "$diff" ] || bed_fail "$what changed files outside what it may touch:"$'\n'"$diff"
 }
-
-# adv_count PATTERN FILE — how many lines of FILE (inside) match the fixed string PATTERN (0 when
-# FILE is absent).
-adv_count() {
-        bed_exec sh -c '[ -e "$2" ] || { echo 0; exit 0; }; grep -cF -- "$1" "$2" || true' sh "$1" "$2"
-}
