@@ -2,8 +2,8 @@
 #
 # Helpers shared by the adversarial scenarios (sourced after tests/integration/bed.sh, before or
 # after bed_boot): the lifecycle helpers (ss_install_script, ss_pam_stack, ss_login, …) plus what an
-# attack scenario needs to prove that nothing happened — a file's identity, a listing of the
-# container's persistent file systems to compare before and after, and journal excerpts.
+# attack scenario needs to prove that nothing happened: a file's identity, and a listing of the
+# container's persistent file systems to compare before and after.
 
 source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
 

@@ -158,8 +158,9 @@ for service in ss-twice ss-twice-rev; do
         ss_assert_contains "$closed" "No such session" "$service: CloseSession of the refused session"
         ss_assert_not_contains "$(ss_file $SS_OUT/term.log)" "$twice" "$service: no termination"
 done
-# The id stays refused for the daemon too (here: another login program's module with the same
-# AppStream_Session_ID): it is not registered again, its start does not run again.
+# Another login presenting the refused id (here: another login program's module with the same
+# AppStream_Session_ID) is a login of its own: it is never handed the stored result, but gets an
+# id of its own, its start runs (and fails) again, and it is refused on its own merits.
 before=$(ss_file "$SS_OUT/ids.alice" | wc -l)
 printf 'AppStream_Session_ID DEFAULT=%s\n' "$twice" > "$BED_ROOT/etc/ss-same-id.conf"
 bed_pam_service ss-same-id "session required pam_env.so readenv=0 conffile=/etc/ss-same-id.conf
@@ -168,7 +169,10 @@ session required pam_session_scripts.so debug timeout_grace=2 require_success"
 out=$(ss_login ss-same-id alice open_session)
 echo "$out"
 [ "$(ss_result_field "$out" rc)" -ne 0 ] || bed_fail "a refused session id was let in by another login"
-ss_assert_eq "$(ss_file "$SS_OUT/ids.alice" | wc -l)" "$before" "a refused session id: the start did not run again"
+ss_assert_eq "$(ss_file "$SS_OUT/ids.alice" | wc -l)" "$(( before + 1 ))" "a refused session id: another login runs its own start"
+ss_assert_not_contains "$(ss_file "$SS_OUT/ids.alice" | tail -n 1)" "$twice" "another login gets an id of its own"
+bed_journal -u session-scripts.service | grep -q "Session id $twice presented by a login of user alice .* is already in use" ||
+        bed_fail "the reuse of a session id by another login was not journaled"
 ss_assert_not_contains "$(pol_list_ids)" "$twice" "a refused session id is not listed after another login"
 
 # --- RefuseSession is root's; refusing on the bus while the start runs.

@@ -36,7 +36,11 @@ ss_install_config <<EOF
 { "SessionStart": { "executables": [ { "context": "system", "filename": "$SS_DIR/refuse-second-session.sh" },
                                      { "context": "user", "filename": "$SS_DIR/slow-user.sh" } ], "waitingTime": 15 } }
 EOF
-pol_pam_stack ss-one required require_success
+# No pam_systemd in this stack: pamtester's open_session process exits right away, and with a
+# logind session that is the end of the login (logind closes it, and the daemon ends the session,
+# as it must for a login program that went away). Without logind a session lives until its
+# close_session, like a login that stays open.
+bed_pam_service ss-one "session required pam_session_scripts.so debug timeout_grace=2 require_success"
 ss_start_daemon
 
 # user_ids USER — USER's listed sessions (as root), one id per line.
