@@ -125,3 +125,69 @@ ss_journal_mark() {
         bed_exec journalctl --sync
         bed_exec journalctl -n 1 --show-cursor -q -o cat -t ss-test-mark | sed -n 's/^-- cursor: //p'
 }
+
+# ---- Load and resource helpers (storm, soak, killed-login, PAMName= scenarios) ----
+
+# ss_add_users PREFIX N — creates users PREFIX001 … PREFIXnnn inside (home dirs, /bin/bash), for
+# scenarios that need more logins than the bed's alice, bob, user01…user20.
+ss_add_users() {
+        bed_exec bash -c '
+                for i in $(seq -f "%03g" 1 "$2"); do
+                        id "$1$i" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash "$1$i" || exit 1
+                done' bash "$1" "$2" || bed_fail "cannot create the users $1001…"
+}
+
+# ss_install_timer — copies bench/pam-session-timer (a libpam driver that times pam_open_session()
+# and pam_close_session() separately) into the container as /usr/local/bin/pam-session-timer.
+ss_install_timer() {
+        local timer=${PAM_SESSION_TIMER:-$MESON_BUILD_ROOT/bench/pam-session-timer}
+        [ -x "$timer" ] || bed_fail "$timer is not built (meson compile -C $MESON_BUILD_ROOT)"
+        install -m 0755 "$timer" "$BED_ROOT/usr/local/bin/pam-session-timer"
+}
+
+# ss_daemon_pid — the daemon's main PID inside the container (0 when it is not running).
+ss_daemon_pid() {
+        bed_exec systemctl show -P MainPID session-scripts.service
+}
+
+# ss_daemon_fds PID — how many descriptors the daemon holds.
+ss_daemon_fds() {
+        bed_exec sh -c 'ls "/proc/$1/fd" | wc -l' sh "$1"
+}
+
+# ss_daemon_pidfds PID — how many of them are pidfds.
+ss_daemon_pidfds() {
+        bed_exec sh -c 'for f in /proc/"$1"/fd/*; do readlink "$f"; done | grep -c "anon_inode:\[pidfd\]" || true' sh "$1"
+}
+
+# ss_daemon_rss_kib PID — the daemon's VmRSS in KiB.
+ss_daemon_rss_kib() {
+        bed_exec sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"
+}
+
+# ss_state_files — the per-session state files the daemon keeps in /run/session-scripts/sessions.
+ss_state_files() {
+        bed_exec sh -c 'ls -A /run/session-scripts/sessions 2>/dev/null || true'
+}
+
+# ss_leftover_scopes — session-scripts-*.scope units systemd still knows (any state).
+ss_leftover_scopes() {
+        bed_exec systemctl list-units --all --plain --no-legend --no-pager 'session-scripts-*.scope' |
+                awk '{ print $1 }'
+}
+
+# ss_fail_open_lines [JOURNALCTL ARGS…] — the module's fail-open messages ("… not running session
+# scripts …"); the debug line about a skipped service says the same words and is not one.
+ss_fail_open_lines() {
+        bed_journal -o cat "$@" | grep -F 'not running session scripts' | grep -vF 'is in the skip list' || true
+}
+
+# ss_summaries SESSION_ID — the summary entries (one per run) of a session as
+# "EVENT CONTEXT RESULT" lines.
+ss_summaries() {
+        bed_journal -o export MESSAGE_ID=7ec314af1ab0431aab9db584883c9563 SESSION_SCRIPTS_SESSION_ID="$1" |
+                awk -F= '/^SESSION_SCRIPTS_EVENT=/ { e = $2 } /^SESSION_SCRIPTS_CONTEXT=/ { c = $2 }
+                         /^SESSION_SCRIPTS_RESULT=/ { r = $2 }
+                         /^$/ { if (e != "") print e, c, r; e = c = r = "" }
+                         END { if (e != "") print e, c, r }'
+}

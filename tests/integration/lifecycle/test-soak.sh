@@ -1,0 +1,89 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Soak: SOAK_CYCLES (2,000) login/logout cycles, SOAK_PARALLEL (8) at a time, /usr/bin/true in
+# both contexts of both events. The daemon's memory and descriptors follow its live sessions, not
+# its history: once the forget delay (30 s, MANAGER_FORGET_DELAY_USEC in daemon/manager.h) has
+# passed after the last cycle it holds exactly the descriptors it had freshly started, no pidfd
+# more, its RSS is within 2 MiB of the fresh one, /run/session-scripts/sessions is empty and
+# systemd has no session-scripts scope left. Prints the figures (fresh, peak during the run,
+# after) and the logins per second.
+
+set -euo pipefail
+source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
+source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
+bed_init
+bed_boot
+
+CYCLES=${SOAK_CYCLES:-2000}
+PARALLEL=${SOAK_PARALLEL:-8}
+FORGET=30
+RSS_SLACK_KIB=2048
+
+ss_install_timer
+ss_install_config <<EOF
+{
+  "SessionStart": { "executables": [
+        { "context": "system", "filename": "/usr/bin/true", "s3LogEnabled": false },
+        { "context": "user", "filename": "/usr/bin/true", "s3LogEnabled": false } ], "waitingTime": 30 },
+  "SessionTermination": { "executables": [
+        { "context": "system", "filename": "/usr/bin/true", "s3LogEnabled": false },
+        { "context": "user", "filename": "/usr/bin/true", "s3LogEnabled": false } ], "waitingTime": 30 }
+}
+EOF
+bed_pam_service ss-soak "session optional pam_session_scripts.so"
+ss_start_daemon
+pid=$(ss_daemon_pid)
+sleep 1
+fresh_fds=$(ss_daemon_fds "$pid")
+fresh_pidfds=$(ss_daemon_pidfds "$pid")
+fresh_rss=$(ss_daemon_rss_kib "$pid")
+echo "fresh daemon (PID $pid): $fresh_fds descriptors ($fresh_pidfds pidfds), VmRSS $fresh_rss KiB"
+
+# The run: PARALLEL streams of pam-session-timer, one user each, while a sampler notes the
+# daemon's descriptors every 0.2 s.
+per=$(( (CYCLES + PARALLEL - 1) / PARALLEL ))
+run=$(bed_exec bash -c '
+        pid=$1 per=$2 par=$3
+        ( while :; do ls /proc/$pid/fd 2>/dev/null | wc -l; sleep 0.2; done > /var/tmp/soak.fds ) &
+        sampler=$!
+        s=$(date +%s%N)
+        for i in $(seq -f "%02g" 1 "$par"); do
+                pam-session-timer "$per" "user$i" ss-soak > /var/tmp/soak.$i 2>&1 &
+        done
+        for j in $(jobs -p); do [ "$j" = "$sampler" ] || wait "$j" || true; done
+        e=$(date +%s%N)
+        kill $sampler
+        ok=$(cat /var/tmp/soak.[0-9]* | grep -c " ok$" || true)
+        peak=$(sort -n /var/tmp/soak.fds | tail -n 1)
+        echo "$ok $(( (e - s) / 1000000 )) $peak"' bash "$pid" "$per" "$PARALLEL")
+read -r ok ms peak_fds <<<"$run"
+total=$((per * PARALLEL))
+end=$(bed__now)
+rate=$(awk -v n="$total" -v ms="$ms" 'BEGIN { printf "%.1f", n * 1000 / ms }')
+rss_end=$(ss_daemon_rss_kib "$pid")
+echo "soak: $total cycles ($PARALLEL in parallel) in $ms ms = $rate cycles/s; $ok succeeded"
+echo "      peak descriptors during the run $peak_fds; at its end $(ss_daemon_fds "$pid") descriptors, $(ss_daemon_pidfds "$pid") pidfds, VmRSS $rss_end KiB, $(ss_state_files | wc -l) state files"
+[ "$ok" = "$total" ] || bed_fail "$((total - ok)) of $total logins failed"
+[ "$(ss_daemon_pid)" = "$pid" ] || bed_fail "the daemon restarted during the soak ($pid → $(ss_daemon_pid))"
+
+# After the forget delay: wait (bounded) for the state to go, then for the descriptors to settle.
+settled() { [ -z "$(ss_state_files)" ] && [ -z "$(ss_leftover_scopes)" ] && [ "$(ss_daemon_fds "$pid")" -le "$fresh_fds" ]; }
+bed_wait_until $((FORGET + 20)) settled || true
+sleep 2
+after=$(bed__elapsed "$end")
+fds=$(ss_daemon_fds "$pid")
+pidfds=$(ss_daemon_pidfds "$pid")
+rss=$(ss_daemon_rss_kib "$pid")
+state=$(ss_state_files)
+scopes=$(ss_leftover_scopes)
+echo "after ${after} s: $fds descriptors (fresh $fresh_fds), $pidfds pidfds (fresh $fresh_pidfds), VmRSS $rss KiB (fresh $fresh_rss KiB, delta $((rss - fresh_rss)) KiB), $(grep -c . <<<"$state" || true) state files, $(grep -c . <<<"$scopes" || true) scopes"
+
+problems=()
+[ "$fds" = "$fresh_fds" ] || problems+=("$fds descriptors, fresh $fresh_fds")
+[ "$pidfds" = "$fresh_pidfds" ] || problems+=("$pidfds pidfds, fresh $fresh_pidfds")
+[ "$rss" -le $((fresh_rss + RSS_SLACK_KIB)) ] || problems+=("VmRSS $rss KiB, over fresh $fresh_rss KiB + $RSS_SLACK_KIB KiB")
+[ -z "$state" ] || problems+=("$(wc -l <<<"$state") state files in /run/session-scripts/sessions")
+[ -z "$scopes" ] || problems+=("$(wc -l <<<"$scopes") session-scripts scopes: $(head -n 3 <<<"$scopes" | tr '\n' ' ')")
+[ ${#problems[@]} = 0 ] || bed_fail "after $total cycles and ${after} s (forget delay ${FORGET} s): $(printf '%s; ' "${problems[@]}")"
+echo "OK: $total cycles leave nothing behind"

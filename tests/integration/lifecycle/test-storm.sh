@@ -1,0 +1,171 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Login storm: 200 users open a session within the same second (a stack of pam_permit +
+# pam_session_scripts, or with STORM_PAM_SYSTEMD=1 pam_systemd first), 1 s scripts in both contexts
+# of both events. The daemon is busy, not absent: every session's SessionStart and
+# SessionTermination run exactly once in both contexts (each script appends its session id to a
+# per-event, per-context file; the lines are counted per session), the module never fails open
+# (no "not running session scripts" in the journal), every pam_open_session() returns within
+# waitingTime + timeout_grace + the slowest open_session of the same storm without the module
+# (what the load alone costs), and once the daemon's forget delay has passed it keeps no state
+# file and systemd no session-scripts scope.
+#
+# Knobs: STORM_N (200), STORM_PAM_SYSTEMD (0).
+
+set -euo pipefail
+source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
+source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
+bed_init
+
+N=${STORM_N:-200}
+PAM_SYSTEMD=${STORM_PAM_SYSTEMD:-0}
+WAIT=20                 # waitingTime of both events: 1 s scripts never reach it, even under load
+GRACE=3                 # the module's default timeout_grace
+FORGET=30               # MANAGER_FORGET_DELAY_USEC (daemon/manager.h)
+
+storm_setup() {
+        # UserStopDelaySec=0: with pam_systemd, 200 user managers would otherwise linger for 10 s.
+        mkdir -p "$1/etc/systemd/logind.conf.d"
+        printf '[Login]\nUserStopDelaySec=0\n' >"$1/etc/systemd/logind.conf.d/storm.conf"
+}
+bed_boot storm_setup
+
+ss_add_users storm "$N"
+ss_install_timer
+ss_prepare_out
+for f in start.system start.user term.system term.user; do
+        bed_exec sh -c ": > $SS_OUT/$f.log && chmod 0666 $SS_OUT/$f.log"
+done
+for ev in start term; do
+        ss_install_script "$ev.sh" <<EOF
+#!/bin/sh
+sleep 1
+echo "\$AppStream_UserName \$AppStream_Session_ID" >> $SS_OUT/$ev.\$AppStream_Session_Context.log
+EOF
+done
+ss_install_config <<EOF
+{
+  "SessionStart": { "executables": [
+        { "context": "system", "filename": "$SS_DIR/start.sh", "s3LogEnabled": false },
+        { "context": "user", "filename": "$SS_DIR/start.sh", "s3LogEnabled": false } ], "waitingTime": $WAIT },
+  "SessionTermination": { "executables": [
+        { "context": "system", "filename": "$SS_DIR/term.sh", "s3LogEnabled": false },
+        { "context": "user", "filename": "$SS_DIR/term.sh", "s3LogEnabled": false } ], "waitingTime": $WAIT }
+}
+EOF
+first=""
+[ "$PAM_SYSTEMD" = 1 ] && first="session required pam_systemd.so"
+bed_pam_service ss-storm-base "${first:-session required pam_permit.so}"
+bed_pam_service ss-storm "${first:+$first
+}session optional pam_session_scripts.so"
+
+# ss-storm-run SERVICE N DIR: N pam-session-timer logins of storm001…, released at once: each is
+# a subshell blocked opening a FIFO until the runner, once all N exist, opens and closes its other
+# end. Per login DIR/USER.t0 (µs, when it was released) and DIR/USER.res ("SERVICE OPEN_USEC
+# CLOSE_USEC ok|failed"). No fork between the release and t0, so t0 is the storm's real spread.
+cat >"$BED_ROOT/usr/local/bin/ss-storm-run" <<'EOF'
+#!/bin/bash
+service=$1 n=$2 dir=$3
+rm -rf "$dir" && mkdir -p "$dir" && mkfifo "$dir/.go"
+for i in $(seq -f '%03g' 1 "$n"); do
+        (
+                read -r _ < "$dir/.go"
+                echo "${EPOCHREALTIME/./}" > "$dir/storm$i.t0"
+                exec pam-session-timer 1 "storm$i" "$service" > "$dir/storm$i.res" 2>&1
+        ) &
+done
+while [ "$(pgrep -c -P $$)" -lt "$n" ]; do sleep 0.05; done
+sleep 0.5
+s=${EPOCHREALTIME/./}
+: > "$dir/.go"
+wait
+e=${EPOCHREALTIME/./}
+echo "wall_ms=$(( (e - s) / 1000 ))"
+EOF
+chmod 0755 "$BED_ROOT/usr/local/bin/ss-storm-run"
+
+# storm_results DIR: "USER OPEN_USEC CLOSE_USEC RESULT T0_USEC" lines.
+storm_results() {
+        bed_exec bash -c 'cd "$1" && for t in *.t0; do u=${t%.t0}; echo "$u $(cut -d" " -f2- "$u.res" 2>/dev/null || echo "- - missing") $(cat "$t")"; done' bash "$1"
+}
+
+# --- The same storm without the module: what the load alone costs ---
+bed_log "storm of $N logins without the module (stack ss-storm-base)"
+base_wall=$(bed_exec ss-storm-run ss-storm-base "$N" /var/tmp/storm-base)
+base=$(storm_results /var/tmp/storm-base)
+slack_ms=$(awk '{ if ($2 > m) m = $2 } END { printf "%d", m / 1000 + 1 }' <<<"$base")
+bed_log "without the module: $base_wall, slowest open_session $slack_ms ms"
+[ "$(grep -c ' ok ' <<<"$base")" = "$N" ] || bed_fail "logins without the module failed: $(grep -v ' ok ' <<<"$base" | head)"
+
+ss_start_daemon
+pid=$(ss_daemon_pid)
+fresh_fds=$(ss_daemon_fds "$pid")
+cursor=$(ss_journal_mark)
+
+# --- The storm with the module ---
+bed_log "storm of $N logins with the module (stack ss-storm)"
+wall=$(bed_exec ss-storm-run ss-storm "$N" /var/tmp/storm)
+res=$(storm_results /var/tmp/storm)
+last_close=$(bed__now)
+read -r spread_ms in_first_s close_max_ms < <(
+        awk '{ t[NR] = $5; if ($3 > cm) cm = $3; if (min == "" || $5 < min) min = $5; if ($5 > max) max = $5 }
+             END { for (i = 1; i <= NR; i++) if (t[i] - min < 1000000) k++
+                   printf "%d %d %d\n", (max - min) / 1000, k, cm / 1000 }' <<<"$res")
+read -r open_p50_ms open_max_ms < <(
+        awk '{ print int($2 / 1000) }' <<<"$res" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)], v[NR] }')
+echo "storm: $N logins, $wall (without the module: $base_wall); released within $spread_ms ms ($in_first_s in the first second);"
+echo "       open_session p50 $open_p50_ms ms, max $open_max_ms ms; close_session max $close_max_ms ms"
+
+# On this shared 2-core machine the last of 200 woken processes may get the CPU late; most must
+# have started within the first second, or this was no storm.
+[ "$in_first_s" -ge $((N * 3 / 4)) ] ||
+        bed_fail "only $in_first_s of $N logins started within one second (all within $spread_ms ms): no storm"
+[ "$(grep -c ' ok ' <<<"$res")" = "$N" ] || bed_fail "logins failed: $(grep -v ' ok ' <<<"$res" | head)"
+limit_ms=$(( (WAIT + GRACE) * 1000 + slack_ms ))
+
+# Every script appends "USER SESSION-ID": exactly one line per user, event and context, and one
+# session id per user across all four files.
+bed_wait_until 10 bed_exec sh -c "[ \$(cat $SS_OUT/term.system.log $SS_OUT/term.user.log | wc -l) -ge $((2 * N)) ]" || true
+lines=$(bed_exec sh -c "cd $SS_OUT && for f in start.system start.user term.system term.user; do sed \"s/^/\$f /\" \$f.log; done")
+bad=$(awk -v n="$N" '
+        { c[$1 " " $2 " " $3]++; if (!seen[$2 " " $3]++) { k[$2]++; id[$2] = id[$2] " " $3 } }
+        END {
+                split("start.system start.user term.system term.user", f, " ")
+                for (i = 1; i <= n; i++) {
+                        u = sprintf("storm%03d", i)
+                        if (k[u] > 1) { print u ": " k[u] " session ids:" id[u]; continue }
+                        sid = k[u] ? substr(id[u], 2) : "-"
+                        for (j = 1; j <= 4; j++)
+                                if (c[f[j] " " u " " sid] != 1)
+                                        print u " (" sid "): " f[j] " ran " c[f[j] " " u " " sid] + 0 " times"
+                }
+        }' <<<"$lines")
+echo "scripts: $(grep -c '^start' <<<"$lines" || true) start and $(grep -c '^term' <<<"$lines" || true) termination lines for $N sessions"
+# Every finding is printed before the scenario fails: one run shows the whole damage.
+problems=()
+if [ -n "$bad" ]; then
+        echo "$bad" | head -n 20 >&2
+        problems+=("$(grep ': start\.' <<<"$bad" | cut -d' ' -f1 | sort -u | wc -l) sessions without exactly one run of each start script, $(grep ': term\.' <<<"$bad" | cut -d' ' -f1 | sort -u | wc -l) without exactly one of each termination script")
+fi
+
+failopen=$(ss_fail_open_lines --cursor="$cursor")
+if [ -n "$failopen" ]; then
+        sed 's/[0-9a-f]\{8\}-[0-9a-f-]\{27\}/ID/g; s/storm[0-9]*/USER/g' <<<"$failopen" | sort | uniq -c | sort -rn | head -n 10 >&2
+        problems+=("the module failed open $(wc -l <<<"$failopen") times (\"not running session scripts\")")
+fi
+[ "$open_max_ms" -le "$limit_ms" ] ||
+        problems+=("an open_session took $open_max_ms ms, over waitingTime + grace + the storm's own cost ($limit_ms ms)")
+[ ${#problems[@]} = 0 ] || bed_fail "$(printf '%s; ' "${problems[@]}")"
+
+# --- After the forget delay: nothing of the storm is left ---
+forgotten() { [ -z "$(ss_state_files)" ] && [ -z "$(ss_leftover_scopes)" ]; }
+bed_wait_until $((FORGET + 20)) forgotten || true
+after=$(bed__elapsed "$last_close")
+state=$(ss_state_files)
+scopes=$(ss_leftover_scopes)
+[ -z "$state" ] || bed_fail "$(wc -l <<<"$state") state files left $after s after the storm: $(head -n 3 <<<"$state" | tr '\n' ' ')"
+[ -z "$scopes" ] || bed_fail "$(wc -l <<<"$scopes") session-scripts scopes left $after s after the storm: $(head -n 3 <<<"$scopes" | tr '\n' ' ')"
+[ "$(ss_daemon_pid)" = "$pid" ] || bed_fail "the daemon restarted during the storm ($pid → $(ss_daemon_pid))"
+echo "after ${after} s: no state files, no scopes; daemon descriptors $(ss_daemon_fds "$pid") (fresh $fresh_fds)"
+echo "OK: $N sessions in one storm, every script exactly once, no fail-open"
