@@ -4,7 +4,10 @@
  * unit (ActiveState/SubState, MainPID, via systemd's bus) and whether it answers on its bus name,
  * the uploader's unit, the configured config.json (settings' ConfigFile=) checked like the daemon
  * does, its tamper baseline (the file's SHA-256 and mtime now, and when the daemon last recorded a
- * baseline, from its journal), the spool backlog, and the last failures from the journal.
+ * baseline, from its journal), the spool backlog, and the last failures from the journal. Also
+ * every problem in the settings (what `validate --settings` reports: assignments that were ignored,
+ * with file:line) and whether uploads are configured and working (the uploader's last successful
+ * upload and last failure, from its journal, and the backlog in the spool).
  *
  * Exit status: 0 the daemon is active and the config is valid, 1 otherwise, 2 usage error.
  */
@@ -255,6 +258,43 @@ static size_t failures_get(unsigned n, Failure *ret) {
         return k;
 }
 
+typedef struct UploadState {
+        uint64_t last_success_usec;     /* the uploader's newest "Uploaded s3://…" entry, 0 = none */
+        uint64_t last_failure_usec;     /* its newest upload-failure entry, 0 = none */
+        char *last_failure_message;
+} UploadState;
+
+/* The uploader's last success and last failure, from its own journal entries (newest first,
+ * bounded like the other scans). */
+static void upload_state_get(UploadState *ret) {
+        _cleanup_(journal_closep_status) sd_journal *j = NULL;
+
+        if (sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM) < 0 ||
+            journal_add_uploader_matches(j) < 0 || sd_journal_seek_tail(j) < 0)
+                return;
+        for (unsigned i = 0; i < JOURNAL_SCAN_MAX && sd_journal_previous(j) > 0 &&
+                             (ret->last_success_usec == 0 || ret->last_failure_usec == 0); i++) {
+                _cleanup_(freep) char *mid = NULL, *msg = NULL;
+
+                if (journal_get_field(j, "MESSAGE", &msg, NULL) < 0)
+                        continue;
+                (void) journal_get_field(j, "MESSAGE_ID", &mid, NULL);
+                if (ret->last_failure_usec == 0 && mid && strcmp(mid, SESSION_SCRIPTS_MESSAGE_UPLOAD_FAILED) == 0) {
+                        (void) sd_journal_get_realtime_usec(j, &ret->last_failure_usec);
+                        ret->last_failure_message = TAKE_PTR(msg);
+                } else if (ret->last_success_usec == 0 && strncmp(msg, "Uploaded s3://", strlen("Uploaded s3://")) == 0)
+                        (void) sd_journal_get_realtime_usec(j, &ret->last_success_usec);
+        }
+}
+
+/* Settings problems, each an assignment (or line, or section) the daemon and uploader ignore. */
+static void settings_collect(const char *file, unsigned line, const char *message, void *userdata) {
+        FindingList *l = userdata;
+
+        if (finding_list_add(l, FINDING_ERROR, line, 0, "", file, "%s", message) < 0)
+                l->n_errors++;
+}
+
 static const char *unit_color(const UnitState *u) {
         if (!u->known || !u->active_state)
                 return color(ANSI_YELLOW);
@@ -284,9 +324,6 @@ static struct json_object *unit_to_json(const char *unit, const UnitState *u) {
         return o;
 }
 
-static void settings_report_quiet(const char *file, unsigned line, const char *message, void *userdata) {
-}
-
 int verb_status(int argc, char *argv[]) {
         enum {
                 ARG_JSON = 0x100,
@@ -299,16 +336,17 @@ int verb_status(int argc, char *argv[]) {
                 {}
         };
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_(finding_list_done) FindingList findings = {};
+        _cleanup_(finding_list_done) FindingList findings = {}, settings_problems = {};
         _cleanup_(freep) char *buf = NULL;
         UnitState daemon = {}, uploader = {};
         SpoolState spool = {};
         BaselineState baseline = {};
+        UploadState upload = {};
         Failure failures[FAILURES_MAX];
         Settings settings = {};
         unsigned n_failures_max = FAILURES_DEFAULT;
         size_t n_failures, len = 0;
-        bool json = false, answers, daemon_active, config_valid;
+        bool json = false, answers, daemon_active, config_valid, uploader_active, uploads_working;
         const char *config_path;
         int c, r, read_error = 0;
 
@@ -349,8 +387,11 @@ int verb_status(int argc, char *argv[]) {
         daemon_active = daemon.known && daemon.active_state &&
                         (strcmp(daemon.active_state, "active") == 0 || strcmp(daemon.active_state, "reloading") == 0);
 
-        r = settings_load(NULL, &settings, settings_report_quiet, NULL);
+        r = settings_load(NULL, &settings, settings_collect, &settings_problems);
         if (r == -ENOMEM)
+                return EXIT_USAGE;
+        if (r < 0 && finding_list_add(&settings_problems, FINDING_ERROR, 0, 0, "", SESSION_SCRIPTS_SETTINGS_PATH,
+                                      "cannot be read: %s", strerror(-r)) < 0)
                 return EXIT_USAGE;
         config_path = settings.config_file ?: SESSION_SCRIPTS_CONFIG_PATH;
 
@@ -365,10 +406,15 @@ int verb_status(int argc, char *argv[]) {
         baseline_get(config_path, &baseline);
         spool_scan(SESSION_SCRIPTS_SPOOL_DIR, &spool);
         n_failures = failures_get(n_failures_max, failures);
+        upload_state_get(&upload);
+        uploader_active = uploader.known && uploader.active_state && strcmp(uploader.active_state, "active") == 0;
+        /* Working: set up, the uploader runs, and nothing failed since the last success. */
+        uploads_working = settings.bucket && uploader_active &&
+                          (upload.last_failure_usec == 0 || upload.last_success_usec > upload.last_failure_usec);
 
         if (json) {
                 _cleanup_(json_object_putp) struct json_object *doc = json_object_new_object();
-                struct json_object *d, *cfg, *errs, *bl, *sp, *fl;
+                struct json_object *d, *cfg, *errs, *bl, *sp, *fl, *st, *sperr, *up;
                 char ts[64];
 
                 if (!doc)
@@ -414,6 +460,37 @@ int verb_status(int argc, char *argv[]) {
                 json_object_object_add(sp, "oldest", spool.oldest_usec ? json_object_new_string(
                                                    format_timestamp_utc(ts, sizeof ts, spool.oldest_usec)) : NULL);
                 json_object_object_add(doc, "spool", sp);
+
+                st = json_object_new_object();
+                sperr = json_object_new_array();
+                json_object_object_add(st, "path", json_object_new_string(SESSION_SCRIPTS_SETTINGS_PATH));
+                json_object_object_add(st, "valid", json_object_new_boolean(settings_problems.n_errors == 0));
+                for (size_t i = 0; i < settings_problems.n; i++) {
+                        struct json_object *o = json_object_new_object();
+
+                        json_object_object_add(o, "file", json_object_new_string(settings_problems.items[i].file ?: ""));
+                        json_object_object_add(o, "line", json_object_new_int64(settings_problems.items[i].line));
+                        json_object_object_add(o, "message", json_object_new_string(settings_problems.items[i].message));
+                        json_object_array_add(sperr, o);
+                }
+                json_object_object_add(st, "problems", sperr);
+                json_object_object_add(doc, "settings", st);
+
+                up = json_object_new_object();
+                json_object_object_add(up, "configured", json_object_new_boolean(settings.bucket != NULL));
+                json_object_object_add(up, "bucket", settings.bucket ? json_object_new_string(settings.bucket) : NULL);
+                json_object_object_add(up, "region", json_object_new_string(settings.region ?: ""));
+                json_object_object_add(up, "endpoint", settings.endpoint ? json_object_new_string(settings.endpoint) : NULL);
+                json_object_object_add(up, "working", json_object_new_boolean(uploads_working));
+                json_object_object_add(up, "last_success", upload.last_success_usec ? json_object_new_string(
+                                                   format_timestamp_utc(ts, sizeof ts, upload.last_success_usec)) : NULL);
+                json_object_object_add(up, "last_failure", upload.last_failure_usec ? json_object_new_string(
+                                                   format_timestamp_utc(ts, sizeof ts, upload.last_failure_usec)) : NULL);
+                json_object_object_add(up, "last_failure_message", upload.last_failure_message ?
+                                               json_object_new_string(upload.last_failure_message) : NULL);
+                json_object_object_add(up, "backlog_entries", json_object_new_int64((int64_t) spool.entries));
+                json_object_object_add(up, "backlog_bytes", json_object_new_int64((int64_t) spool.bytes));
+                json_object_object_add(doc, "uploads", up);
 
                 fl = json_object_new_array();
                 for (size_t i = 0; i < n_failures; i++) {
@@ -477,6 +554,48 @@ int verb_status(int argc, char *argv[]) {
                         printf("           %sthe last reload found an invalid config; "
                                "the daemon keeps the previous one%s\n", color(ANSI_YELLOW), color(ANSI_NORMAL));
 
+                if (settings_problems.n == 0)
+                        printf("Settings:  %s: %sno problems%s\n", SESSION_SCRIPTS_SETTINGS_PATH, color(ANSI_GREEN),
+                               color(ANSI_NORMAL));
+                else {
+                        printf("Settings:  %s%zu problem%s: these assignments are ignored%s\n", color(ANSI_RED),
+                               settings_problems.n, settings_problems.n == 1 ? "" : "s", color(ANSI_NORMAL));
+                        for (size_t i = 0; i < settings_problems.n && i < 5; i++) {
+                                const Finding *f = &settings_problems.items[i];
+
+                                if (f->line > 0)
+                                        printf("           %s:%u: %s\n", f->file, f->line, f->message);
+                                else
+                                        printf("           %s: %s\n", f->file, f->message);
+                        }
+                        printf("           (run '%s validate --settings' for all)\n", program_name);
+                }
+
+                if (!settings.bucket)
+                        printf("Uploads:   %snot configured%s (no Bucket= in [S3]): logs stay in the journal\n",
+                               color(ANSI_YELLOW), color(ANSI_NORMAL));
+                else {
+                        printf("Uploads:   s3://%s/ (Region=%s%s%s): %s%s%s\n", settings.bucket, settings.region,
+                               settings.endpoint ? ", Endpoint=" : "", settings.endpoint ?: "",
+                               uploads_working ? color(ANSI_GREEN) : color(ANSI_YELLOW),
+                               uploads_working ? "working" :
+                               !uploader_active ? "the uploader is not running" :
+                               "failing since the last success", color(ANSI_NORMAL));
+                        if (upload.last_success_usec)
+                                printf("           last upload at %s\n",
+                                       format_timestamp(b1, sizeof b1, upload.last_success_usec));
+                        else
+                                printf("           no upload in the journal yet\n");
+                        if (upload.last_failure_usec) {
+                                char text[4096];
+
+                                printf("           last failure at %s: %s\n",
+                                       format_timestamp(b2, sizeof b2, upload.last_failure_usec),
+                                       text_sanitize(text, sizeof text, upload.last_failure_message,
+                                                     strlen(upload.last_failure_message)));
+                        }
+                }
+
                 if (spool.error)
                         printf("Spool:     %s: cannot be read: %s\n", SESSION_SCRIPTS_SPOOL_DIR,
                                strerror(-spool.error));
@@ -511,6 +630,7 @@ int verb_status(int argc, char *argv[]) {
         unit_state_done(&daemon);
         unit_state_done(&uploader);
         settings_done(&settings);
+        free(upload.last_failure_message);
         if (fflush(stdout) != 0)
                 return EXIT_USAGE;
         return daemon_active && config_valid ? EXIT_VALID : EXIT_FAILED;
