@@ -42,7 +42,9 @@ pol_monitor_stop() {
 }
 
 # pol_signals — the recorded signals of org.sessionscripts.Manager1, one per line:
-# MEMBER<TAB>ARG<TAB>ARG…
+# MEMBER<TAB>ARG<TAB>ARG…. Signals are unicast (to each subscriber allowed to see them, see
+# Subscribe in session-scriptsd(8)); the monitor sees each once in the copy the daemon addresses to
+# itself, and that copy is what is listed, so subscribers do not make duplicates.
 pol_signals() {
         python3 - "$BED_ROOT$SS_OUT/monitor.json" <<'EOF'
 import json, sys
@@ -52,6 +54,8 @@ for line in open(sys.argv[1], encoding="utf-8"):
         continue
     m = json.loads(line)
     if m.get("type") != "signal" or m.get("interface") != "org.sessionscripts.Manager1":
+        continue
+    if m.get("destination") != m.get("sender"):
         continue
     print("\t".join([m["member"]] + [str(a) for a in m["payload"]["data"]]))
 EOF
