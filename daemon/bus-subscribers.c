@@ -145,40 +145,58 @@ size_t bus_subscribers_count(BusSubscribers *s) {
         return s->n_peers;
 }
 
+/* Sends one copy of the signal to destination. Returns 0, or -errno (logged when the peer is the
+ * problem; an error building the message is the same for every peer and returned unlogged). */
+static int send_one(BusSubscribers *s, const char *destination, const char *member, const char *types,
+                    va_list ap) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *sig = NULL;
+        va_list aq;
+        int r;
+
+        /* One message per peer: the destination is part of the sealed message. */
+        r = sd_bus_message_new_signal(s->bus, &sig, SESSION_SCRIPTS_BUS_PATH, SESSION_SCRIPTS_BUS_INTERFACE,
+                                      member);
+        if (r < 0)
+                return r;
+        va_copy(aq, ap);
+        r = sd_bus_message_appendv(sig, types, aq);
+        va_end(aq);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_set_destination(sig, destination);
+        if (r >= 0)
+                r = sd_bus_send(s->bus, sig, NULL);
+        if (r < 0)
+                return log_debug_errno(r, "Failed to send signal %s to %s, ignoring: %m", member, destination);
+        return 0;
+}
+
 int bus_subscribers_send(BusSubscribers *s, uid_t uid, const char *member, const char *types, va_list ap) {
+        const char *self;
         unsigned n = 0;
         int r;
 
         if (!s)
                 return 0;
 
+        /* The monitors' copy, addressed to the daemon itself: the bus's monitors (root only) see
+         * every signal exactly once this way, as `busctl monitor` did when signals were broadcast,
+         * whether or not a root client subscribed. The daemon ignores what it gets back (no match
+         * of its own selects these signals). It also tells whether the message can be built at
+         * all, which is the same for every peer. */
+        r = sd_bus_get_unique_name(s->bus, &self);
+        if (r >= 0) {
+                r = send_one(s, self, member, types, ap);
+                if (r < 0 && r != -ENOTCONN && r != -ECONNRESET)
+                        return r;
+        }
+
         prune(s);
         for (size_t i = 0; i < s->n_peers; i++) {
-                _cleanup_(sd_bus_message_unrefp) sd_bus_message *sig = NULL;
-                va_list aq;
-
                 if (s->peers[i].uid != 0 && s->peers[i].uid != uid)
                         continue;
-
-                /* One message per peer: the destination is part of the sealed message. */
-                r = sd_bus_message_new_signal(s->bus, &sig, SESSION_SCRIPTS_BUS_PATH,
-                                              SESSION_SCRIPTS_BUS_INTERFACE, member);
-                if (r < 0)
-                        return r;
-                va_copy(aq, ap);
-                r = sd_bus_message_appendv(sig, types, aq);
-                va_end(aq);
-                if (r < 0)
-                        return r;       /* the same for every peer */
-                r = sd_bus_message_set_destination(sig, s->peers[i].name);
-                if (r >= 0)
-                        r = sd_bus_send(s->bus, sig, NULL);
-                if (r < 0) {
-                        log_debug_errno(r, "Failed to send signal %s to %s, ignoring: %m", member,
-                                        s->peers[i].name);
-                        continue;
-                }
-                n++;
+                if (send_one(s, s->peers[i].name, member, types, ap) >= 0)
+                        n++;
         }
         return (int) n;
 }

@@ -6,10 +6,12 @@
  * unicast signal with its unique name as destination), the signals about sessions of its own uid,
  * and all of them when it is root. Peers are tracked with sd_bus_track: one that disconnects is
  * dropped without asking, Unsubscribe() drops it earlier. Bus monitors (`busctl monitor`, which
- * only root may run on the system bus) still see every signal, as they see all traffic.
+ * only root may run on the system bus) see every signal once, in a copy the daemon addresses to
+ * itself, and the copies sent to subscribers besides.
  */
 #pragma once
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -44,8 +46,8 @@ size_t bus_subscribers_count(BusSubscribers *s);
 
 /*
  * Sends the signal `member` of SESSION_SCRIPTS_BUS_INTERFACE with the arguments `types`/ap to each
- * subscriber whose uid is 0 or uid, one unicast message each. A failure to one peer does not keep
- * the others from theirs. Returns the number of peers it was sent to, or -errno when no message
- * could be built.
+ * subscriber whose uid is 0 or uid, one unicast message each, and one copy to the daemon's own
+ * unique name for the bus monitors. A failure to one peer does not keep the others from theirs.
+ * Returns the number of subscribers it was sent to, or -errno when no message could be built.
  */
 int bus_subscribers_send(BusSubscribers *s, uid_t uid, const char *member, const char *types, va_list ap);
