@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck shell=bash
 #
 # Helpers shared by the adversarial scenarios (sourced after tests/integration/bed.sh, before or
 # after bed_boot): the lifecycle helpers (ss_install_script, ss_pam_stack, ss_login, …) plus what an

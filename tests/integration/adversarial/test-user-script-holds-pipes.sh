@@ -50,7 +50,6 @@ sleep 0.2
 ss_login ss-pipes bob open_session close_session > "$BED_TMP/bob.out" &
 bob_pid=$!
 wait "$bob_pid" || true
-bob_done=$(( $(now_ms) - t0 ))
 wait "$alice_pid" || true
 alice_done=$(( $(now_ms) - t0 ))
 cat "$BED_TMP/alice.out" "$BED_TMP/bob.out"
