@@ -191,3 +191,39 @@ ss_summaries() {
                          /^$/ { if (e != "") print e, c, r; e = c = r = "" }
                          END { if (e != "") print e, c, r }'
 }
+
+# ss_install_storm_runner — installs /usr/local/bin/ss-storm-run (needs ss_install_timer):
+#   ss-storm-run SERVICE PREFIX N DIR
+# N logins (pam-session-timer, one cycle each) of PREFIX001 … PREFIXnnn through SERVICE, released
+# at once: each is a subshell blocked opening a FIFO until the runner, once all N exist, opens
+# and closes its other end. Per login DIR/USER.t0 (µs, when it was released: no fork between the
+# release and t0, so the t0s show the storm's real spread) and DIR/USER.res ("SERVICE OPEN_USEC
+# CLOSE_USEC ok|failed"). Prints "release_us=… wall_ms=…" (wall: until the last login ended).
+ss_install_storm_runner() {
+        cat >"$BED_ROOT/usr/local/bin/ss-storm-run" <<'EOF'
+#!/bin/bash
+service=$1 prefix=$2 n=$3 dir=$4
+rm -rf "$dir" && mkdir -p "$dir" && mkfifo "$dir/.go"
+for i in $(seq -f '%03g' 1 "$n"); do
+        (
+                read -r _ < "$dir/.go"
+                echo "${EPOCHREALTIME/./}" > "$dir/$prefix$i.t0"
+                exec pam-session-timer 1 "$prefix$i" "$service" > "$dir/$prefix$i.res" 2>&1
+        ) &
+done
+while [ "$(pgrep -c -P $$)" -lt "$n" ]; do sleep 0.05; done
+sleep 0.5
+s=${EPOCHREALTIME/./}
+: > "$dir/.go"
+wait
+e=${EPOCHREALTIME/./}
+echo "release_us=$s wall_ms=$(( (e - s) / 1000 ))"
+EOF
+        chmod 0755 "$BED_ROOT/usr/local/bin/ss-storm-run"
+}
+
+# ss_storm_results DIR — one line per login of an ss-storm-run: "USER OPEN_USEC CLOSE_USEC
+# ok|failed|missing T0_USEC".
+ss_storm_results() {
+        bed_exec bash -c 'cd "$1" && for t in *.t0; do u=${t%.t0}; echo "$u $(cut -d" " -f2- "$u.res" 2>/dev/null || echo "- - missing") $(cat "$t")"; done' bash "$1"
+}

@@ -60,40 +60,12 @@ bed_pam_service ss-storm-base "${first:-session required pam_permit.so}"
 bed_pam_service ss-storm "${first:+$first
 }session optional pam_session_scripts.so"
 
-# ss-storm-run SERVICE N DIR: N pam-session-timer logins of storm001…, released at once: each is
-# a subshell blocked opening a FIFO until the runner, once all N exist, opens and closes its other
-# end. Per login DIR/USER.t0 (µs, when it was released) and DIR/USER.res ("SERVICE OPEN_USEC
-# CLOSE_USEC ok|failed"). No fork between the release and t0, so t0 is the storm's real spread.
-cat >"$BED_ROOT/usr/local/bin/ss-storm-run" <<'EOF'
-#!/bin/bash
-service=$1 n=$2 dir=$3
-rm -rf "$dir" && mkdir -p "$dir" && mkfifo "$dir/.go"
-for i in $(seq -f '%03g' 1 "$n"); do
-        (
-                read -r _ < "$dir/.go"
-                echo "${EPOCHREALTIME/./}" > "$dir/storm$i.t0"
-                exec pam-session-timer 1 "storm$i" "$service" > "$dir/storm$i.res" 2>&1
-        ) &
-done
-while [ "$(pgrep -c -P $$)" -lt "$n" ]; do sleep 0.05; done
-sleep 0.5
-s=${EPOCHREALTIME/./}
-: > "$dir/.go"
-wait
-e=${EPOCHREALTIME/./}
-echo "wall_ms=$(( (e - s) / 1000 ))"
-EOF
-chmod 0755 "$BED_ROOT/usr/local/bin/ss-storm-run"
-
-# storm_results DIR: "USER OPEN_USEC CLOSE_USEC RESULT T0_USEC" lines.
-storm_results() {
-        bed_exec bash -c 'cd "$1" && for t in *.t0; do u=${t%.t0}; echo "$u $(cut -d" " -f2- "$u.res" 2>/dev/null || echo "- - missing") $(cat "$t")"; done' bash "$1"
-}
+ss_install_storm_runner
 
 # --- The same storm without the module: what the load alone costs ---
 bed_log "storm of $N logins without the module (stack ss-storm-base)"
-base_wall=$(bed_exec ss-storm-run ss-storm-base "$N" /var/tmp/storm-base)
-base=$(storm_results /var/tmp/storm-base)
+base_wall=$(bed_exec ss-storm-run ss-storm-base storm "$N" /var/tmp/storm-base | sed 's/.* //')
+base=$(ss_storm_results /var/tmp/storm-base)
 slack_ms=$(awk '{ if ($2 > m) m = $2 } END { printf "%d", m / 1000 + 1 }' <<<"$base")
 bed_log "without the module: $base_wall, slowest open_session $slack_ms ms"
 [ "$(grep -c ' ok ' <<<"$base")" = "$N" ] || bed_fail "logins without the module failed: $(grep -v ' ok ' <<<"$base" | head)"
@@ -105,8 +77,8 @@ cursor=$(ss_journal_mark)
 
 # --- The storm with the module ---
 bed_log "storm of $N logins with the module (stack ss-storm)"
-wall=$(bed_exec ss-storm-run ss-storm "$N" /var/tmp/storm)
-res=$(storm_results /var/tmp/storm)
+wall=$(bed_exec ss-storm-run ss-storm storm "$N" /var/tmp/storm | sed 's/.* //')
+res=$(ss_storm_results /var/tmp/storm)
 last_close=$(bed__now)
 read -r spread_ms in_first_s close_max_ms < <(
         awk '{ t[NR] = $5; if ($3 > cm) cm = $3; if (min == "" || $5 < min) min = $5; if ($5 > max) max = $5 }
@@ -151,7 +123,7 @@ fi
 
 failopen=$(ss_fail_open_lines --cursor="$cursor")
 if [ -n "$failopen" ]; then
-        sed 's/[0-9a-f]\{8\}-[0-9a-f-]\{27\}/ID/g; s/storm[0-9]*/USER/g' <<<"$failopen" | sort | uniq -c | sort -rn | head -n 10 >&2
+        sed 's/[0-9a-f]\{8\}-[0-9a-f-]\{27\}/ID/g; s/storm[0-9]\{3\}/USER/g' <<<"$failopen" | sort | uniq -c | sort -rn | head -n 10 >&2
         problems+=("the module failed open $(wc -l <<<"$failopen") times (\"not running session scripts\")")
 fi
 [ "$open_max_ms" -le "$limit_ms" ] ||

@@ -1,0 +1,110 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Benchmark (issue #10): a login storm. N (200) users open a session at the same instant, through
+# a stack without the module and then through the same stack with pam_session_scripts (1 s
+# scripts in both contexts of both events), in one booted test bed. Prints for both: the time
+# from the release until every open_session had returned and until every login had ended, their
+# ratio and difference (goal: every open_session back within +2.5 s of the run without the
+# module), open_session p50/p99/max, and the sessions whose start or termination scripts did not
+# run in both contexts, and the module's fail-open messages (goal: 0). Asserts nothing.
+#
+# Run: meson test -C BUILD --benchmark storm -v (root, like the integration suite).
+# Knobs: STORM_N (200), STORM_PAM_SYSTEMD=1 (pam_systemd first in both stacks).
+# Figures are "BENCH name value unit" lines.
+
+set -euo pipefail
+source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
+source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
+bed_init
+
+N=${STORM_N:-200}
+PAM_SYSTEMD=${STORM_PAM_SYSTEMD:-0}
+
+storm_setup() {
+        mkdir -p "$1/etc/systemd/logind.conf.d"
+        printf '[Login]\nUserStopDelaySec=0\n' >"$1/etc/systemd/logind.conf.d/storm.conf"
+}
+bed_boot storm_setup
+
+ss_add_users storm "$N"
+ss_install_timer
+ss_install_storm_runner
+ss_prepare_out
+for f in start.system start.user term.system term.user; do
+        bed_exec sh -c ": > $SS_OUT/$f.log && chmod 0666 $SS_OUT/$f.log"
+done
+for ev in start term; do
+        ss_install_script "$ev.sh" <<EOF
+#!/bin/sh
+sleep 1
+echo "\$AppStream_UserName \$AppStream_Session_ID" >> $SS_OUT/$ev.\$AppStream_Session_Context.log
+EOF
+done
+ss_install_config <<EOF
+{
+  "SessionStart": { "executables": [
+        { "context": "system", "filename": "$SS_DIR/start.sh", "s3LogEnabled": false },
+        { "context": "user", "filename": "$SS_DIR/start.sh", "s3LogEnabled": false } ], "waitingTime": 20 },
+  "SessionTermination": { "executables": [
+        { "context": "system", "filename": "$SS_DIR/term.sh", "s3LogEnabled": false },
+        { "context": "user", "filename": "$SS_DIR/term.sh", "s3LogEnabled": false } ], "waitingTime": 20 }
+}
+EOF
+first=""
+[ "$PAM_SYSTEMD" = 1 ] && first="session required pam_systemd.so"
+bed_pam_service bench-storm-base "${first:-session required pam_permit.so}"
+bed_pam_service bench-storm "${first:+$first
+}session optional pam_session_scripts.so"
+
+# storm SERVICE DIR → "OPENS_DONE_MS WALL_MS P50_MS P99_MS MAX_MS FAILED"
+storm() {
+        local out release wall
+        out=$(bed_exec ss-storm-run "$1" storm "$N" "$2")
+        release=$(sed -n 's/.*release_us=\([0-9]*\).*/\1/p' <<<"$out")
+        wall=$(sed -n 's/.*wall_ms=\([0-9]*\).*/\1/p' <<<"$out")
+        ss_storm_results "$2" | awk -v r="$release" -v w="$wall" '
+                { o[NR] = $2 / 1000; e = $5 + $2; if (e > last) last = e; if ($4 != "ok") f++ }
+                END {
+                        # nearest rank on sorted values (insertion sort: N is small)
+                        for (i = 2; i <= NR; i++) { v = o[i]; j = i - 1; while (j > 0 && o[j] > v) { o[j + 1] = o[j]; j-- } o[j + 1] = v }
+                        p50 = o[int((50 * NR + 99) / 100)]; p99 = o[int((99 * NR + 99) / 100)]
+                        printf "%d %d %.1f %.1f %.1f %d\n", (last - r) / 1000, w, p50, p99, o[NR], f
+                }'
+}
+
+bed_log "storm of $N logins without the module"
+read -r b_open b_wall b_p50 b_p99 b_max b_failed < <(storm bench-storm-base /var/tmp/storm-base)
+ss_start_daemon
+cursor=$(ss_journal_mark)
+bed_log "storm of $N logins with the module"
+read -r m_open m_wall m_p50 m_p99 m_max m_failed < <(storm bench-storm /var/tmp/storm)
+sleep 2
+
+# Sessions (users) whose scripts did not run exactly once per event and context.
+read -r no_start no_term < <(bed_exec sh -c "cd $SS_OUT && for f in start.system start.user term.system term.user; do sed \"s/^/\$f /\" \$f.log; done" |
+        awk -v n="$N" '{ c[$1 " " $2]++ }
+                END { for (i = 1; i <= n; i++) { u = sprintf("storm%03d", i)
+                                if (c["start.system " u] != 1 || c["start.user " u] != 1) s++
+                                if (c["term.system " u] != 1 || c["term.user " u] != 1) t++ }
+                      printf "%d %d\n", s, t }')
+failopen=$(ss_fail_open_lines --cursor="$cursor" | grep -c . || true)
+
+echo "login storm: $N sessions released at once ($([ "$PAM_SYSTEMD" = 1 ] && echo "pam_systemd + " )pam_permit stack; 1 s scripts, both contexts, both events)"
+printf '  %-22s %12s %12s %10s %10s %10s %7s\n' "" "opens done" "all ended" "open p50" "open p99" "open max" "failed"
+printf '  %-22s %9s ms %9s ms %7s ms %7s ms %7s ms %7s\n' "without the module" "$b_open" "$b_wall" "$b_p50" "$b_p99" "$b_max" "$b_failed"
+printf '  %-22s %9s ms %9s ms %7s ms %7s ms %7s ms %7s\n' "with the module" "$m_open" "$m_wall" "$m_p50" "$m_p99" "$m_max" "$m_failed"
+awk -v a="$m_open" -v b="$b_open" 'BEGIN { printf "  every open_session back: %+.2f s over the run without the module (ratio %.2f; goal: within +2.5 s)\n", (a - b) / 1000, (b > 0 ? a / b : 0) }'
+echo "  sessions whose start scripts did not run once in both contexts: $no_start; termination: $no_term (goal: 0)"
+echo "  fail-open messages (\"not running session scripts\"): $failopen (goal: 0)"
+echo "BENCH storm_sessions $N sessions"
+echo "BENCH storm_opens_done_without_module $b_open ms"
+echo "BENCH storm_opens_done_with_module $m_open ms"
+echo "BENCH storm_opens_done_delta $((m_open - b_open)) ms"
+echo "BENCH storm_all_ended_without_module $b_wall ms"
+echo "BENCH storm_all_ended_with_module $m_wall ms"
+echo "BENCH storm_open_p50_with_module $m_p50 ms"
+echo "BENCH storm_open_p99_with_module $m_p99 ms"
+echo "BENCH storm_sessions_without_start $no_start sessions"
+echo "BENCH storm_sessions_without_termination $no_term sessions"
+echo "BENCH storm_fail_open_messages $failopen lines"
