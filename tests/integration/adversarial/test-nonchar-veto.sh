@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # A user tries to get past the veto (`session required pam_session_scripts.so require_success`
-# after pam_systemd, a start script exiting 7) with values the module cannot send as they are:
+# after pam_systemd, a start script exiting 7) with values the module cannot send as they are.
+# pam_systemd is on an optional line, as in Debian's common-session: it fails itself on a PAM_RHOST
+# that sd-bus refuses, and on a required line that alone would refuse the login and hide what our
+# module does.
 #   - a PAM_RHOST (`pamtester -I rhost=…`, as a remote login program sets it from what the client
 #     says) or an AppStream_* value (through a pam_env line before the module) that contains a
 #     Unicode non-character (U+FFFE, U+FDD0, U+FFFF, U+10FFFF) or an invalid byte: sd-bus refuses
@@ -38,7 +41,7 @@ ss_install_config <<EOF
   "SessionStart": { "executables": [ { "context": "system", "filename": "$SS_DIR/start.sh" } ], "waitingTime": 5 }
 }
 EOF
-bed_pam_service ss-veto "session required pam_systemd.so
+bed_pam_service ss-veto "session optional pam_systemd.so
 session required pam_session_scripts.so debug require_success"
 ss_start_daemon
 
@@ -102,19 +105,22 @@ done
 
 # ---- AppStream_* through pam_env ----------------------------------------------------------------
 for name in "${!bad[@]}"; do
-        conf=/etc/ss-env-${name//+/}.conf
+        # libpam lowercases service names: so must the file names in /etc/pam.d.
+        service=ss-env-${name//+/}
+        service=${service,,}
+        conf=/etc/$service.conf
         printf 'AppStream_Stack_Name DEFAULT="stack%s"\nAppStream_Resource_Name DEFAULT="res%s"\n' \
                 "${bad[$name]}" "${bad[$name]}" > "$BED_ROOT$conf"
-        bed_pam_service "ss-env-${name//+/}" "session required pam_systemd.so
+        bed_pam_service "$service" "session optional pam_systemd.so
 session required pam_env.so conffile=$conf readenv=0
 session required pam_session_scripts.so debug require_success"
-        expect_refused "AppStream_Stack_Name/AppStream_Resource_Name with $name" "ss-env-${name//+/}" bob
+        expect_refused "AppStream_Stack_Name/AppStream_Resource_Name with $name" "$service" bob
         last=$(ss_file "$SS_OUT/runs.bob" | tail -n1)
         ss_assert_not_contains "$last" "${bad[$name]}" "the unusable value reached the script ($name)"
 done
 # A valid non-ASCII value still arrives (the check drops only what sd-bus refuses).
 printf 'AppStream_Stack_Name DEFAULT="st\xc3\xa4ck\xef\xbf\xbd"\n' > "$BED_ROOT/etc/ss-env-good.conf"
-bed_pam_service ss-env-good "session required pam_systemd.so
+bed_pam_service ss-env-good "session optional pam_systemd.so
 session required pam_env.so conffile=/etc/ss-env-good.conf readenv=0
 session required pam_session_scripts.so debug require_success"
 expect_refused "AppStream_Stack_Name with ä and U+FFFD" ss-env-good bob
@@ -124,7 +130,7 @@ ss_assert_contains "$(ss_file "$SS_OUT/runs.bob" | tail -n1)" $'stack=st\xc3\xa4
 # ---- the value is dropped, the call is not failed: a passing script lets the login in ---------------
 bed_exec rm -f "$SS_OUT/veto"
 expect_allowed "PAM_RHOST with U+FFFE, passing script" ss-veto alice -I "rhost=attacker${bad[U+FFFE]}.example"
-expect_allowed "AppStream_* with U+FDD0, passing script" ss-env-UFDD0 bob
+expect_allowed "AppStream_* with U+FDD0, passing script" ss-env-ufdd0 bob
 journal=$(bed_journal -o cat)
 grep -qF 'PAM_RHOST' <<<"$journal" || bed_fail "the module did not journal the PAM_RHOST it left out"
 grep -qF 'AppStream_Stack_Name' <<<"$journal" || bed_fail "the module did not journal the AppStream value it left out"
