@@ -167,7 +167,8 @@ static int send_one(BusSubscribers *s, const char *destination, const char *memb
         if (r >= 0)
                 r = sd_bus_send(s->bus, sig, NULL);
         if (r < 0)
-                return log_debug_errno(r, "Failed to send signal %s to %s, ignoring: %m", member, destination);
+                return log_debug_errno(r, "Failed to send signal %s to %s, ignoring: %m", member,
+                                       destination);
         return 0;
 }
 

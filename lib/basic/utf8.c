@@ -13,7 +13,7 @@ bool unichar_is_valid(uint32_t c) {
                 return false;
         if (c >= 0xd800 && c <= 0xdfff)                 /* UTF-16 surrogates */
                 return false;
-        if (c >= 0xfdd0 && c <= 0xfdef)                 /* the non-character block in Arabic Presentation Forms-A */
+        if (c >= 0xfdd0 && c <= 0xfdef)                 /* the non-characters in Arabic Presentation Forms-A */
                 return false;
         if ((c & 0xfffe) == 0xfffe)                     /* the last two code points of every plane */
                 return false;

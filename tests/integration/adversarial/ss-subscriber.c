@@ -95,14 +95,16 @@ int main(int argc, char *argv[]) {
                 return EXIT_FAILURE;
         }
         if (subscribe) {
-                r = sd_bus_call_method(bus, BUS_NAME, BUS_PATH, BUS_INTERFACE, "Subscribe", &error, NULL, NULL);
+                r = sd_bus_call_method(bus, BUS_NAME, BUS_PATH, BUS_INTERFACE, "Subscribe", &error, NULL,
+                                       NULL);
                 if (r < 0) {
                         fprintf(stderr, "Subscribe failed: %s\n", error.message ?: strerror(-r));
                         return EXIT_FAILURE;
                 }
         }
         if (strcmp(mode, "--unsubscribe") == 0) {
-                r = sd_bus_call_method(bus, BUS_NAME, BUS_PATH, BUS_INTERFACE, "Unsubscribe", &error, NULL, NULL);
+                r = sd_bus_call_method(bus, BUS_NAME, BUS_PATH, BUS_INTERFACE, "Unsubscribe", &error, NULL,
+                                       NULL);
                 if (r < 0) {
                         fprintf(stderr, "Unsubscribe failed: %s\n", error.message ?: strerror(-r));
                         return EXIT_FAILURE;

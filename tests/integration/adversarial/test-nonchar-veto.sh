@@ -155,4 +155,5 @@ echo "latin-1 user, require_success: $out"
 [ "$(ss_result_field "$out" rc)" != 0 ] || bed_fail "a non-UTF-8 user name got past require_success"
 ss_assert_not_contains "$(ss_call ListSessions)" " 1500 " "a session of the latin-1 user"
 
-echo "OK: non-characters and invalid bytes in PAM_RHOST and AppStream_* never turned the veto into fail-open; a non-UTF-8 user name fails open without require_success and is refused with it"
+echo "OK: non-characters and invalid bytes in PAM_RHOST and AppStream_* never turned the veto into" \
+        "fail-open; a non-UTF-8 user name fails open without require_success and is refused with it"

@@ -18,6 +18,7 @@ source "$MESON_SOURCE_ROOT/tests/integration/policy/policy-lib.sh"
 bed_init
 bed_boot
 
+TAB=$'\t'
 SUBSCRIBER=$MESON_BUILD_ROOT/tests/integration/adversarial/ss-subscriber
 [ -x "$SUBSCRIBER" ] || bed_fail "$SUBSCRIBER is not built (meson compile -C $MESON_BUILD_ROOT)"
 install -D -m 0755 -o root -g root "$SUBSCRIBER" "$BED_ROOT/usr/local/bin/ss-subscriber"
@@ -78,7 +79,7 @@ alice=$(pol_last_id alice)
 bob=$(pol_last_id bob)
 [ -n "$alice" ] && [ -n "$bob" ] || bed_fail "session ids not recorded (alice '$alice', bob '$bob')"
 echo "alice's session: $alice, bob's session: $bob"
-ss_wait_for 15 grep -q "^SessionEnded	$bob" "$SS_OUT/root-subscriber" ||
+ss_wait_for 15 grep -q "^SessionEnded$TAB$bob" "$SS_OUT/root-subscriber" ||
         bed_fail "root's subscriber never got bob's SessionEnded"
 sleep 1
 
@@ -108,7 +109,7 @@ ss_assert_eq "$(sequence bob-subscriber "$bob")" "$expected" "bob's subscriber, 
 ss_assert_eq "$(sequence alice-subscriber "$alice")" "$expected" "alice's subscriber, alice's session"
 ss_assert_eq "$(sequence alice-subscriber "$bob")" "" "alice's subscriber, bob's session"
 ss_assert_not_contains "$(ss_file "$SS_OUT/alice-subscriber")" "bob" "bob's user name in alice's subscriber"
-ss_assert_contains "$(ss_file "$SS_OUT/alice-subscriber")" "SessionStarted	$alice	alice" "alice's SessionStarted"
+ss_assert_contains "$(ss_file "$SS_OUT/alice-subscriber")" "SessionStarted$TAB$alice${TAB}alice" "alice's SessionStarted"
 ss_assert_eq "$(sequence root-subscriber "$alice")" "$expected" "root's subscriber, alice's session"
 ss_assert_eq "$(sequence root-subscriber "$bob")" "$expected" "root's subscriber, bob's session"
 
@@ -130,7 +131,7 @@ bed_exec_user bob busctl --system call "${SS_BUS_ARGS[@]}" Unsubscribe || bed_fa
 out=$(ss_login ss-priv bob open_session close_session)
 ss_assert_eq "$(ss_result_field "$out" rc)" 0 "bob's second login"
 bob2=$(pol_last_id bob)
-ss_wait_for 15 grep -q "^SessionEnded	$bob2" "$SS_OUT/bob-subscriber" ||
+ss_wait_for 15 grep -q "^SessionEnded$TAB$bob2" "$SS_OUT/bob-subscriber" ||
         bed_fail "bob's subscriber did not get his second session's signals"
 ss_assert_eq "$(sequence bob-subscriber "$bob2")" "$expected" "bob's subscriber, bob's second session"
 ss_assert_eq "$(ss_file "$SS_OUT/bob-subscriber" | wc -l)" $((before + 8)) "lines of bob's subscriber"
@@ -145,11 +146,12 @@ out=$(ss_login ss-priv alice open_session close_session)
 ss_assert_eq "$(ss_result_field "$out" rc)" 0 "alice's second login"
 bob3=$(pol_last_id bob)
 alice2=$(pol_last_id alice)
-ss_wait_for 15 grep -q "^SessionEnded	$alice2" "$SS_OUT/root-subscriber" ||
+ss_wait_for 15 grep -q "^SessionEnded$TAB$alice2" "$SS_OUT/root-subscriber" ||
         bed_fail "root's subscriber never got alice's second SessionEnded"
 sleep 1
 ss_assert_eq "$(ss_file "$SS_OUT/bob-unsubscribed" | grep -cv '^READY$' || true)" 0 \
         "signals reaching bob's unsubscribed client"
 ss_assert_eq "$(sequence alice-subscriber "$alice2")" "" "alice's disconnected subscriber"
 
-echo "OK: bob saw neither alice's session id nor her name (dbus-monitor, subscriber, match rule); alice's and bob's subscribers saw their own sessions, root's subscriber and busctl monitor saw both"
+echo "OK: bob saw neither alice's session id nor her name (dbus-monitor, subscriber, match rule);" \
+        "alice's and bob's subscribers saw their own sessions, root's subscriber and busctl monitor both"

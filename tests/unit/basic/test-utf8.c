@@ -292,7 +292,9 @@ static void test_sanitize_always_valid(void) {
                                 char in[4] = { (char) a, (char) b, (char) 0xbe, 'z' }, out[8];
 
                                 for (size_t size = 1; size <= sizeof out; size++) {
-                                        size_t l = utf8_sanitize_copy(out, size, in, sizeof in, flag_sets[f]);
+                                        size_t l;
+
+                                        l = utf8_sanitize_copy(out, size, in, sizeof in, flag_sets[f]);
                                         ASSERT_TRUE(l < size);
                                         ASSERT_EQ(strlen(out), l);
                                         ASSERT_TRUE(utf8_is_valid(out));
