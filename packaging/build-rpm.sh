@@ -9,7 +9,8 @@
 # Usage: packaging/build-rpm.sh [-o OUTDIR] [-- RPMBUILD-OPTIONS...]
 #   OUTDIR defaults to ./session-scripts-rpm in the current directory (outside the source tree).
 #   On a machine whose package manager is not RPM (e.g. Debian with the "rpm" package), the build
-#   dependencies cannot be checked by rpmbuild, so --nodeps is added automatically.
+#   dependencies cannot be checked by rpmbuild, so --nodeps is added automatically, and the meson
+#   and systemd macros such a machine lacks come from packaging/rpm/macros.non-rpm-host.
 set -euo pipefail
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -18,7 +19,7 @@ while [ $# -gt 0 ]; do
         case $1 in
         -o) outdir=$2; shift 2 ;;
         --) shift; break ;;
-        -h|--help) sed -n '3,13p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        -h|--help) sed -n '3,14p' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) echo "build-rpm.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
         esac
 done
@@ -44,6 +45,12 @@ cp "$spec" "$work/SPECS/"
 
 extra=()
 rpm -q rpm >/dev/null 2>&1 || extra+=(--nodeps)
+# Without the distribution's meson and systemd macros (rpm on Debian) the spec refuses to build;
+# load equivalent definitions, loudly (see packaging/rpm/macros.non-rpm-host).
+if [ -z "$(rpm --eval '%{?systemd_post:yes}')" ]; then
+        echo "build-rpm.sh: this rpm has no systemd-rpm-macros; using packaging/rpm/macros.non-rpm-host" >&2
+        extra+=(--load "$src/packaging/rpm/macros.non-rpm-host")
+fi
 rpmbuild -ba --define "_topdir $work" "${extra[@]}" "$@" "$work/SPECS/session-scripts.spec"
 
 find "$work/RPMS" "$work/SRPMS" -name '*.rpm' -exec mv -f {} "$outdir/" \;

@@ -9,8 +9,8 @@
 # not by a table of release names, so the next release needs no edit as long as the names follow.
 #
 # Not root: prints what is missing and exits 0 when nothing is, 1 otherwise.
-# --missing: prints the missing packages, one a line, and installs nothing (a package that is only
-#   known to be needed once others are installed, see dependent_packages, shows up on the next run).
+# --missing: prints the missing packages, one a line, and installs nothing (clang's runtime, whose
+#   name is only known once clang is installed, see dependent_packages, may show up on the next run).
 # --unit: only what building and the 'unit' and 'pam' suites need (no sanitizer runtime, no
 #   packaging tools, no test bed, no S3 server); tests/integration/debian13 uses it for its build
 #   root. Combines with --missing.
@@ -48,10 +48,12 @@ clang_major() {
         fi
 }
 
-# Build: compiler, meson, the libraries of the top-level meson.build.
+# Build: compiler, meson, the libraries of the top-level meson.build. libaudit-dev: Linux-PAM >= 1.6
+# (Debian 13) names "audit" in pam.pc (Requires.private), but libpam0g-dev does not pull it in, so
+# pkg-config (and meson setup) fail without it; the .deb's Build-Depends name it on every release.
 build_packages=(
         meson ninja-build pkg-config gcc
-        libsystemd-dev libjson-c-dev libcurl4-openssl-dev libpam0g-dev libssl-dev libarchive-dev
+        libsystemd-dev libjson-c-dev libcurl4-openssl-dev libpam0g-dev libaudit-dev libssl-dev libarchive-dev
 )
 
 # Unit and pam suites: dbus-daemon for the pam suite's bus cases; scdoc, man-db and groff-base for
@@ -71,21 +73,12 @@ test_packages=(
         radosgw ceph-mon ceph-osd ceph-common
 )
 
-# Packages whose need or name depends on what is installed, so they are decided before and again
-# after installing the rest:
-# - libaudit-dev: Linux-PAM >= 1.6 (Debian 13) names "audit" in pam.pc (Requires.private), but
-#   libpam0g-dev does not pull libaudit-dev in, so pkg-config (and meson setup) fail without it.
-# - clang's runtime for the sanitizers and libFuzzer carries clang's major version in its name
-#   (libclang-rt-14-dev on Debian 12, libclang-rt-19-dev on Debian 13); releases before that split
-#   ship it in libclang-common-N-dev, which clang itself depends on.
+# Packages whose name depends on what is installed, so they are decided before and again after
+# installing the rest: clang's runtime for the sanitizers and libFuzzer carries clang's major
+# version in its name (libclang-rt-14-dev on Debian 12, libclang-rt-19-dev on Debian 13); releases
+# before that split ship it in libclang-common-N-dev, which clang itself depends on.
 dependent_packages() {
-        local pc major
-        for pc in /usr/lib/*/pkgconfig/pam.pc /usr/lib/pkgconfig/pam.pc /usr/share/pkgconfig/pam.pc; do
-                if [ -f "$pc" ] && grep -Eq '^Requires(\.private)?:.*\<audit\>' "$pc"; then
-                        echo libaudit-dev
-                        break
-                fi
-        done
+        local major
         [ "$only_unit" = 0 ] || return 0
         major=$(clang_major || true)
         if [ -n "$major" ] && apt_has "libclang-rt-$major-dev"; then
@@ -133,7 +126,7 @@ if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null 2>
         apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# libaudit-dev and clang's runtime may only now be known to be needed (see dependent_packages).
+# clang's runtime may only now be known (see dependent_packages).
 mapfile -t missing < <(missing_packages)
 if [ ${#missing[@]} -gt 0 ]; then
         echo "tests/install-deps.sh: installing ${missing[*]}" >&2
