@@ -5,7 +5,8 @@
 # both contexts of both events. The daemon's memory and descriptors follow its live sessions, not
 # its history: once the forget delay (30 s, MANAGER_FORGET_DELAY_USEC in daemon/manager.h) has
 # passed after the last cycle it holds exactly the descriptors it had freshly started, no pidfd
-# more, its RSS is within 2 MiB of the fresh one, /run/session-scripts/sessions is empty and
+# more (and no pidfd already 5 s after the last cycle: a run's pidfd goes when the run ends), its
+# RSS is within 2 MiB of the fresh one, /run/session-scripts/sessions is empty and
 # systemd has no session-scripts scope left. Prints the figures (fresh, peak during the run,
 # after) and the logins per second.
 
@@ -67,6 +68,13 @@ echo "      peak descriptors during the run $peak_fds; at its end $(ss_daemon_fd
 [ "$ok" = "$total" ] || bed_fail "$((total - ok)) of $total logins failed"
 [ "$(ss_daemon_pid)" = "$pid" ] || bed_fail "the daemon restarted during the soak ($pid → $(ss_daemon_pid))"
 
+# Every run has ended (each close_session waited for its termination): a run's pidfd goes with
+# the run, not with its session 30 s later.
+problems=()
+pidfds_released() { [ "$(ss_daemon_pidfds "$pid")" -le "$fresh_pidfds" ]; }
+bed_wait_until 5 pidfds_released ||
+        problems+=("$(ss_daemon_pidfds "$pid") pidfds held 5 s after the last cycle, when every run had ended (fresh $fresh_pidfds)")
+
 # After the forget delay: wait (bounded) for the state to go, then for the descriptors to settle.
 settled() { [ -z "$(ss_state_files)" ] && [ -z "$(ss_leftover_scopes)" ] && [ "$(ss_daemon_fds "$pid")" -le "$fresh_fds" ]; }
 bed_wait_until $((FORGET + 20)) settled || true
@@ -79,7 +87,6 @@ state=$(ss_state_files)
 scopes=$(ss_leftover_scopes)
 echo "after ${after} s: $fds descriptors (fresh $fresh_fds), $pidfds pidfds (fresh $fresh_pidfds), VmRSS $rss KiB (fresh $fresh_rss KiB, delta $((rss - fresh_rss)) KiB), $(grep -c . <<<"$state" || true) state files, $(grep -c . <<<"$scopes" || true) scopes"
 
-problems=()
 [ "$fds" = "$fresh_fds" ] || problems+=("$fds descriptors, fresh $fresh_fds")
 [ "$pidfds" = "$fresh_pidfds" ] || problems+=("$pidfds pidfds, fresh $fresh_pidfds")
 [ "$rss" -le $((fresh_rss + RSS_SLACK_KIB)) ] || problems+=("VmRSS $rss KiB, over fresh $fresh_rss KiB + $RSS_SLACK_KIB KiB")
