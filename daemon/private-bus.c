@@ -31,6 +31,7 @@ struct PrivateConnection {
 
 struct PrivateBus {
         Manager *manager;
+        char *path;
         int fd;
         sd_event_source *source;
         sd_id128_t server_id;
@@ -163,6 +164,9 @@ int private_bus_listen(Manager *m, const char *path, PrivateBus **ret) {
                 return -ENOMEM;
         p->manager = m;
         p->fd = -EBADF;
+        p->path = strdup(path);
+        if (!p->path)
+                return -ENOMEM;
 
         r = sd_id128_randomize(&p->server_id);
         if (r < 0)
@@ -198,7 +202,11 @@ PrivateBus *private_bus_free(PrivateBus *p) {
         while (p->connections)
                 private_connection_free(p->connections);
         p->source = sd_event_source_disable_unref(p->source);
+        if (p->fd >= 0 && p->path)
+                /* Ours (bound by us): a login that comes now goes through the system bus. */
+                (void) unlink(p->path);
         safe_close(p->fd);
+        free(p->path);
         free(p);
         return NULL;
 }

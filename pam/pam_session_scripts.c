@@ -367,14 +367,29 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) 
         return 0;
 }
 
-/* The CPU time (user + system, in clock ticks) the process pid has used, from /proc/PID/stat, or
- * -errno. The process name may contain anything, so fields are counted after its last ')'. */
-static int64_t process_cpu_ticks(pid_t pid) {
+/* A measure of the work the process pid has done: from /proc/PID/schedstat (CONFIG_SCHED_INFO)
+ * its time on a CPU in nanoseconds plus the number of times it was scheduled — any work at all
+ * changes it, however short —, else from /proc/PID/stat its CPU time in clock ticks (user + system;
+ * the process name may contain anything, so fields are counted after its last ')'). Returns ≥ 0,
+ * or -errno. */
+static int64_t process_progress(pid_t pid) {
         char path[64], buf[1024];
-        unsigned long long utime, stime;
+        unsigned long long a, b, c;
         const char *p;
         ssize_t n;
         int fd;
+
+        (void) snprintf(path, sizeof path, "/proc/%d/schedstat", (int) pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd >= 0) {
+                n = read(fd, buf, sizeof buf - 1);
+                (void) close(fd);
+                if (n > 0) {
+                        buf[n] = 0;
+                        if (sscanf(buf, "%llu %llu %llu", &a, &b, &c) == 3)
+                                return (int64_t) ((a + c) & INT64_MAX);
+                }
+        }
 
         (void) snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -389,15 +404,15 @@ static int64_t process_cpu_ticks(pid_t pid) {
         p = strrchr(buf, ')');
         /* After ") ": state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
          * utime stime — utime is the 12th field from here. */
-        if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
+        if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &a, &b) != 2)
                 return -EBADMSG;
-        return (int64_t) (utime + stime);
+        return (int64_t) ((a + b) & INT64_MAX);
 }
 
 /* Sends m and waits for its reply until deadline_usec (CLOCK_MONOTONIC). Unlike sd_bus_call(),
  * the deadline also covers connecting and authenticating to the bus, so a wedged bus cannot hold
  * the login beyond it. With progress_pid > 0 (the daemon, when talking to it directly), the wait
- * also ends early when that process has made no progress (used no CPU time) for
+ * also ends early when that process has made no progress (was not on a CPU at all) for
  * REGISTER_STALL_USEC: a stuck daemon, not a busy one. On success stores the reply in *ret_reply
  * and returns 0; a D-Bus error reply is copied to ret_error and returned as -errno; -ETIMEDOUT when
  * the deadline passed or the daemon is stuck. */
@@ -412,7 +427,7 @@ static int bus_call_until(
         _cleanup_(pending_call_done) PendingCall call = {};
         /* Declared after call so that it is released first: that cancels the callback. */
         _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
-        int64_t ticks = progress_pid > 0 ? process_cpu_ticks(progress_pid) : -1;
+        int64_t progress = progress_pid > 0 ? process_progress(progress_pid) : -1;
         usec_t n, last_progress_usec;
         int r;
 
@@ -437,18 +452,18 @@ static int bus_call_until(
                 if (r > 0) /* did something, there may be more to do at once */
                         continue;
 
-                if (ticks >= 0) {
-                        int64_t t = process_cpu_ticks(progress_pid);
+                if (progress >= 0) {
+                        int64_t t = process_progress(progress_pid);
 
-                        if (t != ticks) {
+                        if (t != progress) {
                                 /* It worked (or is gone: then the connection breaks at once). */
-                                ticks = t;
+                                progress = t;
                                 last_progress_usec = n;
                         } else if (n - last_progress_usec >= REGISTER_STALL_USEC)
                                 return -ETIMEDOUT;
                 }
 
-                r = sd_bus_wait(bus, ticks >= 0 ? usec_min(deadline_usec - n, PROGRESS_POLL_USEC)
+                r = sd_bus_wait(bus, progress >= 0 ? usec_min(deadline_usec - n, PROGRESS_POLL_USEC)
                                                 : deadline_usec - n);
                 if (r < 0 && r != -EINTR)
                         return r;
@@ -837,6 +852,9 @@ _public_ int pam_sm_open_session(pam_handle_t *handle, int flags, int argc, cons
                            strerror(-r));
                 return PAM_SUCCESS;
         }
+
+        pam_debug_syslog(handle, args.debug, "Connected to %s%s.", SESSION_SCRIPTS_BUS_NAME,
+                         daemon_pid > 0 ? " on its own socket" : " through the system bus");
 
         if (pam_get_data(handle, DATA_SESSION_ID, &data) == PAM_SUCCESS && data) {
                 /* An earlier line of this module in the stack registered this login already: its start
