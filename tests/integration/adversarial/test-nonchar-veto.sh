@@ -16,6 +16,8 @@
 #   - a PAM user name that is not UTF-8 (latin-1 "jörg", written into /etc/passwd): without
 #     require_success the login goes on (fail-open, journaled by the module); with require_success
 #     it is refused.
+# And the daemon's side: an executable named with a non-character in config.json does not make
+# ListRuns fail (every string the daemon sends goes through the same validator).
 
 set -euo pipefail
 source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
@@ -154,6 +156,23 @@ out=$(login ss-user-veto "$latin1")
 echo "latin-1 user, require_success: $out"
 [ "$(ss_result_field "$out" rc)" != 0 ] || bed_fail "a non-UTF-8 user name got past require_success"
 ss_assert_not_contains "$(ss_call ListSessions)" " 1500 " "a session of the latin-1 user"
+
+# ---- a non-character the daemon itself would put on the bus ---------------------------------------
+# config.json may name an executable with a non-character (JSON allows it, here as a \ufffe escape):
+# ListRuns, which sends the name, still answers (the name made valid), and the login goes on.
+bad_script="start-${bad[U+FFFE]}.sh"
+ss_install_script "$bad_script" < "$BED_ROOT$SS_DIR/start.sh"
+ss_install_config <<EOF
+{
+  "SessionStart": { "executables": [ { "context": "system", "filename": "$SS_DIR/start-\\ufffe.sh" } ], "waitingTime": 5 }
+}
+EOF
+bed_exec systemctl reload session-scripts.service || bed_fail "the config naming $bad_script was refused"
+expect_allowed "executable with U+FFFE in its name" ss-veto alice
+id=$(ss_file "$SS_OUT/runs.alice" | tail -n1 | cut -d' ' -f1)
+runs=$(ss_call ListRuns s "$id" 2>&1) || bed_fail "ListRuns of a session whose executable has U+FFFE failed: $runs"
+echo "ListRuns $id: $runs"
+ss_assert_contains "$runs" "\"$SS_DIR/start-?.sh\" \"success\"" "ListRuns names the executable, made valid"
 
 echo "OK: non-characters and invalid bytes in PAM_RHOST and AppStream_* never turned the veto into" \
         "fail-open; a non-UTF-8 user name fails open without require_success and is refused with it"
