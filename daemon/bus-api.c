@@ -210,13 +210,13 @@ static int method_list_sessions(sd_bus_message *msg, void *userdata, sd_bus_erro
         if (r < 0)
                 return r;
         for (Session *s = m->sessions; s; s = s->next) {
+                char ib[BUS_TEXT_MAX + 1], ub[BUS_TEXT_MAX + 1];
+
                 /* A refused session never existed for its user; it only lingers until its start
                  * runs have ended. Not listing it also keeps it from counting in a policy script
                  * that looks for a user's other sessions. */
                 if (s->refused || (caller != 0 && caller != s->uid))
                         continue;
-                char ib[BUS_TEXT_MAX + 1], ub[BUS_TEXT_MAX + 1];
-
                 r = sd_bus_message_append(reply, "(ssutss)", bus_text(ib, s->id), bus_text(ub, s->user),
                                           (uint32_t) s->uid,
                                           s->since_realtime_usec,
