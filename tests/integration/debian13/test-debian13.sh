@@ -18,9 +18,12 @@
 #     work, and a trailing comment in a drop-in is reported with file:line by `validate --settings`
 #     and `status`.
 #
-# Measured on the 2-core CI machine (Debian 12 host): cold (no cached build root, no cached trixie
-# rootfs, both downloaded) about 9 minutes; warm about 2 minutes (build ~45 s, unit + pam suites
-# ~25 s, boot and login ~20 s). The debian13 timings line at the end says how long each step took.
+# Measured on a 2-core machine (Debian 12 host, the mirror over the internet): cold, i.e. neither the
+# build root nor the trixie rootfs cached, about 12 minutes (build root 351 s: debootstrap and the
+# build dependencies; trixie rootfs for the bed about 280 s; the rest as warm); warm 72 s (build
+# 26 s, unit + pam suites 30 s, boot 4 s, login with uploads 10 s). Both caches are rebuilt only
+# when what makes them changes (install-deps.sh, the package lists). The "debian13 timings" line at
+# the end says how long each step took.
 #
 # BED_MIRROR picks the mirror; by default it is the one the host's apt sources use for trixie, else
 # the one they use for the host's own release.
