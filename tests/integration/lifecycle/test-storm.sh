@@ -8,8 +8,8 @@
 # per-event, per-context file; the lines are counted per session), the module never fails open
 # (no "not running session scripts" in the journal), every pam_open_session() returns within
 # waitingTime + timeout_grace + the slowest open_session of the same storm without the module
-# (what the load alone costs), and once the daemon's forget delay has passed it keeps no state
-# file and systemd no session-scripts scope.
+# (what the load alone costs) + how late a timer fires during the storm, and once the daemon's
+# forget delay has passed it keeps no state file and systemd no session-scripts scope.
 #
 # Knobs: STORM_N (200), STORM_PAM_SYSTEMD (0).
 
@@ -20,7 +20,8 @@ bed_init
 
 N=${STORM_N:-200}
 PAM_SYSTEMD=${STORM_PAM_SYSTEMD:-0}
-WAIT=20                 # waitingTime of both events: 1 s scripts never reach it, even under load
+WAIT=60                 # waitingTime of both events (the maximum): 1 s scripts must not reach it, even
+                        # when 800 scopes queue up in PID 1 on a loaded 2-core machine
 GRACE=3                 # the module's default timeout_grace
 FORGET=30               # MANAGER_FORGET_DELAY_USEC (daemon/manager.h)
 
@@ -76,10 +77,21 @@ fresh_fds=$(ss_daemon_fds "$pid")
 cursor=$(ss_journal_mark)
 
 # --- The storm with the module ---
+# Beside it, a probe notes how late a 0.2 s sleep wakes up under the storm's load: what the
+# machine adds to any deadline, the module's included.
+bed_exec bash -c 'rm -f /var/tmp/storm-probe.stop; m=0
+        while [ ! -e /var/tmp/storm-probe.stop ]; do
+                s=${EPOCHREALTIME/./}; sleep 0.2; d=$(( ${EPOCHREALTIME/./} - s - 200000 ))
+                [ $d -gt $m ] && m=$d && echo $m > /var/tmp/storm-probe
+        done' &
+probe=$!
 bed_log "storm of $N logins with the module (stack ss-storm)"
 wall=$(bed_exec ss-storm-run ss-storm storm "$N" /var/tmp/storm | sed 's/.* //')
 res=$(ss_storm_results /var/tmp/storm)
 last_close=$(bed__now)
+bed_exec touch /var/tmp/storm-probe.stop
+wait "$probe" || true
+late_ms=$(( $(ss_file /var/tmp/storm-probe || echo 0) / 1000 + 1 ))
 read -r spread_ms in_first_s close_max_ms < <(
         awk '{ t[NR] = $5; if ($3 > cm) cm = $3; if (min == "" || $5 < min) min = $5; if ($5 > max) max = $5 }
              END { for (i = 1; i <= NR; i++) if (t[i] - min < 1000000) k++
@@ -87,14 +99,18 @@ read -r spread_ms in_first_s close_max_ms < <(
 read -r open_p50_ms open_max_ms < <(
         awk '{ print int($2 / 1000) }' <<<"$res" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)], v[NR] }')
 echo "storm: $N logins, $wall (without the module: $base_wall); released within $spread_ms ms ($in_first_s in the first second);"
-echo "       open_session p50 $open_p50_ms ms, max $open_max_ms ms; close_session max $close_max_ms ms"
+echo "       open_session p50 $open_p50_ms ms, max $open_max_ms ms; close_session max $close_max_ms ms; timers up to $late_ms ms late"
+# What the module told the logins, by kind (ids and users folded).
+bed_journal -o cat --cursor="$cursor" | grep -F 'pam_session_scripts(' |
+        sed 's/[0-9a-f]\{8\}-[0-9a-f-]\{27\}/ID/g; s/storm[0-9]\{3\}/USER/g; s/[0-9][0-9]* ms/N ms/g' |
+        sort | uniq -c | sort -rn | head -n 12 | sed 's/^/  module: /' || true
 
 # On this shared 2-core machine the last of 200 woken processes may get the CPU late; most must
 # have started within the first second, or this was no storm.
 [ "$in_first_s" -ge $((N * 3 / 4)) ] ||
         bed_fail "only $in_first_s of $N logins started within one second (all within $spread_ms ms): no storm"
 [ "$(grep -c ' ok ' <<<"$res")" = "$N" ] || bed_fail "logins failed: $(grep -v ' ok ' <<<"$res" | head)"
-limit_ms=$(( (WAIT + GRACE) * 1000 + slack_ms ))
+limit_ms=$(( (WAIT + GRACE) * 1000 + slack_ms + late_ms ))
 
 # Every script appends "USER SESSION-ID": exactly one line per user, event and context, and one
 # session id per user across all four files.
@@ -127,7 +143,7 @@ if [ -n "$failopen" ]; then
         problems+=("the module failed open $(wc -l <<<"$failopen") times (\"not running session scripts\")")
 fi
 [ "$open_max_ms" -le "$limit_ms" ] ||
-        problems+=("an open_session took $open_max_ms ms, over waitingTime + grace + the storm's own cost ($limit_ms ms)")
+        problems+=("an open_session took $open_max_ms ms, over waitingTime + grace + the storm's own cost + late timers ($limit_ms ms)")
 [ ${#problems[@]} = 0 ] || bed_fail "$(printf '%s; ' "${problems[@]}")"
 
 # --- After the forget delay: nothing of the storm is left ---
