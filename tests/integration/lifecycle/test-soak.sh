@@ -90,7 +90,16 @@ echo "after ${after} s: $fds descriptors (fresh $fresh_fds), $pidfds pidfds (fre
 [ "$fds" = "$fresh_fds" ] || problems+=("$fds descriptors, fresh $fresh_fds")
 [ "$pidfds" = "$fresh_pidfds" ] || problems+=("$pidfds pidfds, fresh $fresh_pidfds")
 [ "$rss" -le $((fresh_rss + RSS_SLACK_KIB)) ] || problems+=("VmRSS $rss KiB, over fresh $fresh_rss KiB + $RSS_SLACK_KIB KiB")
-[ -z "$state" ] || problems+=("$(wc -l <<<"$state") state files in /run/session-scripts/sessions")
+if [ -n "$state" ]; then
+        problems+=("$(wc -l <<<"$state") state files in /run/session-scripts/sessions: $(head -n 3 <<<"$state" | tr '\n' ' ')")
+        # What the daemon said about (up to) three of them, for the report.
+        for f in $(head -n 3 <<<"$state"); do
+                echo "---- state file $f:" >&2
+                bed_exec cat "/run/session-scripts/sessions/$f" >&2 || true
+                echo >&2
+                bed_journal -o short-monotonic -u session-scripts.service | grep -F "${f%%.*}" | tail -n 15 >&2 || true
+        done
+fi
 [ -z "$scopes" ] || problems+=("$(wc -l <<<"$scopes") session-scripts scopes: $(head -n 3 <<<"$scopes" | tr '\n' ' ')")
 [ ${#problems[@]} = 0 ] || bed_fail "after $total cycles and ${after} s (forget delay ${FORGET} s): $(printf '%s; ' "${problems[@]}")"
 echo "OK: $total cycles leave nothing behind"
