@@ -95,6 +95,7 @@ Manager *manager_free(Manager *m) {
 
         m->trim_source = sd_event_source_disable_unref(m->trim_source);
         m->logind_watch = logind_watch_free(m->logind_watch);
+        m->subscribers = bus_subscribers_free(m->subscribers);  /* holds a bus reference */
         script_config_free(m->config);
         tamper_baseline_done(&m->baseline);
         settings_done(&m->settings);
