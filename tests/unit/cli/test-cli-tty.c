@@ -265,7 +265,13 @@ static void test_json(void) {
 int main(int argc, char *argv[]) {
         char cmd[600];
 
-        ASSERT_TRUE(argc == 2);
+        /* meson passes the built binary (tests/unit/cli/meson.build); run by hand, say what is
+         * missing instead of aborting. */
+        if (argc != 2) {
+                fprintf(stderr, "usage: %s PATH-OF-BUILT-session-scripts (meson test passes it)\n",
+                        argc > 0 ? argv[0] : "test-cli-tty");
+                return 2;
+        }
         binary = argv[1];
         ASSERT_TRUE(mkdtemp(scratch));
 
