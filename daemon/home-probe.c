@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The home-folder status reader (see home-probe.h). The child writes one byte — the status — into a
- * pipe and exits. The parent takes the first of: that byte, the child's exit without it (UNKNOWN),
- * the timeout (UNKNOWN, child killed). A child stuck in the kernel on a dead mount may outlive the
+ * The home-folder status reader (see home-probe.h). The child — session-scripts-exec home-status,
+ * started without fork() (exec-helper.h) — writes one byte, the status, into a pipe and exits.
+ * The parent takes the first of: that byte, the child's exit without it (UNKNOWN), the timeout
+ * (UNKNOWN, child killed). A child stuck in the kernel on a dead mount may outlive the
  * timeout; the probe stays allocated until it is reaped, with no session attached to it.
  */
 
@@ -10,11 +11,13 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "exec-helper.h"
 #include "home-probe.h"
 #include "log.h"
 
@@ -103,31 +106,21 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-/* In the child: only async-signal-safe calls besides the read itself (the daemon may have other
- * threads). Privileges go first, so the file is read with the user's rights. */
-_Noreturn static void child_run(int fd, const char *home, uid_t uid, gid_t gid, const gid_t *groups,
-                                size_t n_groups) {
-        HomeFolderStatus status = HOME_FOLDER_STATUS_UNKNOWN;
-        unsigned char b;
-
-        if (setgroups(n_groups, groups) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
-                _exit(1);
-        if (home_folder_status_read(home, &status) < 0)
-                status = HOME_FOLDER_STATUS_UNKNOWN;
-        b = (unsigned char) status;
-        (void) write(fd, &b, 1);
-        _exit(0);
-}
-
 int home_probe_start(sd_event *event, const char *home, uid_t uid, gid_t gid, const gid_t *groups,
                      size_t n_groups, HomeProbeFn callback, void *userdata, HomeProbe **ret) {
         _cleanup_(close_pairp) int pipefd[2] = { -EBADF, -EBADF };
+        _cleanup_(closep) int null_fd = -EBADF;
+        _cleanup_(freep) char *uid_s = NULL, *gid_s = NULL, *groups_s = NULL;
+        size_t len = 0;
         HomeProbe *p;
-        sigset_t mask;
+        FILE *f;
         pid_t pid;
         int r;
 
         if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) < 0)
+                return -errno;
+        null_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
+        if (null_fd < 0)
                 return -errno;
 
         p = calloc(1, sizeof *p);
@@ -137,18 +130,30 @@ int home_probe_start(sd_event *event, const char *home, uid_t uid, gid_t gid, co
         p->callback = callback;
         p->userdata = userdata;
 
-        pid = fork();
-        if (pid < 0) {
-                r = -errno;
+        /* session-scripts-exec home-status UID GID GROUPS HOME (exec-helper.h), stdout our pipe. */
+        if (asprintf(&uid_s, "%u", (unsigned) uid) < 0 || asprintf(&gid_s, "%u", (unsigned) gid) < 0) {
+                uid_s = gid_s = NULL;
+                free(p);
+                return -ENOMEM;
+        }
+        f = open_memstream(&groups_s, &len);
+        if (!f) {
+                free(p);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n_groups; i++)
+                fprintf(f, "%s%u", i > 0 ? "," : "", (unsigned) groups[i]);
+        if (fclose(f) != 0) {
+                free(p);
+                return -ENOMEM;
+        }
+
+        r = exec_helper_spawn((char *const[]) { (char *) "session-scripts-exec", (char *) "home-status", uid_s,
+                                                gid_s, groups_s, (char *) home, NULL },
+                              (char *const[]) { NULL }, (int[]) { null_fd, pipefd[1], -1 }, 3, &pid);
+        if (r < 0) {
                 free(p);
                 return r;
-        }
-        if (pid == 0) {
-                /* Default dispositions and no blocked signals: SIGKILL from the parent aside, a
-                 * stuck child should at least go with a SIGTERM of the whole unit. */
-                sigemptyset(&mask);
-                (void) sigprocmask(SIG_SETMASK, &mask, NULL);
-                child_run(pipefd[1], home, uid, gid, groups, n_groups);
         }
 
         p->pid = pid;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Reads the home-folder mount status of a session's user off the event loop: in a short-lived
- * child process that runs as the user (so it reads with the user's rights, also on a root-squashed
+ * helper process that runs as the user (so it reads with the user's rights, also on a root-squashed
  * network home) and is given at most a bounded time. A home on a hung NFS or FUSE mount then costs
  * one stuck child and an "Unknown" status, never a stalled daemon.
  */
@@ -24,8 +24,8 @@ typedef struct HomeProbe HomeProbe;
 typedef void (*HomeProbeFn)(HomeFolderStatus status, void *userdata);
 
 /*
- * Forks the reader: it drops to uid/gid/groups and reads the status file below home
- * (home_folder_status_read()). Returns 0 and the probe in *ret (owned by the caller until the
+ * Starts the reader (session-scripts-exec home-status): it drops to uid/gid/groups and reads the
+ * status file below home (home_folder_status_read()). Returns 0 and the probe in *ret (owned by the caller until the
  * callback fired; the callback is never called from within this function), or -errno when no child
  * could be started (then the caller decides without it).
  */

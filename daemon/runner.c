@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * One run of one executable (see runner.h for the contract): tamper check, fork of a child that
+ * One run of one executable (see runner.h for the contract): tamper check, start of a child that
  * waits until systemd has put it into its own transient scope, privilege drop and exec of the
  * verified fd, then output capture into the journal and the spool, the deadline, and the summary.
  * Everything is asynchronous on the caller's sd-event loop; nothing here waits for a child or for
@@ -23,6 +23,7 @@
 #include <sys/statfs.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <spawn.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +35,7 @@
 
 #include "cleanup.h"
 #include "default-limits.h"
+#include "exec-helper.h"
 #include "output.h"
 #include "runner.h"
 #include "session-scripts/session-scripts.h"
@@ -82,26 +84,10 @@
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 
 typedef enum RunPhase {
-        RUN_PHASE_NEW,          /* not forked (tampered or failed before fork) */
-        RUN_PHASE_STARTING,     /* child forked and waiting on the go socket; scope job pending */
+        RUN_PHASE_NEW,          /* no process (tampered, or failed before it was started) */
+        RUN_PHASE_STARTING,     /* the helper waits on the go socket; scope job pending */
         RUN_PHASE_RUNNING,      /* go sent: the child is in its scope and execs */
 } RunPhase;
-
-/* What the child reports through its status pipe when it fails before or at exec. */
-typedef enum ChildStage {
-        CHILD_STAGE_FDS,
-        CHILD_STAGE_RLIMIT,
-        CHILD_STAGE_GROUPS,
-        CHILD_STAGE_GID,
-        CHILD_STAGE_UID,
-        CHILD_STAGE_EXEC,
-        _CHILD_STAGE_MAX,
-} ChildStage;
-
-typedef struct ChildStatus {
-        int32_t stage;
-        int32_t error;
-} ChildStatus;
 
 typedef struct RunStream {
         Run *run;
@@ -1152,14 +1138,6 @@ static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
 
 /* ---- Child ------------------------------------------------------------------------------------- */
 
-static const char *const child_stage_text[_CHILD_STAGE_MAX] = {
-        [CHILD_STAGE_FDS] = "failed to set up file descriptors",
-        [CHILD_STAGE_RLIMIT] = "failed to reset resource limits",
-        [CHILD_STAGE_GROUPS] = "failed to set supplementary groups",
-        [CHILD_STAGE_GID] = "failed to change group",
-        [CHILD_STAGE_UID] = "failed to change user",
-        [CHILD_STAGE_EXEC] = "failed to execute",
-};
 
 static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
         Run *r = userdata;
@@ -1177,8 +1155,8 @@ static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata
         if (!r->finished && !r->defer_source) {
                 ssize_t n = r->status_fd >= 0 ? read(r->status_fd, &st, sizeof st) : -1;
 
-                if (n == (ssize_t) sizeof st && st.stage >= 0 && st.stage < _CHILD_STAGE_MAX) {
-                        run_set_error(r, "%s %s: %s", child_stage_text[st.stage],
+                if (n == (ssize_t) sizeof st && child_stage_to_string(st.stage)) {
+                        run_set_error(r, "%s %s: %s", child_stage_to_string(st.stage),
                                       st.stage == CHILD_STAGE_EXEC ? r->executable
                                       : st.stage == CHILD_STAGE_UID || st.stage == CHILD_STAGE_GID ||
                                                       st.stage == CHILD_STAGE_GROUPS
@@ -1197,158 +1175,6 @@ static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata
         r->status_fd = safe_close(r->status_fd);
         run_maybe_release(r);
         return 0;
-}
-
-typedef struct ChildSetup {
-        int null_fd, out_fd, err_fd, go_fd, status_fd, exe_fd;
-        bool exe_is_script;
-        bool user;
-        uid_t uid;
-        gid_t gid;
-        const gid_t *groups;
-        size_t n_groups;
-        const char *home;
-        char * const *argv;
-        char * const *envp;
-        struct rlimit limits[DEFAULT_LIMITS_N];   /* systemd's defaults for units (default-limits.h) */
-} ChildSetup;
-
-/* From here on only async-signal-safe calls: the daemon may have had other state at fork time, and
- * it has threads (output.c's sync worker may hold a lock or be inside malloc() at fork()). */
-_Noreturn static void child_fail(int status_fd, ChildStage stage, int error) {
-        ChildStatus st = { .stage = stage, .error = error };
-        const char *name = strerrorname_np(error) ?: "?";
-        struct iovec iov[] = {
-                { (void *) "session-scripts: ", 17 },
-                { (void *) child_stage_text[stage], strlen(child_stage_text[stage]) },
-                { (void *) ": ", 2 },
-                { (void *) name, strlen(name) },
-                { (void *) "\n", 1 },
-        };
-
-        (void) write(status_fd, &st, sizeof st);
-        if (stage != CHILD_STAGE_FDS)
-                (void) writev(STDERR_FILENO, iov, ELEMENTSOF(iov));
-        _exit(127);
-}
-
-/* Gives the process the limits of c (as root, before dropping privileges, so hard limits may be
- * raised as well as lowered). Where a hard limit cannot be raised (no CAP_SYS_RESOURCE in the
- * daemon's bounding set), the current hard limit stays and the soft one is kept under it. */
-static int child_set_limits(const ChildSetup *c) {
-        for (int i = 0; i < DEFAULT_LIMITS_N; i++) {
-                struct rlimit rl = c->limits[i], cur;
-
-                if (setrlimit(i, &rl) >= 0)
-                        continue;
-                if (errno != EPERM || getrlimit(i, &cur) < 0)
-                        return -errno;
-                rl.rlim_max = cur.rlim_max;
-                if (rl.rlim_cur > rl.rlim_max)
-                        rl.rlim_cur = rl.rlim_max;
-                if (setrlimit(i, &rl) < 0)
-                        return -errno;
-        }
-        return 0;
-}
-
-/* Copies a kept fd to a number ≥ 10 first, so that no dup2() into 0…5 can clobber another kept fd. */
-static int child_fd_lift(int fd) {
-        return fcntl(fd, F_DUPFD_CLOEXEC, 10);
-}
-
-_Noreturn static void child_run(const ChildSetup *c) {
-        int null_fd, out_fd, err_fd, go_fd, status_fd, exe_fd;
-        struct sigaction sa = { .sa_handler = SIG_DFL };
-        sigset_t mask;
-        uid_t ru, eu, su;
-        gid_t rg, eg, sg;
-        char go;
-        ssize_t n;
-
-        status_fd = c->status_fd;
-
-        null_fd = child_fd_lift(c->null_fd);
-        out_fd = child_fd_lift(c->out_fd);
-        err_fd = child_fd_lift(c->err_fd);
-        go_fd = child_fd_lift(c->go_fd);
-        exe_fd = child_fd_lift(c->exe_fd);
-        status_fd = child_fd_lift(c->status_fd);
-        if (null_fd < 0 || out_fd < 0 || err_fd < 0 || go_fd < 0 || exe_fd < 0 || status_fd < 0)
-                child_fail(status_fd < 0 ? c->status_fd : status_fd, CHILD_STAGE_FDS, errno);
-
-        /* stdin /dev/null, stdout/stderr our pipes (dup2 clears FD_CLOEXEC on them). The executable
-         * at 3: for an ELF binary it stays FD_CLOEXEC (the kernel needs it only during execveat()).
-         * For a script it must survive the exec: the kernel runs the interpreter with /dev/fd/3 as
-         * the script path, and the interpreter opens that — so a script sees fd 3 (itself, read-only)
-         * in addition to 0, 1, 2. Status pipe at 4 and go socket at 5 close on exec. */
-        if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
-            dup2(err_fd, STDERR_FILENO) < 0 || dup3(exe_fd, 3, c->exe_is_script ? 0 : O_CLOEXEC) < 0 ||
-            dup3(status_fd, 4, O_CLOEXEC) < 0 || dup3(go_fd, 5, O_CLOEXEC) < 0)
-                child_fail(status_fd, CHILD_STAGE_FDS, errno);
-        status_fd = 4;
-        go_fd = 5;
-
-        /* Nothing else of the daemon (bus socket, other runs' pipes, journal socket, …) leaks. */
-        if (close_range(6, ~0U, 0) < 0)
-                for (int fd = 6; fd < 65536; fd++)
-                        (void) close(fd);
-
-        /* Own session and process group: no controlling terminal, and a signal to the daemon's
-         * process group does not hit scripts. */
-        (void) setsid();
-
-        /* The daemon blocks SIGCHLD/SIGTERM/… for sd-event and may ignore SIGPIPE; ignored signals
-         * and the mask survive exec, so reset both. */
-        for (int sig = 1; sig < _NSIG; sig++)
-                (void) sigaction(sig, &sa, NULL);
-        sigemptyset(&mask);
-        (void) sigprocmask(SIG_SETMASK, &mask, NULL);
-
-        /* Wait until the daemon says we are in our scope. EOF (daemon gone or giving up) → exit. */
-        do
-                n = read(go_fd, &go, 1);
-        while (n < 0 && errno == EINTR);
-        if (n != 1)
-                _exit(EXIT_FAILURE);
-        (void) close(go_fd);
-
-        /* Not the daemon's limits (its unit raises RLIMIT_NOFILE, an administrator's drop-in may
-         * set others): scripts of both contexts start with what systemd gives the units it starts,
-         * like a service or a login of the user would (pam_limits aside). */
-        if (child_set_limits(c) < 0)
-                child_fail(status_fd, CHILD_STAGE_RLIMIT, errno);
-
-        (void) umask(0022);
-
-        if (c->user) {
-                /* Groups first, while we still may; then gid, then uid, all three ids each, so
-                 * nothing of root is left to return to. Verified afterwards: a partial drop must never
-                 * run the script. */
-                if (setgroups(c->n_groups, c->groups) < 0)
-                        child_fail(status_fd, CHILD_STAGE_GROUPS, errno);
-                if (setresgid(c->gid, c->gid, c->gid) < 0)
-                        child_fail(status_fd, CHILD_STAGE_GID, errno);
-                if (setresuid(c->uid, c->uid, c->uid) < 0)
-                        child_fail(status_fd, CHILD_STAGE_UID, errno);
-                if (getresgid(&rg, &eg, &sg) < 0 || rg != c->gid || eg != c->gid || sg != c->gid)
-                        child_fail(status_fd, CHILD_STAGE_GID, EPERM);
-                if (getresuid(&ru, &eu, &su) < 0 || ru != c->uid || eu != c->uid || su != c->uid)
-                        child_fail(status_fd, CHILD_STAGE_UID, EPERM);
-
-                /* As the user, so the user's permissions decide; a missing home is not fatal. */
-                if (!c->home || chdir(c->home) < 0)
-                        (void) chdir("/");
-        } else {
-                /* Root, without whatever supplementary groups the daemon had. */
-                if (setgroups(0, NULL) < 0)
-                        child_fail(status_fd, CHILD_STAGE_GROUPS, errno);
-                (void) chdir("/");
-        }
-
-        /* Exec exactly the file the tamper check verified, never the path again. */
-        (void) execveat(3, "", c->argv, c->envp, AT_EMPTY_PATH);
-        child_fail(status_fd, CHILD_STAGE_EXEC, errno);
 }
 
 /* ---- Start --------------------------------------------------------------------------------------- */
@@ -1511,14 +1337,106 @@ static int run_send_start_unit(Run *r) {
         return 0;
 }
 
-/* Forks the child and asks systemd for its scope. On failure the run is finished later as FAILED
+/* Appends a malloc'd copy of the formatted string to l at *n. Returns 0 or -ENOMEM. */
+static int strv_push_printf(char **l, size_t *n, const char *format, ...) __attribute__((format(printf, 3, 4)));
+static int strv_push_printf(char **l, size_t *n, const char *format, ...) {
+        va_list ap;
+        int k;
+
+        va_start(ap, format);
+        k = vasprintf(&l[*n], format, ap);
+        va_end(ap);
+        if (k < 0) {
+                l[*n] = NULL;
+                return -ENOMEM;
+        }
+        (*n)++;
+        return 0;
+}
+
+/* Formats a limit for the helper's --limits ("-" is infinity). */
+static void limit_format(char buf[static 24], rlim_t v) {
+        if (v == RLIM_INFINITY)
+                strcpy(buf, "-");
+        else
+                (void) snprintf(buf, 24, "%llu", (unsigned long long) v);
+}
+
+/* Starts the run's process: session-scripts-exec, which waits for the go byte (see exec-helper.h)
+ * with fds[i] as its descriptor i. Returns 0 and the pid, or -errno. */
+static int run_spawn_helper(Run *r, int exe_fd, const int fds[static 6], pid_t *ret_pid) {
+        _cleanup_(strv_freep) char **argv = NULL;
+        _cleanup_(freep) char *groups = NULL, *limits = NULL;
+        const struct rlimit *l = default_limits_get();
+        size_t n = 0, glen = 0, llen = 0, argc = 0;
+        char magic[2] = {};
+        FILE *f;
+        int q;
+
+        while (r->argv[argc])
+                argc++;
+        argv = calloc(argc + 12, sizeof(char *));
+        if (!argv)
+                return -ENOMEM;
+
+        /* "G1,G2,…" and "SOFT:HARD,…". */
+        f = open_memstream(&groups, &glen);
+        if (!f)
+                return -ENOMEM;
+        for (size_t i = 0; i < r->n_groups; i++)
+                fprintf(f, "%s%u", i > 0 ? "," : "", (unsigned) r->groups[i]);
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        f = open_memstream(&limits, &llen);
+        if (!f)
+                return -ENOMEM;
+        for (int i = 0; i < DEFAULT_LIMITS_N; i++) {
+                char soft[24], hard[24];
+
+                limit_format(soft, l[i].rlim_cur);
+                limit_format(hard, l[i].rlim_max);
+                fprintf(f, "%s%s:%s", i > 0 ? "," : "", soft, hard);
+        }
+        if (fclose(f) != 0)
+                return -ENOMEM;
+
+        q = strv_push_printf(argv, &n, "session-scripts-exec");
+        if (q >= 0)
+                q = strv_push_printf(argv, &n, "run");
+        /* A script is run by its interpreter through /dev/fd/N: that descriptor must stay open. */
+        if (q >= 0 && pread(exe_fd, magic, 2, 0) == 2 && magic[0] == '#' && magic[1] == '!')
+                q = strv_push_printf(argv, &n, "--script");
+        if (q >= 0 && r->context == SCRIPT_CONTEXT_USER) {
+                q = strv_push_printf(argv, &n, "--user");
+                if (q >= 0)
+                        q = strv_push_printf(argv, &n, "%u", (unsigned) r->uid);
+                if (q >= 0)
+                        q = strv_push_printf(argv, &n, "%u", (unsigned) r->gid);
+                if (q >= 0)
+                        q = strv_push_printf(argv, &n, "%s", groups);
+                if (q >= 0)
+                        q = strv_push_printf(argv, &n, "%s", r->home ?: "/");
+        }
+        if (q >= 0)
+                q = strv_push_printf(argv, &n, "--limits");
+        if (q >= 0)
+                q = strv_push_printf(argv, &n, "%s", limits);
+        if (q >= 0)
+                q = strv_push_printf(argv, &n, "--");
+        for (size_t i = 0; q >= 0 && i < argc; i++)
+                q = strv_push_printf(argv, &n, "%s", r->argv[i]);
+        if (q < 0)
+                return q;
+
+        return exec_helper_spawn(argv, r->envp, fds, 6, ret_pid);
+}
+
+/* Starts the run's process and asks systemd for its scope. On failure the run is finished later as FAILED
  * with r->error set; returns -ENOMEM only when even that cannot be arranged. */
 static int run_spawn(Run *r, int exe_fd) {
         _cleanup_(close_pairp) int out[2] = { -EBADF, -EBADF }, err[2] = { -EBADF, -EBADF },
                                    go[2] = { -EBADF, -EBADF }, status[2] = { -EBADF, -EBADF };
         _cleanup_(closep) int null_fd = -EBADF;
-        ChildSetup c;
-        char magic[2] = {};
         pid_t pid;
         int q;
 
@@ -1542,32 +1460,13 @@ static int run_spawn(Run *r, int exe_fd) {
         (void) fcntl(out[0], F_SETPIPE_SZ, RUN_PIPE_SIZE);
         (void) fcntl(err[0], F_SETPIPE_SZ, RUN_PIPE_SIZE);
 
-        c = (ChildSetup) {
-                .null_fd = null_fd,
-                .out_fd = out[1],
-                .err_fd = err[1],
-                .go_fd = go[1],
-                .status_fd = status[1],
-                .exe_fd = exe_fd,
-                .exe_is_script = pread(exe_fd, magic, 2, 0) == 2 && magic[0] == '#' && magic[1] == '!',
-                .user = r->context == SCRIPT_CONTEXT_USER,
-                .uid = r->uid,
-                .gid = r->gid,
-                .groups = r->groups,
-                .n_groups = r->n_groups,
-                .home = r->home,
-                .argv = r->argv,
-                .envp = r->envp,
-        };
-        memcpy(c.limits, default_limits_get(), sizeof c.limits);
-
-        pid = fork();
-        if (pid < 0) {
-                run_set_error(r, "Failed to fork: %s", strerror(errno));
-                return -errno;
+        q = run_spawn_helper(r, exe_fd, (int[]) { null_fd, out[1], err[1], exe_fd, status[1], go[1] }, &pid);
+        if (q == -ENOMEM)
+                return q;
+        if (q < 0) {
+                run_set_error(r, "Failed to start %s: %s", EXEC_HELPER_PATH, strerror(-q));
+                return q;
         }
-        if (pid == 0)
-                child_run(&c);
 
         r->pid = pid;
         r->phase = RUN_PHASE_STARTING;
@@ -1579,7 +1478,7 @@ static int run_spawn(Run *r, int exe_fd) {
         q = sd_event_add_child(r->event, &r->child_source, pid, WEXITED, on_child_exit, r);
         if (q < 0) {
                 /* Without SIGCHLD blocked (or on OOM) we cannot watch it: kill and reap right away,
-                 * it has not exec'd anything yet. */
+                 * it has not executed the script yet (it waits for the go byte). */
                 (void) kill(pid, SIGKILL);
                 (void) waitpid(pid, NULL, 0);
                 r->reaped = true;

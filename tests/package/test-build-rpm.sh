@@ -27,7 +27,7 @@ ls "$out"/*.src.rpm >/dev/null || { echo "FAIL: no source RPM"; exit 1; }
 
 files=$(rpm -qlp "$rpm_file" 2>/dev/null)
 status=0
-for want in '/security/pam_session_scripts\.so$' '/session-scriptsd$' '/session-scripts-upload$' \
+for want in '/security/pam_session_scripts\.so$' '/session-scriptsd$' '/session-scripts-exec$' '/session-scripts-upload$' \
             '/bin/session-scripts$' '/session-scripts\.service$' '/session-scripts-upload\.service$' \
             '/system\.d/org\.sessionscripts\.SessionScripts1\.conf$' \
             '/system-services/org\.sessionscripts\.SessionScripts1\.service$' \
