@@ -26,6 +26,7 @@
 #include "cleanup.h"
 #include "exec-helper.h"
 #include "home-folder.h"
+#include "session-scripts/session-scripts.h"
 
 /* The kernel's NGROUPS_MAX; the daemon passes at most this many. */
 #define GROUPS_MAX 65536U
@@ -194,7 +195,7 @@ static int drop_privileges(uid_t uid, gid_t gid, const gid_t *groups, size_t n_g
 _Noreturn static void run(const Setup *c) {
         sigset_t mask;
         int stage, error = 0;
-        char go;
+        char go[16];
         ssize_t n;
 
         /* The executable stays open across the exec only for a script: the kernel runs the
@@ -229,13 +230,17 @@ _Noreturn static void run(const Setup *c) {
         sigemptyset(&mask);
         (void) sigprocmask(SIG_SETMASK, &mask, NULL);
 
-        /* Wait until the daemon says we are in our scope. EOF (daemon gone or giving up) → exit. */
+        /* Wait until the daemon says we are in our scope. EOF (daemon gone or giving up) → exit.
+         * The message is the home-folder status, "-" when the environment has it already. */
         do
-                n = read(EXEC_FD_GO, &go, 1);
+                n = read(EXEC_FD_GO, go, sizeof go - 1);
         while (n < 0 && errno == EINTR);
-        if (n != 1)
+        if (n <= 0)
                 _exit(EXIT_FAILURE);
+        go[n] = 0;
         (void) close(EXEC_FD_GO);
+        if (strcmp(go, "True") == 0 || strcmp(go, "False") == 0 || strcmp(go, "Unknown") == 0)
+                (void) setenv(SESSION_SCRIPTS_ENV_HOME_FOLDER_STATUS, go, 1);
 
         /* Not the daemon's limits (its unit raises RLIMIT_NOFILE, an administrator's drop-in may
          * set others): scripts of both contexts start with what systemd gives the units it starts,

@@ -10,7 +10,9 @@
  *   session-scripts-exec run [--script] [--user UID GID GROUPS HOME] --limits LIMITS -- ARGV…
  *       A run's process. Descriptors: 0 /dev/null, 1 and 2 the output pipes, EXEC_FD_EXE the
  *       verified executable, EXEC_FD_STATUS the status pipe, EXEC_FD_GO the go socket; the
- *       environment is the script's. Waits for the go byte (the process is in its scope by then),
+ *       environment is the script's. Waits for the go message (the process is in its scope by
+ *       then; the message is the home-folder status, "True", "False" or "Unknown", which goes into
+ *       AppStream_Home_Folder_Mount_Status, or "-"),
  *       resets signals, applies LIMITS, drops to the user (or to root without supplementary
  *       groups), enters HOME (or /) and executes EXEC_FD_EXE with ARGV. --script: the executable
  *       is a script, which the kernel reads through /dev/fd/EXEC_FD_EXE, so that descriptor

@@ -562,12 +562,6 @@ static void session_finish_event(Session *s, ScriptEvent e) {
         session_save(s);
 }
 
-/* True while e is the event whose runs wait for the home-folder status: none started yet, so
- * "every run has reported" must not be read as "the event is over". */
-static bool session_event_awaits_probe(const Session *s, ScriptEvent e) {
-        return s->home_probe && s->probe_event == e;
-}
-
 static void session_run_record_failure(SessionRun *r, RunResultKind kind, const char *error) {
         r->finished = true;
         r->kind = kind;
@@ -582,7 +576,7 @@ static void session_run_record_failure(SessionRun *r, RunResultKind kind, const 
 static void session_event_check(Session *s, ScriptEvent e) {
         SessionEvent *ev = &s->events[e];
 
-        if (ev->state != EVENT_STATE_RUNNING || session_event_awaits_probe(s, e))
+        if (ev->state != EVENT_STATE_RUNNING)
                 return;
         if (session_event_all_finished(ev))
                 session_finish_event(s, e);
@@ -786,6 +780,8 @@ static int session_start_run(Session *s, ScriptEvent e, ScriptContext c, const S
                  * against an empty baseline, every executable reads as tampered. */
                 .baseline = m->config_tampered ? &empty_baseline : &m->baseline,
                 .spool_key = key,
+                /* The home-folder status is still being read (on_home_probe_done() releases it). */
+                .hold = s->home_probe && s->probe_event == e,
         };
 
         r->run = run_unref(r->run);
@@ -1004,28 +1000,18 @@ static void manager_retry_config(Manager *m) {
         (void) manager_load_config(m, false);
 }
 
-/* The home-folder status is known: journal the opened session and start its first event. */
-static void session_begin_first_event(Session *s, ScriptEvent first) {
-        int r;
-
-        session_journal_opened(s);
-
-        if (s->refused) {
-                /* RefuseSession came while the status was read: nothing runs for it any more. */
-                session_finish_event(s, first);
-                return;
-        }
-        r = session_start_event(s, first);
-        if (r < 0)
-                log_warning_errno(r, "Starting the scripts of session %s failed partly: %m", s->id);
-}
-
+/* The home-folder status is known: journal it with the opened session, and let the runs of the
+ * first event (started already, held until now) execute their scripts with it. */
 static void on_home_probe_done(HomeFolderStatus status, void *userdata) {
         Session *s = userdata;
+        SessionEvent *ev = &s->events[s->probe_event];
 
         s->home_probe = NULL;   /* frees itself */
         s->home_folder_status = status;
-        session_begin_first_event(s, s->probe_event);
+        session_journal_opened(s);
+
+        for (ScriptContext c = 0; c < _SCRIPT_CONTEXT_MAX; c++)
+                run_release(ev->runs[c].run, home_folder_status_to_string(status));
 }
 
 int manager_open_session(Manager *m, const SessionRequest *req, Session **ret, uint64_t *ret_wait_usec) {
@@ -1159,27 +1145,21 @@ int manager_open_session(Manager *m, const SessionRequest *req, Session **ret, u
                 t->events[SCRIPT_EVENT_START].success = true;
                 first = SCRIPT_EVENT_TERMINATION;
         }
-        /* The runs start once the home-folder status is known (it is in their environment). It is
-         * read off the event loop, as the user, bounded (home-probe.h); until then the event runs
-         * with no run started yet, so that waiters wait and a close is ordered after it. */
+        /* The home-folder status is read off the event loop, as the user, bounded (home-probe.h).
+         * Meanwhile the first event's runs start and their scopes are set up; they execute their
+         * scripts once the status is known, with it in their environment (RunParams.hold). */
         r = home_probe_start(m->event, t->home, t->uid, t->gid, t->groups, t->n_groups, on_home_probe_done, t,
                              &t->home_probe);
         if (r < 0) {
                 log_warning_errno(r, "Failed to start reading the home-folder status of user %s, assuming Unknown: %m",
                                   t->user);
-                session_begin_first_event(t, first);
-        } else {
-                SessionEvent *ev = &t->events[first];
-                uint64_t now = 0;
-
+                session_journal_opened(t);
+        } else
                 t->probe_event = first;
-                ev->state = EVENT_STATE_RUNNING;
-                ev->waiting_time_sec = 0;
-                ev->result_recorded = false;
-                (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
-                ev->deadline_usec = now + manager_event_wait_usec(m, first);
-                session_save(t);
-        }
+
+        r = session_start_event(t, first);
+        if (r < 0)
+                log_warning_errno(r, "Starting the scripts of session %s failed partly: %m", t->id);
 
         /* The login may be over already (a PAMName= unit whose process exited at once): its
          * termination then follows the start. */
@@ -1305,7 +1285,7 @@ int manager_wait_session_event(Manager *m, Session *s, ScriptEvent e, sd_bus_mes
 
         if (ev->state == EVENT_STATE_DONE)
                 return session_reply_wait(s, e, msg);
-        if (ev->state == EVENT_STATE_RUNNING && !session_event_awaits_probe(s, e) && session_event_results_known(ev)) {
+        if (ev->state == EVENT_STATE_RUNNING && session_event_results_known(ev)) {
                 /* Only processes left in the runs' scopes are waited for: not the caller's business.
                  * (After a restart: the recorded result, or "unknown, successful" as ever.) */
                 if (!ev->result_recorded) {

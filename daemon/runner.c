@@ -122,6 +122,9 @@ struct Run {
         char *unit;
         bool unit_requested;    /* StartTransientUnit was sent */
         bool unit_created;      /* ... and systemd accepted it */
+        bool scope_ready;       /* the start job of the scope is done: the process is in it */
+        bool held;              /* RunParams.hold, until run_release() */
+        char *go_status;        /* the home-folder status sent with the go message, or NULL */
 
         RunPhase phase;
         uint64_t start_usec;    /* CLOCK_MONOTONIC */
@@ -326,6 +329,7 @@ static Run *run_free(Run *r) {
         strv_free(r->argv);
         strv_free(r->envp);
         free(r->unit);
+        free(r->go_status);
         free(r->job_path);
         free(r->error);
         free(r->f_session);
@@ -1004,9 +1008,41 @@ int run_scope_populated(const Run *r) {
         return p[strlen("populated ")] == '1';
 }
 
-static void run_job_done(Run *r, const char *result) {
-        static const char go = 1;
+/* Lets the process execute the script once it is in its scope and no longer held (run_release()).
+ * The go message is the home-folder status for the script's environment (exec-helper.h). */
+static void run_send_go(Run *r) {
+        const char *status = r->go_status ?: "";
 
+        if (r->phase != RUN_PHASE_STARTING || r->finished || !r->scope_ready || r->held)
+                return;
+
+        /* A socket (not a pipe) with MSG_NOSIGNAL, so a child that died meanwhile gives us EPIPE,
+         * never SIGPIPE. One short message: the helper reads it in one go. */
+        if (send(r->go_fd, status[0] ? status : "-", status[0] ? strlen(status) : 1,
+                 MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+                int err = errno;
+                run_abort_start(r, "Failed to let the process of %s start: %s", r->executable,
+                                strerror(err));
+                return;
+        }
+        r->go_fd = safe_close(r->go_fd);
+        r->phase = RUN_PHASE_RUNNING;
+
+        /* The spool entry is created while the child execs (its fsyncs overlap with the script
+         * starting, not with systemd setting up the scope); no output is read before we return. */
+        run_spool_open(r);
+}
+
+void run_release(Run *r, const char *home_folder_status) {
+        if (!r || !r->held)
+                return;
+        free(r->go_status);
+        r->go_status = home_folder_status ? strdup(home_folder_status) : NULL;
+        r->held = false;
+        run_send_go(r);
+}
+
+static void run_job_done(Run *r, const char *result) {
         job_watch_remove(r);
         if (r->phase != RUN_PHASE_STARTING || r->finished)
                 return;
@@ -1019,22 +1055,9 @@ static void run_job_done(Run *r, const char *result) {
         /* The child is in its scope now: note its cgroup (for run_scope_populated()), then let it
          * exec. Without it the manager waits for systemd's word on the scope instead. */
         r->unit_created = true;
+        r->scope_ready = true;
         r->cgroup_events_fd = cgroup_events_open(r->pid);      /* < 0 is fine: see above */
-
-        /* A socket (not a pipe) with MSG_NOSIGNAL, so a child that died meanwhile gives us EPIPE,
-         * never SIGPIPE. */
-        if (send(r->go_fd, &go, 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1) {
-                int err = errno;
-                run_abort_start(r, "Failed to let the process of %s start: %s", r->executable,
-                                strerror(err));
-                return;
-        }
-        r->go_fd = safe_close(r->go_fd);
-        r->phase = RUN_PHASE_RUNNING;
-
-        /* The spool entry is created while the child execs (its fsyncs overlap with the script
-         * starting, not with systemd setting up the scope); no output is read before we return. */
-        run_spool_open(r);
+        run_send_go(r);
 }
 
 static int on_start_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
@@ -1238,6 +1261,7 @@ static int run_copy_params(Run *r, const RunParams *p) {
         r->executable = strdup(p->argv[0]);
         r->home = p->home ? strdup(p->home) : NULL;
         r->spool_key = p->spool_key ? strdup(p->spool_key) : NULL;
+        r->held = p->hold;
         r->argv = strv_copy(p->argv);
         /* The verified file descriptor is what runs, so a script's $0 is /dev/fd/3, not its path:
          * tell the script where it was installed, for scripts that look for files next to

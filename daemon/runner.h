@@ -69,6 +69,10 @@ typedef struct RunParams {
         unsigned waiting_time_sec;      /* 1…60: RuntimeMaxUSec of the scope, and our deadline */
         const TamperBaseline *baseline;
         const char *spool_key;          /* object key for the spool .meta; NULL = no spool (journal only) */
+        /* The process is started and its scope set up, but it executes the script only after
+         * run_release() as well: so that what is still being learnt about the session (the
+         * home-folder status) overlaps with setting up the scope instead of coming before it. */
+        bool hold;
 } RunParams;
 
 typedef struct Run Run;
@@ -95,6 +99,11 @@ const char *run_get_unit(const Run *r);
 
 /* Stops calling the callback (the owner goes away); the run itself still captures to its end. */
 void run_detach(Run *r);
+
+/* Lets a run started with RunParams.hold execute its script once its scope is ready, with
+ * AppStream_Home_Folder_Mount_Status set to home_folder_status ("True", "False", "Unknown") in its
+ * environment. A no-op for a run that is not held (or NULL). */
+void run_release(Run *r, const char *home_folder_status);
 
 /* ---- Additions of the runner (the functions above are the fixed interface) -------------------- */
 
