@@ -781,7 +781,7 @@ static int session_start_run(Session *s, ScriptEvent e, ScriptContext c, const S
                 .baseline = m->config_tampered ? &empty_baseline : &m->baseline,
                 .spool_key = key,
                 /* The home-folder status is still being read (on_home_probe_done() releases it). */
-                .hold = s->home_probe && s->probe_event == e,
+                .hold = s->probe_pending && s->probe_event == e,
         };
 
         r->run = run_unref(r->run);
@@ -1007,6 +1007,7 @@ static void on_home_probe_done(HomeFolderStatus status, void *userdata) {
         SessionEvent *ev = &s->events[s->probe_event];
 
         s->home_probe = NULL;   /* frees itself */
+        s->probe_pending = false;
         s->home_folder_status = status;
         session_journal_opened(s);
 
@@ -1146,20 +1147,22 @@ int manager_open_session(Manager *m, const SessionRequest *req, Session **ret, u
                 first = SCRIPT_EVENT_TERMINATION;
         }
         /* The home-folder status is read off the event loop, as the user, bounded (home-probe.h).
-         * Meanwhile the first event's runs start and their scopes are set up; they execute their
-         * scripts once the status is known, with it in their environment (RunParams.hold). */
+         * The first event's runs start first, so that systemd sets up their scopes meanwhile; they
+         * execute their scripts once the status is known, with it in their environment
+         * (RunParams.hold, released by on_home_probe_done()). */
+        t->probe_event = first;
+        t->probe_pending = true;
+        r = session_start_event(t, first);
+        if (r < 0)
+                log_warning_errno(r, "Starting the scripts of session %s failed partly: %m", t->id);
+
         r = home_probe_start(m->event, t->home, t->uid, t->gid, t->groups, t->n_groups, on_home_probe_done, t,
                              &t->home_probe);
         if (r < 0) {
                 log_warning_errno(r, "Failed to start reading the home-folder status of user %s, assuming Unknown: %m",
                                   t->user);
-                session_journal_opened(t);
-        } else
-                t->probe_event = first;
-
-        r = session_start_event(t, first);
-        if (r < 0)
-                log_warning_errno(r, "Starting the scripts of session %s failed partly: %m", t->id);
+                on_home_probe_done(HOME_FOLDER_STATUS_UNKNOWN, t);
+        }
 
         /* The login may be over already (a PAMName= unit whose process exited at once): its
          * termination then follows the start. */

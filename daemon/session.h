@@ -146,10 +146,11 @@ struct Session {
         bool termination_by_logind;
         bool close_seen;
 
-        /* Reading the home-folder status (home-probe.h) before the runs of probe_event start; NULL
-         * once it is known. */
+        /* Reading the home-folder status (home-probe.h): the runs of probe_event are held until it
+         * is known (probe_pending); home_probe is NULL when no reader is running. */
         HomeProbe *home_probe;
         ScriptEvent probe_event;
+        bool probe_pending;
 
         sd_event_source *forget_source; /* armed once termination is done (or the refusal) */
 };
