@@ -112,7 +112,7 @@ b_rate=$(awk -v n="$total" -v ms="$b_ms" 'BEGIN { printf "%.1f", n * 1000 / ms }
 m_rate=$(awk -v n="$total" -v ms="$m_ms" 'BEGIN { printf "%.1f", n * 1000 / ms }')
 echo "soak: $total login/logout cycles, $PARALLEL in parallel, /usr/bin/true in both contexts of both events"
 echo "  without the module: $b_rate cycles/s ($b_ok ok); with it: $m_rate cycles/s ($m_ok ok), ratio $(awk -v a="$m_rate" -v b="$b_rate" 'BEGIN { printf "%.3f", a / b }')"
-echo "  runs (summary entries by result; expected $((total * 4)) success): ${results:-none}"
+echo "  runs by result, from the summary entries the journal still holds (volatile, 64 MiB: of $((total * 4)) runs the oldest are gone): ${results:-none}"
 echo "  descriptors: fresh $fresh_fds, peak during the run $peak_fds, at its end $end_fds ($end_state state files);"
 echo "               $((FORGET + 5)) s later $fds (delta $((fds - fresh_fds)); goal 0), $pidfds pidfds, $state state files, $scopes scopes"
 echo "  VmRSS: fresh $fresh_rss KiB, at the end of the run $end_rss KiB, after the forget delay $rss KiB (delta $((rss - fresh_rss)) KiB; goal ≤ 2048)"
