@@ -131,8 +131,13 @@ int home_probe_start(sd_event *event, const char *home, uid_t uid, gid_t gid, co
         p->userdata = userdata;
 
         /* session-scripts-exec home-status UID GID GROUPS HOME (exec-helper.h), stdout our pipe. */
-        if (asprintf(&uid_s, "%u", (unsigned) uid) < 0 || asprintf(&gid_s, "%u", (unsigned) gid) < 0) {
-                uid_s = gid_s = NULL;
+        if (asprintf(&uid_s, "%u", (unsigned) uid) < 0) {
+                uid_s = NULL;
+                free(p);
+                return -ENOMEM;
+        }
+        if (asprintf(&gid_s, "%u", (unsigned) gid) < 0) {
+                gid_s = NULL;
                 free(p);
                 return -ENOMEM;
         }

@@ -77,10 +77,13 @@ static int on_inotify(sd_event_source *source, int fd, uint32_t revents, void *u
                                 continue;
                         }
                         if (e->mask & IN_IGNORED) {
-                                /* The directory went away (logind's runtime directory removed):
-                                 * watch it again once it is back. */
-                                if (e->wd == w->wd)
+                                /* The directory went away (logind's runtime directory removed, e.g.
+                                 * logind restarting): watch it again, now if it is back already,
+                                 * else at the next session that names a logind session. */
+                                if (e->wd == w->wd) {
                                         w->wd = -1;
+                                        (void) logind_watch_ensure(w);
+                                }
                                 w->callback(NULL, w->userdata);
                                 continue;
                         }

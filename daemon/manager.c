@@ -1232,6 +1232,8 @@ int manager_close_session(Manager *m, const char *id, const SessionRequest *req,
                          * before close_session reaches us): this is still the login program's own
                          * close, and it waits for the termination as always. */
                         s->close_seen = true;
+                        if (s->events[SCRIPT_EVENT_TERMINATION].state != EVENT_STATE_DONE)
+                                session_save(s);        /* a done one has no state file any more */
                         *ret = s;
                         *ret_wait_usec = session_termination_wait_usec(m, s);
                         return 0;
@@ -1267,7 +1269,7 @@ static void session_logind_check(Session *s) {
 
         log_info("Login session %s of session %s (user %s) has ended without a close from its login program; running the termination.",
                  s->xdg_session_id, s->id, s->user);
-        s->termination_by_logind = true;
+        s->termination_by_logind = true;       /* saved by what session_begin_termination() saves */
         (void) session_begin_termination(s);
 }
 

@@ -33,7 +33,7 @@ struct PrivateBus {
         Manager *manager;
         char *path;
         int fd;
-        sd_event_source *source;
+        sd_event_source *source, *retry_source;
         sd_id128_t server_id;
         PrivateConnection *connections;
         unsigned n_connections;
@@ -58,9 +58,6 @@ static PrivateConnection *private_connection_free(PrivateConnection *c) {
         sd_bus_flush_close_unref(c->bus);
         free(c);
 
-        /* Below the bound again: take the connections that waited in the backlog. */
-        if (p->n_connections == PRIVATE_BUS_CONNECTIONS_MAX - 1 && p->source)
-                (void) sd_event_source_set_enabled(p->source, SD_EVENT_ON);
         return NULL;
 }
 
@@ -121,30 +118,48 @@ fail:
         return r;
 }
 
+static int on_accept_retry(sd_event_source *source, uint64_t usec, void *userdata) {
+        PrivateBus *p = userdata;
+
+        p->retry_source = sd_event_source_disable_unref(p->retry_source);
+        (void) sd_event_source_set_enabled(p->source, SD_EVENT_ON);
+        return 0;
+}
+
 static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
         PrivateBus *p = userdata;
 
-        /* Everything the backlog holds, up to the bound: under a login storm one wakeup takes many
-         * connections. */
-        while (p->n_connections < PRIVATE_BUS_CONNECTIONS_MAX) {
+        /* Everything the backlog holds: under a login storm one wakeup takes many connections. */
+        for (;;) {
                 int cfd, r;
 
                 cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
                 if (cfd < 0) {
                         if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
                                 return 0;
-                        log_warning_errno(errno, "Failed to accept a connection on the private socket, ignoring: %m");
+                        /* Out of descriptors (EMFILE, ENFILE) or memory: the backlog stays readable,
+                         * so stop listening for a moment rather than spin; the logins waiting there
+                         * see a daemon that makes no progress and go on. */
+                        log_warning_errno(errno, "Failed to accept a connection on the private socket, pausing for 100 ms: %m");
+                        (void) sd_event_source_set_enabled(source, SD_EVENT_OFF);
+                        if (!p->retry_source)
+                                (void) sd_event_add_time_relative(p->manager->event, &p->retry_source,
+                                                                  CLOCK_MONOTONIC, 100 * 1000, 10 * 1000,
+                                                                  on_accept_retry, p);
                         return 0;
+                }
+
+                if (p->n_connections >= PRIVATE_BUS_CONNECTIONS_MAX) {
+                        /* Closed unanswered: the PAM module sees the connection fail and takes the
+                         * system bus instead, rather than waiting for a slot. */
+                        safe_close(cfd);
+                        continue;
                 }
 
                 r = private_connection_new(p, cfd);
                 if (r < 0)
                         log_warning_errno(r, "Failed to set up a private connection, ignoring: %m");
         }
-
-        /* At the bound: let the rest wait in the backlog until a connection is gone. */
-        (void) sd_event_source_set_enabled(source, SD_EVENT_OFF);
-        return 0;
 }
 
 int private_bus_listen(Manager *m, const char *path, PrivateBus **ret) {
@@ -202,6 +217,7 @@ PrivateBus *private_bus_free(PrivateBus *p) {
         while (p->connections)
                 private_connection_free(p->connections);
         p->source = sd_event_source_disable_unref(p->source);
+        p->retry_source = sd_event_source_disable_unref(p->retry_source);
         if (p->fd >= 0 && p->path)
                 /* Ours (bound by us): a login that comes now goes through the system bus. */
                 (void) unlink(p->path);

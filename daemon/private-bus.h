@@ -13,8 +13,10 @@
 
 typedef struct PrivateBus PrivateBus;
 
-/* Most direct connections served at once; further ones wait in the listen backlog. */
-#define PRIVATE_BUS_CONNECTIONS_MAX 1024U
+/* Most direct connections served at once: one per login in progress, as many as the daemon keeps
+ * sessions. A connection beyond it is closed at once, and the PAM module then goes through the
+ * system bus: it must never wait, unanswered, for a slot. */
+#define PRIVATE_BUS_CONNECTIONS_MAX 4096U
 
 /* Creates the socket at path (replacing a stale one) and serves it on m's event loop. Returns 0
  * and the listener in *ret, or -errno. */

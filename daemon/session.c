@@ -338,6 +338,9 @@ int session_state_serialize(const Session *s, char **ret) {
         write_field(f, "SINCE_REALTIME_USEC", num);
         if (s->refused)
                 write_field(f, "REFUSED", "yes");
+        /* A close that comes after a restart still waits for a termination logind's word started. */
+        if (s->termination_by_logind && !s->close_seen)
+                write_field(f, "TERMINATION_BY_LOGIND", "yes");
 
         for (ScriptEvent e = 0; e < _SCRIPT_EVENT_MAX; e++) {
                 const SessionEvent *ev = &s->events[e];
@@ -440,6 +443,10 @@ static int session_state_apply(Session *s, const char *key, size_t klen, char *v
         }
         if (KEY_IS("REFUSED")) {
                 s->refused = strcmp(value, "yes") == 0;
+                return 0;
+        }
+        if (KEY_IS("TERMINATION_BY_LOGIND")) {
+                s->termination_by_logind = strcmp(value, "yes") == 0;
                 return 0;
         }
 

@@ -40,8 +40,8 @@ int exec_helper_spawn(char *const *argv, char *const *envp, const int *fds, int 
                 /* dup2() onto each target clears its FD_CLOEXEC; all else the daemon holds is
                  * O_CLOEXEC and stays behind. */
                 for (int i = 0; i < n_fds && r == 0; i++)
-                        if (lifted[i] >= 0)
-                                r = posix_spawn_file_actions_adddup2(&actions, lifted[i], i);
+                        r = lifted[i] >= 0 ? posix_spawn_file_actions_adddup2(&actions, lifted[i], i)
+                                           : posix_spawn_file_actions_addclose(&actions, i);
                 if (r == 0)
                         r = posix_spawn(&pid, EXEC_HELPER_PATH, &actions, NULL, argv, envp);
                 (void) posix_spawn_file_actions_destroy(&actions);

@@ -721,6 +721,47 @@ static void bus_closep(sd_bus **bus) {
                 *bus = sd_bus_close_unref(*bus);
 }
 
+/* True for the errors of a connection that the other side closed or broke. */
+static bool error_is_disconnect(int r) {
+        return r == -ECONNRESET || r == -EPIPE || r == -ENOTCONN || r == -ECONNREFUSED || r == -ESHUTDOWN;
+}
+
+/* call_register() as a login needs it: on the daemon's own socket first; when the daemon closed
+ * that connection unanswered (it is at its bound of direct connections, or it went away), once more
+ * through the system bus, bounded like any call there. *bus and *daemon_pid follow the connection
+ * used. Returns as call_register(). */
+static int register_session(
+                pam_handle_t *handle,
+                sd_bus **bus,
+                pid_t *daemon_pid,
+                const char *method,
+                const char *user,
+                const char *service_or_id,
+                const char *event,
+                usec_t start_usec,
+                usec_t grace_usec,
+                sd_bus_error *ret_error,
+                char **ret_session_id,
+                usec_t *ret_wait_usec) {
+
+        int r;
+
+        r = call_register(handle, *bus, *daemon_pid, method, user, service_or_id,
+                          register_deadline_usec(start_usec, *daemon_pid, event, grace_usec), ret_error,
+                          ret_session_id, ret_wait_usec);
+        if (r >= 0 || *daemon_pid <= 0 || !error_is_disconnect(r))
+                return r;
+
+        bus_closep(bus);
+        *daemon_pid = 0;
+        r = sd_bus_open_system_with_description(bus, "pam-session-scripts");
+        if (r < 0)
+                return r;
+        sd_bus_error_free(ret_error);
+        return call_register(handle, *bus, 0, method, user, service_or_id, now_usec() + REGISTER_USEC, ret_error,
+                             ret_session_id, ret_wait_usec);
+}
+
 static void cleanup_free(pam_handle_t *handle, void *data, int error_status) {
         free(data);
 }
@@ -803,6 +844,7 @@ _public_ int pam_sm_open_session(pam_handle_t *handle, int flags, int argc, cons
         const void *data = NULL;
         usec_t start_usec, wait_usec, wait_deadline_usec;
         pid_t daemon_pid = 0;
+        bool second_line;
         ModuleArgs args;
         int r;
 
@@ -843,6 +885,13 @@ _public_ int pam_sm_open_session(pam_handle_t *handle, int flags, int argc, cons
         pam_debug_syslog(handle, args.debug, "Opening session-scripts session for user '%s' (service '%s').",
                          user, service);
 
+        /* An earlier line of this module in the stack registered this login already: its start
+         * scripts must not run twice, and the daemon would take a second registration for another
+         * login. Only its result may still be wanted (require_success). */
+        second_line = pam_get_data(handle, DATA_SESSION_ID, &data) == PAM_SUCCESS && data;
+        if (second_line && !args.require_success)
+                return PAM_SUCCESS;
+
         /* Everything up to the daemon's acceptance of the session is fail-open: no daemon, no
          * scripts, and the login goes on at once — also with require_success, which is about the
          * scripts' result, not about whether the daemon is installed. */
@@ -856,21 +905,15 @@ _public_ int pam_sm_open_session(pam_handle_t *handle, int flags, int argc, cons
         pam_debug_syslog(handle, args.debug, "Connected to %s%s.", SESSION_SCRIPTS_BUS_NAME,
                          daemon_pid > 0 ? " on its own socket" : " through the system bus");
 
-        if (pam_get_data(handle, DATA_SESSION_ID, &data) == PAM_SUCCESS && data) {
-                /* An earlier line of this module in the stack registered this login already: its start
-                 * scripts must not run twice, and the daemon would take a second registration for
-                 * another login. Only its result may still be wanted (require_success). */
+        if (second_line) {
                 session_id = strdup(data);
                 if (!session_id)
                         return PAM_BUF_ERR;
-                if (!args.require_success)
-                        return PAM_SUCCESS;
                 wait_usec = published_wait_usec(SESSION_SCRIPTS_EVENT_START);
         } else {
-                r = call_register(handle, bus, daemon_pid, "OpenSession", user, service,
-                                  register_deadline_usec(start_usec, daemon_pid, SESSION_SCRIPTS_EVENT_START,
-                                                         args.grace_usec),
-                                  &error, &session_id, &wait_usec);
+                r = register_session(handle, &bus, &daemon_pid, "OpenSession", user, service,
+                                     SESSION_SCRIPTS_EVENT_START, start_usec, args.grace_usec, &error, &session_id,
+                                     &wait_usec);
                 if (r == -ENOMEM)
                         return PAM_BUF_ERR;
                 if (r < 0) {
@@ -951,8 +994,8 @@ _public_ int pam_sm_close_session(pam_handle_t *handle, int flags, int argc, con
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(event_outcome_done) EventOutcome outcome = {};
         _cleanup_(bus_closep) sd_bus *bus = NULL;
-        _cleanup_(freep) char *session_id = NULL;
-        const char *service, *id = NULL;
+        _cleanup_(freep) char *session_id = NULL, *id_copy = NULL;
+        const char *service, *user, *id = NULL;
         const void *data = NULL;
         usec_t start_usec, wait_usec;
         pid_t daemon_pid = 0;
@@ -983,6 +1026,19 @@ _public_ int pam_sm_close_session(pam_handle_t *handle, int flags, int argc, con
                 id = pam_getenv(handle, SESSION_SCRIPTS_ENV_SESSION_ID);
         if (!id || strnlen(id, SESSION_ID_MAX + 1) > SESSION_ID_MAX || !utf8_is_valid(id))
                 id = "";
+        /* A copy: the PAM data it may point into is dropped below. */
+        id_copy = strdup(id);
+        if (!id_copy)
+                return PAM_BUF_ERR;
+        id = id_copy;
+
+        /* The daemon ends a session only for the user it belongs to, and learns the user from us:
+         * without a usable name there is nothing this close may end (the open failed open, too). */
+        user = get_item_string(handle, PAM_USER);
+        if (!user || !*user || strnlen(user, ENV_VALUE_MAX + 1) > ENV_VALUE_MAX || !utf8_is_valid(user)) {
+                pam_debug_syslog(handle, args.debug, "No usable user name; nothing to close.");
+                return PAM_SUCCESS;
+        }
 
         /* Only root may end a session. An unprivileged close_session — systemd's own PAM handling
          * for units with PAMName= calls it after dropping to the user — would be refused: the daemon
@@ -996,6 +1052,12 @@ _public_ int pam_sm_close_session(pam_handle_t *handle, int flags, int argc, con
 
         pam_debug_syslog(handle, args.debug, "Closing session-scripts session '%s'.", id);
 
+        /* This handle's session is over: should the application open another session with the same
+         * handle, that one registers anew. A second line of this module in the stack finds the id in
+         * the PAM environment. */
+        if (data)
+                (void) pam_set_data(handle, DATA_SESSION_ID, NULL, NULL);
+
         /* Closing never fails the stack: the session is over either way. */
         r = bus_open(&bus, &daemon_pid);
         if (r < 0) {
@@ -1004,10 +1066,8 @@ _public_ int pam_sm_close_session(pam_handle_t *handle, int flags, int argc, con
                 return PAM_SUCCESS;
         }
 
-        r = call_register(handle, bus, daemon_pid, "CloseSession", NULL, id,
-                          register_deadline_usec(start_usec, daemon_pid, SESSION_SCRIPTS_EVENT_TERMINATION,
-                                                 args.grace_usec),
-                          &error, &session_id, &wait_usec);
+        r = register_session(handle, &bus, &daemon_pid, "CloseSession", NULL, id, SESSION_SCRIPTS_EVENT_TERMINATION,
+                             start_usec, args.grace_usec, &error, &session_id, &wait_usec);
         if (r < 0) {
                 if (sd_bus_error_has_name(&error, SESSION_SCRIPTS_ERROR_NO_SUCH_SESSION))
                         pam_debug_syslog(handle, args.debug, "No session-scripts session '%s' to close: %s",
