@@ -28,7 +28,9 @@
  */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Where the helper is installed. */
 #define EXEC_HELPER_PATH LIBEXECDIR "/session-scripts-exec"
@@ -74,3 +76,7 @@ static inline const char *child_stage_to_string(int stage) {
  * *ret_pid, or -errno (e.g. -ENOENT when the helper is not installed).
  */
 int exec_helper_spawn(char *const *argv, char *const *envp, const int *fds, int n_fds, pid_t *ret_pid);
+
+/* Formats groups as the helper's GROUPS argument ("G1,G2,…", "" for none) into a new string in
+ * *ret. Returns 0 or -ENOMEM. */
+int exec_helper_format_groups(const gid_t *groups, size_t n_groups, char **ret);

@@ -111,9 +111,7 @@ int home_probe_start(sd_event *event, const char *home, uid_t uid, gid_t gid, co
         _cleanup_(close_pairp) int pipefd[2] = { -EBADF, -EBADF };
         _cleanup_(closep) int null_fd = -EBADF;
         _cleanup_(freep) char *uid_s = NULL, *gid_s = NULL, *groups_s = NULL;
-        size_t len = 0;
         HomeProbe *p;
-        FILE *f;
         pid_t pid;
         int r;
 
@@ -141,16 +139,10 @@ int home_probe_start(sd_event *event, const char *home, uid_t uid, gid_t gid, co
                 free(p);
                 return -ENOMEM;
         }
-        f = open_memstream(&groups_s, &len);
-        if (!f) {
+        r = exec_helper_format_groups(groups, n_groups, &groups_s);
+        if (r < 0) {
                 free(p);
-                return -ENOMEM;
-        }
-        for (size_t i = 0; i < n_groups; i++)
-                fprintf(f, "%s%u", i > 0 ? "," : "", (unsigned) groups[i]);
-        if (fclose(f) != 0) {
-                free(p);
-                return -ENOMEM;
+                return r;
         }
 
         r = exec_helper_spawn((char *const[]) { (char *) "session-scripts-exec", (char *) "home-status", uid_s,

@@ -1392,7 +1392,7 @@ static int run_spawn_helper(Run *r, int exe_fd, const int fds[static 6], pid_t *
         _cleanup_(strv_freep) char **argv = NULL;
         _cleanup_(freep) char *groups = NULL, *limits = NULL;
         const struct rlimit *l = default_limits_get();
-        size_t n = 0, glen = 0, llen = 0, argc = 0;
+        size_t n = 0, llen = 0, argc = 0;
         char magic[2] = {};
         FILE *f;
         int q;
@@ -1404,13 +1404,9 @@ static int run_spawn_helper(Run *r, int exe_fd, const int fds[static 6], pid_t *
                 return -ENOMEM;
 
         /* "G1,G2,…" and "SOFT:HARD,…". */
-        f = open_memstream(&groups, &glen);
-        if (!f)
-                return -ENOMEM;
-        for (size_t i = 0; i < r->n_groups; i++)
-                fprintf(f, "%s%u", i > 0 ? "," : "", (unsigned) r->groups[i]);
-        if (fclose(f) != 0)
-                return -ENOMEM;
+        q = exec_helper_format_groups(r->groups, r->n_groups, &groups);
+        if (q < 0)
+                return q;
         f = open_memstream(&limits, &llen);
         if (!f)
                 return -ENOMEM;

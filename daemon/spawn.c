@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -53,5 +55,23 @@ int exec_helper_spawn(char *const *argv, char *const *envp, const int *fds, int 
                 return -r;
 
         *ret_pid = pid;
+        return 0;
+}
+
+int exec_helper_format_groups(const gid_t *groups, size_t n_groups, char **ret) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f;
+
+        f = open_memstream(&buf, &len);
+        if (!f)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_groups; i++)
+                fprintf(f, "%s%u", i > 0 ? "," : "", (unsigned) groups[i]);
+        if (fclose(f) != 0) {
+                free(buf);
+                return -ENOMEM;
+        }
+        *ret = buf;
         return 0;
 }
