@@ -186,9 +186,11 @@ ss_wait_for 10 grep -q 'SessionStart/user \[result\]' /var/tmp/follow.out || bed
 ss_assert_contains "$(ss_file /var/tmp/follow.out)" "SessionStart/user: user line 2" "logs -f lines"
 
 # ---- sessions -----------------------------------------------------------------------------------
-# A real login (pamtester opens the session and exits without closing it), and a slow run that is
-# still going while we look.
-out=$(ss_login ss-cli bob open_session)
+# A real login that is still open (pamtester opens the session and exits without closing it; with
+# no pam_systemd in this stack there is no logind session whose end would end it), and a slow run
+# that is still going while we look.
+bed_pam_service ss-cli-open "session optional pam_session_scripts.so debug"
+out=$(ss_login ss-cli-open bob open_session)
 ss_assert_eq "$(ss_result_field "$out" rc)" 0 "bob's login"
 bed_exec touch "$SS_OUT/slow"
 bed_exec bash -c 'session-scripts run SessionStart --user alice --session-id cli-slow-1 > /var/tmp/slow.out 2>&1 &'
