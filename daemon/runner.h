@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * One run of one executable of one event of one session (SPEC §3, §4):
+ * One run of one executable of one event of one session (see session-scriptsd(8)):
  *
- *   run_start() verifies the executable against the tamper baseline, forks a child that waits on a
- *   pipe, asks systemd (StartTransientUnit, after subscribing to JobRemoved) for a scope unit that
- *   contains the child, with RuntimeMaxUSec = waiting time, in system.slice (system context) or
- *   user-UID.slice (user context); once the job is done the child drops privileges (user context:
- *   setgroups/setresgid/setresuid to the user, cwd $HOME), resets signals, rlimits and fds (stdin
- *   /dev/null, stdout/stderr to pipes, nothing else) and execs the verified fd with the given argv
- *   and a clean environment.
+ *   run_start() verifies the executable against the tamper baseline, starts a child with
+ *   posix_spawn() (session-scripts-exec, exec-helper.h) that waits on a socket, asks systemd
+ *   (StartTransientUnit, after subscribing to JobRemoved) for a scope unit that contains the child,
+ *   with RuntimeMaxUSec = waiting time, in system.slice (system context) or user-UID.slice (user
+ *   context); once the job is done (and the run is released, RunParams.hold) the child drops
+ *   privileges (user context: setgroups/setresgid/setresuid to the user, cwd $HOME), resets
+ *   signals, rlimits and fds (stdin /dev/null, stdout/stderr to pipes, nothing else) and execs the
+ *   verified fd with the given argv and a clean environment.
  *
  *   While it runs, every line of stdout/stderr becomes a journal entry (SESSION_SCRIPTS_* fields,
  *   OBJECT_SYSTEMD_UNIT=<scope>, stderr at LOG_WARNING) and, when a spool key was given, the raw
