@@ -31,26 +31,7 @@ ss_add_users storm "$N"
 ss_install_timer
 ss_install_storm_runner
 ss_prepare_out
-for f in start.system start.user term.system term.user; do
-        bed_exec sh -c ": > $SS_OUT/$f.log && chmod 0666 $SS_OUT/$f.log"
-done
-for ev in start term; do
-        ss_install_script "$ev.sh" <<EOF
-#!/bin/sh
-sleep 1
-echo "\$AppStream_UserName \$AppStream_Session_ID" >> $SS_OUT/$ev.\$AppStream_Session_Context.log
-EOF
-done
-ss_install_config <<EOF
-{
-  "SessionStart": { "executables": [
-        { "context": "system", "filename": "$SS_DIR/start.sh", "s3LogEnabled": false },
-        { "context": "user", "filename": "$SS_DIR/start.sh", "s3LogEnabled": false } ], "waitingTime": 20 },
-  "SessionTermination": { "executables": [
-        { "context": "system", "filename": "$SS_DIR/term.sh", "s3LogEnabled": false },
-        { "context": "user", "filename": "$SS_DIR/term.sh", "s3LogEnabled": false } ], "waitingTime": 20 }
-}
-EOF
+ss_install_recording_scripts 20 '$AppStream_UserName $AppStream_Session_ID' 'sleep 1'
 first=""
 [ "$PAM_SYSTEMD" = 1 ] && first="session required pam_systemd.so"
 bed_pam_service bench-storm-base "${first:-session required pam_permit.so}"

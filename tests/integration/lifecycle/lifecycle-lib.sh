@@ -227,3 +227,32 @@ EOF
 ss_storm_results() {
         bed_exec bash -c 'cd "$1" && for t in *.t0; do u=${t%.t0}; echo "$u $(cut -d" " -f2- "$u.res" 2>/dev/null || echo "- - missing") $(cat "$t")"; done' bash "$1"
 }
+
+# ss_install_recording_scripts WAITING_TIME FIELDS [PREFIX] — start.sh and term.sh for both contexts
+# of both events (waitingTime WAITING_TIME, no S3 upload). Each runs the shell text PREFIX (e.g.
+# "sleep 1"), then appends one line of FIELDS (shell words expanded by the script, e.g.
+# '$AppStream_Session_ID $(date +%s%N)') to $SS_OUT/EVENT.CONTEXT.log (EVENT: start or term),
+# created empty and writable for both contexts. Needs ss_prepare_out first.
+ss_install_recording_scripts() {
+        local wait=$1 fields=$2 prefix=${3:-} f ev
+        for f in start.system start.user term.system term.user; do
+                bed_exec sh -c ": > $SS_OUT/$f.log && chmod 0666 $SS_OUT/$f.log"
+        done
+        for ev in start term; do
+                ss_install_script "$ev.sh" <<EOS
+#!/bin/sh
+$prefix
+echo "$fields" >> $SS_OUT/$ev.\$AppStream_Session_Context.log
+EOS
+        done
+        ss_install_config <<EOS
+{
+  "SessionStart": { "executables": [
+        { "context": "system", "filename": "$SS_DIR/start.sh", "s3LogEnabled": false },
+        { "context": "user", "filename": "$SS_DIR/start.sh", "s3LogEnabled": false } ], "waitingTime": $wait },
+  "SessionTermination": { "executables": [
+        { "context": "system", "filename": "$SS_DIR/term.sh", "s3LogEnabled": false },
+        { "context": "user", "filename": "$SS_DIR/term.sh", "s3LogEnabled": false } ], "waitingTime": $wait }
+}
+EOS
+}

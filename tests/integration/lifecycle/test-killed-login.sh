@@ -19,25 +19,7 @@ bed_boot
 TERM_WITHIN=5   # seconds from logind's "closing" to the termination scripts' lines
 
 ss_prepare_out
-for f in start.system start.user term.system term.user; do
-        bed_exec sh -c ": > $SS_OUT/$f.log && chmod 0666 $SS_OUT/$f.log"
-done
-for ev in start term; do
-        ss_install_script "$ev.sh" <<EOF
-#!/bin/sh
-echo "\$AppStream_Session_ID \$(date +%s%N)" >> $SS_OUT/$ev.\$AppStream_Session_Context.log
-EOF
-done
-ss_install_config <<EOF
-{
-  "SessionStart": { "executables": [
-        { "context": "system", "filename": "$SS_DIR/start.sh", "s3LogEnabled": false },
-        { "context": "user", "filename": "$SS_DIR/start.sh", "s3LogEnabled": false } ], "waitingTime": 10 },
-  "SessionTermination": { "executables": [
-        { "context": "system", "filename": "$SS_DIR/term.sh", "s3LogEnabled": false },
-        { "context": "user", "filename": "$SS_DIR/term.sh", "s3LogEnabled": false } ], "waitingTime": 10 }
-}
-EOF
+ss_install_recording_scripts 10 '$AppStream_Session_ID $(date +%s%N)'
 # The hook runs in open_session after our module: it notes the login program's PID (its parent),
 # the logind session and ours, then keeps open_session from returning.
 cat >"$BED_ROOT/usr/local/bin/ss-hang" <<EOF

@@ -24,25 +24,7 @@ slow_user_stop() {
 bed_boot slow_user_stop
 
 ss_prepare_out
-for f in start.system start.user term.system term.user; do
-        bed_exec sh -c ": > $SS_OUT/$f.log && chmod 0666 $SS_OUT/$f.log"
-done
-for ev in start term; do
-        ss_install_script "$ev.sh" <<EOF
-#!/bin/sh
-echo "\$AppStream_Session_ID \$(id -un)" >> $SS_OUT/$ev.\$AppStream_Session_Context.log
-EOF
-done
-ss_install_config <<EOF
-{
-  "SessionStart": { "executables": [
-        { "context": "system", "filename": "$SS_DIR/start.sh", "s3LogEnabled": false },
-        { "context": "user", "filename": "$SS_DIR/start.sh", "s3LogEnabled": false } ], "waitingTime": 30 },
-  "SessionTermination": { "executables": [
-        { "context": "system", "filename": "$SS_DIR/term.sh", "s3LogEnabled": false },
-        { "context": "user", "filename": "$SS_DIR/term.sh", "s3LogEnabled": false } ], "waitingTime": 30 }
-}
-EOF
+ss_install_recording_scripts 30 '$AppStream_Session_ID $(id -un)'
 uid=$(bed_exec id -u alice)
 cat >"$BED_ROOT/usr/local/bin/ss-queue-slice-stop" <<EOF
 #!/bin/sh

@@ -17,25 +17,7 @@ bed_init
 bed_boot
 
 ss_prepare_out
-for f in start.system start.user term.system term.user; do
-        bed_exec sh -c ": > $SS_OUT/$f.log && chmod 0666 $SS_OUT/$f.log"
-done
-for ev in start term; do
-        ss_install_script "$ev.sh" <<EOF
-#!/bin/sh
-echo "\$AppStream_Session_ID \$AppStream_UserName \$(date +%s%N)" >> $SS_OUT/$ev.\$AppStream_Session_Context.log
-EOF
-done
-ss_install_config <<EOF
-{
-  "SessionStart": { "executables": [
-        { "context": "system", "filename": "$SS_DIR/start.sh", "s3LogEnabled": false },
-        { "context": "user", "filename": "$SS_DIR/start.sh", "s3LogEnabled": false } ], "waitingTime": 10 },
-  "SessionTermination": { "executables": [
-        { "context": "system", "filename": "$SS_DIR/term.sh", "s3LogEnabled": false },
-        { "context": "user", "filename": "$SS_DIR/term.sh", "s3LogEnabled": false } ], "waitingTime": 10 }
-}
-EOF
+ss_install_recording_scripts 10 '$AppStream_Session_ID $AppStream_UserName $(date +%s%N)'
 ss_pam_stack ss-test
 ss_start_daemon
 
