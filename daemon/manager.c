@@ -932,44 +932,24 @@ static void session_journal_opened(const Session *s) {
 }
 
 /*
- * A session whose close_session never came (the login process crashed) stays known until reboot.
- * Only when the table is full, the oldest such session whose logind session is gone (no
- * /run/systemd/sessions/ID) and whose start is over is dropped, without running its termination
- * — there is no close to run it for. Returns true when one was dropped.
+ * Only when the table is full: drops the oldest session that is over and only lingers for late
+ * callers (its termination done, a manual run finished, a refused session keeping its id refused:
+ * every such session has its forget timer armed). A session whose login ended without a close is
+ * not among the live ones for long: logind's word ends it (logind-watch.h). Returns true when one
+ * was dropped.
  */
-static bool manager_evict_stale_session(Manager *m) {
+static bool manager_evict_ended_session(Manager *m) {
         Session *victim = NULL;
 
-        /* A refused session that is over only lingers to keep its id refused: the cheapest to drop. */
         for (Session *s = m->sessions; s; s = s->next)
-                if (s->hidden && (!victim || s->since_realtime_usec < victim->since_realtime_usec))
+                if (s->forget_source && (!victim || s->since_realtime_usec < victim->since_realtime_usec))
                         victim = s;
-        if (victim) {
-                log_debug("Session table full; dropping refused session %s early.", victim->id);
-                manager_unlink_session(m, victim);
-                session_free(victim);
-                return true;
-        }
-
-        for (Session *s = m->sessions; s; s = s->next) {
-                char path[128];
-
-                if (s->events[SCRIPT_EVENT_START].state != EVENT_STATE_DONE ||
-                    s->events[SCRIPT_EVENT_TERMINATION].state != EVENT_STATE_NOT_RUN || !s->xdg_session_id ||
-                    strchr(s->xdg_session_id, '/'))
-                        continue;
-                (void) snprintf(path, sizeof path, "/run/systemd/sessions/%s", s->xdg_session_id);
-                if (access(path, F_OK) >= 0 || errno != ENOENT)
-                        continue;
-                if (!victim || s->since_realtime_usec < victim->since_realtime_usec)
-                        victim = s;
-        }
         if (!victim)
                 return false;
 
-        log_warning("Session table full; dropping session %s of user %s, whose login session %s is gone without a close.",
-                    victim->id, victim->user, victim->xdg_session_id);
-        (void) session_state_remove(victim->id, m->sessions_dir);
+        log_debug("Session table full; forgetting ended session %s early.", victim->id);
+        if (!victim->hidden)
+                (void) session_state_remove(victim->id, m->sessions_dir);
         manager_unlink_session(m, victim);
         session_free(victim);
         return true;
@@ -1039,7 +1019,7 @@ int manager_open_session(Manager *m, const SessionRequest *req, Session **ret, u
 
         manager_retry_config(m);
 
-        if (m->n_sessions >= MANAGER_SESSIONS_MAX && !manager_evict_stale_session(m))
+        if (m->n_sessions >= MANAGER_SESSIONS_MAX && !manager_evict_ended_session(m))
                 return log_error_errno(EUSERS, "Too many sessions (%u), refusing session of user %s.",
                                        MANAGER_SESSIONS_MAX, req->user);
 
