@@ -14,9 +14,8 @@
 #include "json-util.h"
 #include "session-scripts/session-scripts.h"
 #include "utf8.h"
+#include "time-util.h"
 
-#define USEC_PER_MSEC UINT64_C(1000)
-#define USEC_PER_SEC UINT64_C(1000000)
 #define USEC_PER_MIN (UINT64_C(60) * USEC_PER_SEC)
 #define USEC_PER_HOUR (UINT64_C(60) * USEC_PER_MIN)
 #define USEC_PER_DAY (UINT64_C(24) * USEC_PER_HOUR)

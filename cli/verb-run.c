@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <systemd/sd-id128.h>
+#include <systemd/sd-journal.h>
 #include <time.h>
 
 #include "bus-client.h"
@@ -25,11 +25,11 @@
 #include "journal-read.h"
 #include "json-util.h"
 #include "script-config.h"
+#include "session-id.h"
 #include "session-scripts/session-scripts.h"
 #include "verbs.h"
+#include "time-util.h"
 
-#define USEC_PER_SEC 1000000ULL
-#define USEC_PER_MSEC 1000ULL
 
 /* Beyond the event's own bound (wait_usec): the daemon's overdue guard (10 s) plus slack, so that
  * the CLI never gives up before the daemon does. */
@@ -71,21 +71,6 @@ static uint64_t now_usec(clockid_t clock) {
 
         (void) clock_gettime(clock, &ts);
         return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000U;
-}
-
-/* A random UUID (8-4-4-4-12 lowercase hex), like the daemon's own session ids. */
-static int generate_session_id(char ret[static 37]) {
-        sd_id128_t id;
-        int r;
-
-        r = sd_id128_randomize(&id);
-        if (r < 0)
-                return r;
-        snprintf(ret, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-                 id.bytes[0], id.bytes[1], id.bytes[2], id.bytes[3], id.bytes[4], id.bytes[5], id.bytes[6],
-                 id.bytes[7], id.bytes[8], id.bytes[9], id.bytes[10], id.bytes[11], id.bytes[12], id.bytes[13],
-                 id.bytes[14], id.bytes[15]);
-        return 0;
 }
 
 typedef struct RunWait {
@@ -205,7 +190,7 @@ int verb_run(int argc, char *argv[]) {
         RunWait wait = { .error = SD_BUS_ERROR_NULL };
         Output out = {};
         const char *user = NULL, *session_id_arg = NULL, *event_name, *id = NULL;
-        char generated[37];
+        char generated[SESSION_SCRIPTS_SESSION_ID_UUID_LEN + 1];
         RunInfo *runs = NULL;
         size_t n_runs = 0, n_event_runs = 0;
         uint64_t wait_usec = 0, started, deadline, drain_until = 0, last_progress = 0;
@@ -246,13 +231,14 @@ int verb_run(int argc, char *argv[]) {
                 return EXIT_USAGE;
         }
         if (session_id_arg) {
-                if (!session_id_arg[0] || strlen(session_id_arg) > 64) {
-                        fprintf(stderr, "%s run: invalid --session-id.\n", program_name);
+                if (!session_id_is_valid(session_id_arg)) {
+                        fprintf(stderr, "%s run: invalid --session-id '%s': expected 1…%d characters of A-Z a-z 0-9 . _ -.\n",
+                                program_name, session_id_arg, SESSION_SCRIPTS_SESSION_ID_MAX);
                         return EXIT_USAGE;
                 }
                 id = session_id_arg;
         } else {
-                r = generate_session_id(generated);
+                r = session_id_generate(generated);
                 if (r < 0) {
                         fprintf(stderr, "%s run: cannot generate a session id: %s\n", program_name, strerror(-r));
                         return EXIT_USAGE;

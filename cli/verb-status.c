@@ -35,8 +35,8 @@
 #include "settings.h"
 #include "sha256.h"
 #include "verbs.h"
+#include "time-util.h"
 
-#define USEC_PER_SEC 1000000ULL
 
 #define DAEMON_UNIT "session-scripts.service"
 #define UPLOADER_UNIT "session-scripts-upload.service"

@@ -58,7 +58,7 @@ int bus_run_method_run_event(sd_bus_message *msg, void *userdata, sd_bus_error *
                 if (!session_id_is_valid(req.session_id))
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                                  "Invalid session id (1…%u characters of A-Z a-z 0-9 . _ -).",
-                                                 SESSION_ID_MAX);
+                                                 SESSION_SCRIPTS_SESSION_ID_MAX);
                 /* Also a refused session's id, which stays refused for a while. */
                 if (manager_find_session_any(m, req.session_id))
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,

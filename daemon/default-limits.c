@@ -14,7 +14,6 @@
 #include "default-limits.h"
 #include "log.h"
 
-#define MIN(a, b) ((a) < (b) ? (a) : (b))
 
 /* Names of the limits: systemd's property suffix (DefaultLimit<NAME>[Soft]) and the kernel's text
  * in /proc/PID/limits. */

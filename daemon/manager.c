@@ -34,8 +34,8 @@
 #include "session-scripts/session-scripts.h"
 #include "unit-watch.h"
 #include "user-env.h"
+#include "time-util.h"
 
-#define USEC_PER_SEC 1000000ULL
 
 static char *strdup_or_null(const char *s) {
         return s ? strdup(s) : NULL;
@@ -997,7 +997,7 @@ static void on_home_probe_done(HomeFolderStatus status, void *userdata) {
 
 int manager_open_session(Manager *m, const SessionRequest *req, Session **ret, uint64_t *ret_wait_usec) {
         _cleanup_(session_freep) Session *s = NULL;
-        char uuid[SESSION_ID_UUID_LEN + 1];
+        char uuid[SESSION_SCRIPTS_SESSION_ID_UUID_LEN + 1];
         const char *id;
         Session *existing;
         int r;

@@ -58,7 +58,6 @@
 #define SPOOL_META_MAX (64U * 1024U)
 #define SPOOL_META_TMP_SUFFIX ".meta.tmp"
 
-#define MIN(a, b) ((a) < (b) ? (a) : (b))
 
 /* The spool bound's reserve (see the top of this file): R = MIN(M / 16, SPOOL_RESERVE_MAX). */
 #define SPOOL_RESERVE_MAX (UINT64_C(4) * 1024 * 1024)

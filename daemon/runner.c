@@ -39,9 +39,8 @@
 #include "output.h"
 #include "runner.h"
 #include "session-scripts/session-scripts.h"
+#include "time-util.h"
 
-#define USEC_PER_SEC UINT64_C(1000000)
-#define USEC_PER_MSEC UINT64_C(1000)
 
 /* Our own backstop after the deadline: if systemd's stop did not end the main process within
  * TimeoutStop + this, we ask systemd to SIGKILL the whole scope (and SIGKILL the main process
@@ -81,7 +80,6 @@
  * some control characters in it are dropped. */
 #define RUN_LAST_RAW_MAX (4U * OUTPUT_LAST_LINE_MAX)
 
-#define MIN(a, b) ((a) < (b) ? (a) : (b))
 
 typedef enum RunPhase {
         RUN_PHASE_NEW,          /* no process (tampered, or failed before it was started) */
@@ -252,10 +250,6 @@ static char **strv_copy_extra(char * const *l, size_t extra) {
 
 static char **strv_copy(char * const *l) {
         return strv_copy_extra(l, 0);
-}
-
-static bool streq_ptr(const char *a, const char *b) {
-        return a && b && strcmp(a, b) == 0;
 }
 
 /* ---- Logging ------------------------------------------------------------------------------------- */

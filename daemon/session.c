@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <systemd/sd-id128.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -189,37 +188,6 @@ int session_resolve_user(Session *s) {
         free_and_replace(s->groups, groups);
         s->n_groups = (size_t) ngroups;
         s->user_resolved = true;
-        return 0;
-}
-
-bool session_id_is_valid(const char *id) {
-        size_t n;
-
-        if (!id)
-                return false;
-        n = strlen(id);
-        if (n < 1 || n > SESSION_ID_MAX)
-                return false;
-        /* Also keeps the id usable as a file name and an S3 key component: no '/', no "..". */
-        if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
-                return false;
-        return strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
-}
-
-int session_id_generate(char ret[static SESSION_ID_UUID_LEN + 1]) {
-        sd_id128_t id;
-        int r;
-
-        /* sd_id128_randomize() already sets the version 4 / variant bits of a random UUID. */
-        r = sd_id128_randomize(&id);
-        if (r < 0)
-                return r;
-
-        (void) snprintf(ret, SESSION_ID_UUID_LEN + 1,
-                        "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-                        id.bytes[0], id.bytes[1], id.bytes[2], id.bytes[3], id.bytes[4], id.bytes[5],
-                        id.bytes[6], id.bytes[7], id.bytes[8], id.bytes[9], id.bytes[10], id.bytes[11],
-                        id.bytes[12], id.bytes[13], id.bytes[14], id.bytes[15]);
         return 0;
 }
 

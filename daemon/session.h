@@ -17,15 +17,13 @@
 #include "home-folder.h"
 #include "home-probe.h"
 #include "runner.h"
+#include "session-id.h"
 #include "script-config.h"
 #include "unit-watch.h"
 
 typedef struct Manager Manager;
 typedef struct Session Session;
 
-/* Longest session id (AppStream_Session_ID), and the length of a generated one (UUID, 36). */
-#define SESSION_ID_MAX 64
-#define SESSION_ID_UUID_LEN 36
 
 /* Bound of each metadata value taken from the PAM environment (bytes). */
 #define SESSION_METADATA_MAX 256
@@ -168,12 +166,6 @@ static inline void session_freep(Session **s) {
 /* Looks up s->user with getpwnam_r() and getgrouplist() and fills uid, gid, home, shell, groups.
  * Returns 0, -ESRCH when there is no such user, or another -errno. */
 int session_resolve_user(Session *s);
-
-/* True when id is 1…SESSION_ID_MAX characters of [A-Za-z0-9._-]. */
-bool session_id_is_valid(const char *id);
-
-/* Writes a fresh random UUID (8-4-4-4-12, lowercase) into ret. Returns 0 or -errno. */
-int session_id_generate(char ret[static SESSION_ID_UUID_LEN + 1]);
 
 /* True when v is a usable metadata value: 1…SESSION_METADATA_MAX bytes of valid UTF-8 without
  * control characters. */

@@ -43,10 +43,8 @@
 #define INDEX_MAX_CHILDREN 1024U
 
 #ifndef MIN
-#define MIN(a, b) ((a) < (b) ? (a) : (b))
 #endif
 #ifndef MAX
-#define MAX(a, b) ((a) > (b) ? (a) : (b))
 #endif
 
 /* ---- names ---------------------------------------------------------------------------------- */

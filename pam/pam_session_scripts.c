@@ -60,15 +60,13 @@
 #include <systemd/sd-bus.h>
 
 #include "cleanup.h"
+#include "session-id.h"
 #include "utf8.h"
 #include "session-scripts/session-scripts.h"
+#include "time-util.h"
 
 #define _public_ __attribute__((__visibility__("default")))
 #define _printf_(a, b) __attribute__((__format__(printf, a, b)))
-
-typedef uint64_t usec_t;
-#define USEC_PER_MSEC ((usec_t) 1000ULL)
-#define USEC_PER_SEC ((usec_t) 1000000ULL)
 
 /* The grace added to the event's waitingTime before the module stops waiting for the daemon's
  * answer. The scripts' own deadline is enforced by systemd (RuntimeMaxSec=waitingTime); the grace
@@ -106,7 +104,6 @@ typedef uint64_t usec_t;
  * this size; text from the daemon shown to the user is capped (the last_line of a script is a
  * short reason, the message a sentence). */
 #define ENV_VALUE_MAX 4096U
-#define SESSION_ID_MAX 256U
 #define LAST_LINE_MAX 256U
 #define MESSAGE_MAX 1024U
 
@@ -159,20 +156,9 @@ static void event_outcome_done(EventOutcome *o) {
                         pam_syslog(handle, LOG_DEBUG, __VA_ARGS__);     \
         } while (0)
 
+/* CLOCK_MONOTONIC: deadlines must not move when the wall clock is set during a login. */
 static usec_t now_usec(void) {
-        struct timespec ts;
-
-        /* CLOCK_MONOTONIC: deadlines must not move when the wall clock is set during a login. */
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000U;
-}
-
-static usec_t usec_max(usec_t a, usec_t b) {
-        return a > b ? a : b;
-}
-
-static usec_t usec_min(usec_t a, usec_t b) {
-        return a < b ? a : b;
+        return now(CLOCK_MONOTONIC);
 }
 
 /* The text of a failed bus call for the log: the bus error's message when there is one. */
@@ -463,7 +449,7 @@ static int bus_call_until(
                                 return -ETIMEDOUT;
                 }
 
-                r = sd_bus_wait(bus, progress >= 0 ? usec_min(deadline_usec - n, PROGRESS_POLL_USEC)
+                r = sd_bus_wait(bus, progress >= 0 ? MIN(deadline_usec - n, PROGRESS_POLL_USEC)
                                                 : deadline_usec - n);
                 if (r < 0 && r != -EINTR)
                         return r;
@@ -524,13 +510,11 @@ static int call_register(
         if (r < 0)
                 return r;
 
-        if (s[0] == 0 || strnlen(s, SESSION_ID_MAX + 1) > SESSION_ID_MAX)
+        if (!session_id_is_valid(s))
                 return -EBADMSG;
-        id = text_sanitize(s, SESSION_ID_MAX);
+        id = strdup(s);
         if (!id)
                 return -ENOMEM;
-        if (strcmp(id, s) != 0) /* had control characters */
-                return -EBADMSG;
 
         *ret_session_id = TAKE_PTR(id);
         *ret_wait_usec = wait_usec;
@@ -706,7 +690,7 @@ static usec_t published_wait_usec(const char *event) {
 static usec_t register_deadline_usec(usec_t start_usec, pid_t daemon_pid, const char *event, usec_t grace_usec) {
         if (daemon_pid <= 0)
                 return start_usec + REGISTER_USEC;
-        return start_usec + usec_max(published_wait_usec(event) + grace_usec, REGISTER_USEC);
+        return start_usec + MAX(published_wait_usec(event) + grace_usec, REGISTER_USEC);
 }
 
 /* Releases the connection. sd_bus_flush() first establishes the connection when it is not yet
@@ -939,9 +923,9 @@ _public_ int pam_sm_open_session(pam_handle_t *handle, int flags, int argc, cons
 
         /* Never longer than the event's waitingTime plus the grace, counted from our start; when
          * there is nothing to wait for, the answer itself is bounded like the registration. */
-        wait_deadline_usec = start_usec + usec_min(wait_usec, START_WAIT_USEC_MAX) + args.grace_usec;
+        wait_deadline_usec = start_usec + MIN(wait_usec, START_WAIT_USEC_MAX) + args.grace_usec;
         if (wait_usec == 0)
-                wait_deadline_usec = usec_max(wait_deadline_usec, now_usec() + REGISTER_USEC);
+                wait_deadline_usec = MAX(wait_deadline_usec, now_usec() + REGISTER_USEC);
         r = call_wait_event(bus, session_id, SESSION_SCRIPTS_EVENT_START, wait_deadline_usec, &error, &outcome);
         if (r == -ENOMEM)
                 return PAM_BUF_ERR;
@@ -1024,7 +1008,7 @@ _public_ int pam_sm_close_session(pam_handle_t *handle, int flags, int argc, con
                 id = data;
         if (!id)
                 id = pam_getenv(handle, SESSION_SCRIPTS_ENV_SESSION_ID);
-        if (!id || strnlen(id, SESSION_ID_MAX + 1) > SESSION_ID_MAX || !utf8_is_valid(id))
+        if (!session_id_is_valid(id))
                 id = "";
         /* A copy: the PAM data it may point into is dropped below. */
         id_copy = strdup(id);
@@ -1085,7 +1069,7 @@ _public_ int pam_sm_close_session(pam_handle_t *handle, int flags, int argc, con
                 return PAM_SUCCESS;
 
         r = call_wait_event(bus, session_id, SESSION_SCRIPTS_EVENT_TERMINATION,
-                            start_usec + usec_min(wait_usec, TERMINATION_WAIT_USEC_MAX) + args.grace_usec,
+                            start_usec + MIN(wait_usec, TERMINATION_WAIT_USEC_MAX) + args.grace_usec,
                             &error, &outcome);
         if (r == -ETIMEDOUT) {
                 pam_syslog(handle, LOG_WARNING, "SessionTermination scripts of session %s did not finish in time.",

@@ -50,6 +50,18 @@
         ".config/appstream-home-folder/appstream-home-folder-mount-status"
 #define SESSION_SCRIPTS_HOME_FOLDER_STATUS_KEY "appstream_home_folder_mount_status"
 
+/* ---- Session ids -------------------------------------------------------------------------------- */
+
+/* A session id (AppStream_Session_ID, the daemon's key, a file name under SESSION_SCRIPTS_SESSIONS_DIR
+ * and a component of the S3 object key) is 1…SESSION_SCRIPTS_SESSION_ID_MAX characters of
+ * SESSION_SCRIPTS_SESSION_ID_CHARS, and neither "." nor "..". One the daemon generates is a random
+ * UUID (lowercase, 8-4-4-4-12), SESSION_SCRIPTS_SESSION_ID_UUID_LEN characters long.
+ * lib/basic/session-id.h checks and generates them. */
+#define SESSION_SCRIPTS_SESSION_ID_MAX 64
+#define SESSION_SCRIPTS_SESSION_ID_UUID_LEN 36
+#define SESSION_SCRIPTS_SESSION_ID_CHARS \
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
+
 /* ---- Events and contexts ----------------------------------------------------------------------- */
 
 #define SESSION_SCRIPTS_EVENT_START "SessionStart"

@@ -12,9 +12,9 @@
 #include <unistd.h>
 
 #include "tests.h"
+#include "macro.h"
 #include "utf8.h"
 
-#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
 /* One case: bytes (with their length, so that NULs and cut sequences can be written) and whether
  * they are valid (sd-bus's rule) and well-formed (utf8_decode() over all of them). */

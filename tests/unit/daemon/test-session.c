@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Tests of daemon/session.c: session id rules and generation, the state file round trip (also
+ * Tests of daemon/session.c: the state file round trip (also
  * through the file system), the user-facing result sentences, and CloseSession's id resolution.
  */
 
@@ -13,46 +13,6 @@
 #include "cleanup.h"
 #include "session.h"
 #include "tests.h"
-
-static void test_id_valid(void) {
-        char long_id[SESSION_ID_MAX + 2];
-
-        ASSERT_TRUE(session_id_is_valid("a"));
-        ASSERT_TRUE(session_id_is_valid("0f3c-AB_x.y"));
-        ASSERT_TRUE(!session_id_is_valid(""));
-        ASSERT_TRUE(!session_id_is_valid(NULL));
-        ASSERT_TRUE(!session_id_is_valid("a/b"));
-        ASSERT_TRUE(!session_id_is_valid(".."));
-        ASSERT_TRUE(!session_id_is_valid("."));
-        ASSERT_TRUE(!session_id_is_valid("a b"));
-        ASSERT_TRUE(!session_id_is_valid("ä"));
-        ASSERT_TRUE(!session_id_is_valid("a\n"));
-
-        memset(long_id, 'x', sizeof long_id);
-        long_id[SESSION_ID_MAX] = 0;
-        ASSERT_TRUE(session_id_is_valid(long_id));
-        long_id[SESSION_ID_MAX] = 'x';
-        long_id[SESSION_ID_MAX + 1] = 0;
-        ASSERT_TRUE(!session_id_is_valid(long_id));
-}
-
-static void test_id_generate(void) {
-        char a[SESSION_ID_UUID_LEN + 1], b[SESSION_ID_UUID_LEN + 1];
-
-        ASSERT_OK(session_id_generate(a));
-        ASSERT_OK(session_id_generate(b));
-        ASSERT_EQ(strlen(a), 36);
-        ASSERT_TRUE(strcmp(a, b) != 0);
-        ASSERT_TRUE(session_id_is_valid(a));
-        for (size_t i = 0; i < 36; i++) {
-                if (i == 8 || i == 13 || i == 18 || i == 23)
-                        ASSERT_TRUE(a[i] == '-');
-                else
-                        ASSERT_TRUE(strchr("0123456789abcdef", a[i]) != NULL);
-        }
-        ASSERT_TRUE(a[14] == '4'); /* version 4 */
-        ASSERT_TRUE(strchr("89ab", a[19]) != NULL);
-}
 
 static void test_metadata_valid(void) {
         ASSERT_TRUE(session_metadata_is_valid("user@example.com"));
@@ -374,8 +334,6 @@ static void test_event_state_strings(void) {
 }
 
 int main(void) {
-        TEST_RUN(test_id_valid);
-        TEST_RUN(test_id_generate);
         TEST_RUN(test_metadata_valid);
         TEST_RUN(test_state_round_trip);
         TEST_RUN(test_state_refused);

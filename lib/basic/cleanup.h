@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <dirent.h>
 
+#include "macro.h"
+
 #define _cleanup_(f) __attribute__((__cleanup__(f)))
 
 /* Returns the value of x and sets x to its "empty" value, without evaluating x twice. */
@@ -27,8 +29,6 @@
         })
 #define TAKE_PTR(ptr) TAKE_GENERIC(ptr, typeof(ptr), NULL)
 #define TAKE_FD(fd) TAKE_GENERIC(fd, int, -EBADF)
-
-#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
 /* Defines static inline void name(type *p) that calls func(*p) when *p is not NULL. */
 #define DEFINE_POINTER_CLEANUP_FUNC(type, func, name)   \
