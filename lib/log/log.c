@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The daemons' log sink: journal with CODE_FILE/CODE_LINE/CODE_FUNC and extra fields, optionally
+ * stderr. See log.h.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <systemd/sd-journal.h>
+
+#include "log.h"
+
+/* Bound on the extra fields of one message; more are dropped (a caller's bug, not a reason to lose
+ * the message). */
+#define LOG_FIELDS_MAX 16U
+
+bool log_to_stderr = false;
+
+static struct iovec iovec_from_string(const char *s) {
+        return (struct iovec) { .iov_base = (char *) s, .iov_len = strlen(s) };
+}
+
+int log_internal(int priority, int error, const char *file, int line, const char *func,
+                 const char * const *fields, size_t n_fields, const char *format, ...) {
+        /* "MESSAGE=" and the text: the text is formatted in place after the prefix. */
+        char message[(sizeof "MESSAGE=" - 1) + 2048] = "MESSAGE=", *text = message + (sizeof "MESSAGE=" - 1);
+        char prio[32], errno_field[32], code_file[1024], code_line[32];
+        struct iovec iov[3 + LOG_FIELDS_MAX];
+        size_t n = 0;
+        va_list ap;
+
+        error = abs(error);
+
+        /* Let "%m" in format refer to error, not whatever errno happens to be. */
+        errno = error;
+        va_start(ap, format);
+        (void) vsnprintf(text, sizeof message - (sizeof "MESSAGE=" - 1), format, ap);
+        va_end(ap);
+
+        (void) snprintf(code_file, sizeof code_file, "CODE_FILE=%s", file);
+        (void) snprintf(code_line, sizeof code_line, "CODE_LINE=%d", line);
+        (void) snprintf(prio, sizeof prio, "PRIORITY=%i", priority);
+
+        iov[n++] = iovec_from_string(message);
+        iov[n++] = iovec_from_string(prio);
+        if (error > 0) {
+                (void) snprintf(errno_field, sizeof errno_field, "ERRNO=%i", error);
+                iov[n++] = iovec_from_string(errno_field);
+        }
+        for (size_t i = 0; i < n_fields && n < ELEMENTSOF(iov); i++)
+                if (fields[i])
+                        iov[n++] = iovec_from_string(fields[i]);
+
+        /* The _with_location() variant, so that the location is the caller's, not ours. */
+        (void) sd_journal_sendv_with_location(code_file, code_line, func, iov, (int) n);
+
+        if (log_to_stderr && priority <= LOG_INFO)
+                (void) fprintf(stderr, "%s\n", text);
+
+        errno = error;
+        return -error;
+}
