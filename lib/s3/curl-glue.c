@@ -12,6 +12,7 @@
 
 #include "cleanup.h"
 #include "curl-glue.h"
+#include "time-util.h"
 
 /* One socket curl asked us to watch; kept in a list so that curl_glue_free() can release sources of
  * sockets curl did not tell us to remove before the multi handle went away. */
@@ -187,7 +188,7 @@ static int curl_glue_timer_callback(CURLM *multi, long timeout_ms, void *userdat
         if (sd_event_now(g->event, CLOCK_MONOTONIC, &now_usec) < 0)
                 return -1;
         /* Round up to the next millisecond so that curl never sees its timeout "not yet" expired. */
-        when = now_usec + (uint64_t) timeout_ms * 1000U + 999U;
+        when = now_usec + (usec_t) timeout_ms * USEC_PER_MSEC + USEC_PER_MSEC - 1;
 
         if (g->timer) {
                 if (sd_event_source_set_time(g->timer, when) < 0 ||

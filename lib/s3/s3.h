@@ -12,11 +12,13 @@
 
 #include <curl/curl.h>
 
+#include "time-util.h"
+
 /* Bounds of the exponential backoff between attempts (transient failures). */
-#define S3_BACKOFF_MIN_USEC (1U * 1000000ULL)
-#define S3_BACKOFF_MAX_USEC (300U * 1000000ULL)
+#define S3_BACKOFF_MIN_USEC (1U * USEC_PER_SEC)
+#define S3_BACKOFF_MAX_USEC (300U * USEC_PER_SEC)
 /* Retry interval for answers an operator has to fix (NoSuchBucket, …): long, but not forever idle. */
-#define S3_PERMANENT_RETRY_USEC (900U * 1000000ULL)
+#define S3_PERMANENT_RETRY_USEC (900U * USEC_PER_SEC)
 
 #define S3_ERROR_CODE_MAX 64
 

@@ -244,7 +244,7 @@ int iso8601_utc_parse(const char *s, uint64_t *ret_usec) {
         if (t == (time_t) -1 || t < 0)
                 return -EINVAL;
 
-        *ret_usec = (uint64_t) t * 1000000U;
+        *ret_usec = (usec_t) t * USEC_PER_SEC;
         return 0;
 }
 

@@ -13,6 +13,7 @@
 #include "cleanup.h"
 #include "credential-provider.h"
 #include "s3.h"
+#include "time-util.h"
 
 #define IMDS_DEFAULT_ENDPOINT "http://169.254.169.254"
 /* IMDS answers within milliseconds on a real instance; a second to connect and two for the whole
@@ -26,9 +27,9 @@
 /* Bound on IMDS answers: a role's credentials document is ~1.5 KiB. */
 #define IMDS_MAX_ANSWER (64U * 1024U)
 /* A failed background refresh (the current credentials still work) is tried again after this. */
-#define IMDS_REFRESH_RETRY_USEC (10U * 1000000ULL)
+#define IMDS_REFRESH_RETRY_USEC (10U * USEC_PER_SEC)
 /* How often a credentials file we use is checked for changes (stat only). */
-#define FILE_CHECK_INTERVAL_USEC (1U * 1000000ULL)
+#define FILE_CHECK_INTERVAL_USEC (1U * USEC_PER_SEC)
 
 typedef enum ImdsStep {
         IMDS_STEP_NONE,
@@ -65,13 +66,6 @@ struct CredentialProvider {
         uint64_t retry_usec;
         char error_text[512];
 };
-
-static uint64_t now_usec(CredentialProvider *p, clockid_t clock) {
-        uint64_t t = 0;
-
-        (void) sd_event_now(p->event, clock, &t);
-        return t;
-}
 
 static void free_secret_string(char **s) {
         if (*s) {
@@ -176,13 +170,13 @@ static void chain_failed(CredentialProvider *p, int error) {
         (void) getrandom(&rnd, sizeof rnd, GRND_NONBLOCK);
         p->error = error;
         p->failures++;
-        p->retry_usec = now_usec(p, CLOCK_MONOTONIC) + s3_backoff_usec(p->failures, rnd);
+        p->retry_usec = now(CLOCK_MONOTONIC) + s3_backoff_usec(p->failures, rnd);
 }
 
 static void chain_succeeded(CredentialProvider *p, Credentials *c) {
         /* The refresh point is fixed from here (see credentials_refresh_at()). */
         if (c->obtained_usec == 0)
-                c->obtained_usec = now_usec(p, CLOCK_REALTIME);
+                c->obtained_usec = now(CLOCK_REALTIME);
         credentials_done(&p->creds);
         p->creds = *c;
         *c = (Credentials) {};
@@ -195,11 +189,11 @@ static void chain_succeeded(CredentialProvider *p, Credentials *c) {
 static void imds_finish(CredentialProvider *p, int error) {
         imds_reset(p);
         if (error < 0) {
-                if (credentials_usable(&p->creds, now_usec(p, CLOCK_REALTIME))) {
+                if (credentials_usable(&p->creds, now(CLOCK_REALTIME))) {
                         /* A failed background refresh while the current credentials still sign: keep
                          * them, try again in a little while, and tell nobody it failed — uploads go
                          * on. It becomes a failure only once they are no longer usable. */
-                        p->retry_usec = now_usec(p, CLOCK_MONOTONIC) + IMDS_REFRESH_RETRY_USEC;
+                        p->retry_usec = now(CLOCK_MONOTONIC) + IMDS_REFRESH_RETRY_USEC;
                         error = 0;
                 } else
                         chain_failed(p, error);
@@ -405,7 +399,7 @@ static int chain_resolve(CredentialProvider *p) {
                         free(p->file_path);
                         p->file_path = TAKE_PTR(path);
                         p->file_stat = st;
-                        p->file_checked_usec = now_usec(p, CLOCK_MONOTONIC);
+                        p->file_checked_usec = now(CLOCK_MONOTONIC);
                         return 1;
                 }
                 if (r == -ENOMEM)
@@ -437,7 +431,7 @@ static int chain_resolve(CredentialProvider *p) {
 
 /* True when the credentials file changed since we read it (checked at most once a second). */
 static bool credentials_file_changed(CredentialProvider *p) {
-        uint64_t t = now_usec(p, CLOCK_MONOTONIC);
+        usec_t t = now(CLOCK_MONOTONIC);
         struct stat st;
 
         if (t < p->file_checked_usec + FILE_CHECK_INTERVAL_USEC)
@@ -452,7 +446,7 @@ static bool credentials_file_changed(CredentialProvider *p) {
 }
 
 int credential_provider_get(CredentialProvider *p, const Credentials **ret) {
-        uint64_t realtime = now_usec(p, CLOCK_REALTIME);
+        usec_t realtime = now(CLOCK_REALTIME);
         int r;
 
         if (p->creds.source == CREDENTIAL_SOURCE_FILE && credentials_file_changed(p))
@@ -463,7 +457,7 @@ int credential_provider_get(CredentialProvider *p, const Credentials **ret) {
                  * these expire; keep signing with these meanwhile. */
                 if (p->creds.source == CREDENTIAL_SOURCE_IMDS && p->step == IMDS_STEP_NONE &&
                     credentials_need_refresh(&p->creds, realtime) &&
-                    now_usec(p, CLOCK_MONOTONIC) >= p->retry_usec)
+                    now(CLOCK_MONOTONIC) >= p->retry_usec)
                         (void) imds_start(p);
                 *ret = &p->creds;
                 return 1;
@@ -471,7 +465,7 @@ int credential_provider_get(CredentialProvider *p, const Credentials **ret) {
 
         if (p->step != IMDS_STEP_NONE)
                 return 0;
-        if (p->error < 0 && now_usec(p, CLOCK_MONOTONIC) < p->retry_usec)
+        if (p->error < 0 && now(CLOCK_MONOTONIC) < p->retry_usec)
                 return p->error;
 
         r = chain_resolve(p);

@@ -15,14 +15,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "time-util.h"
+
 /* Bounds on what we read from files and answers we did not write. */
 #define CREDENTIALS_FILE_MAX_SIZE (256U * 1024U)
 #define CREDENTIALS_FIELD_MAX 4096U
 /* Refresh temporary credentials this long before they expire (the SDKs use a few minutes). */
-#define CREDENTIALS_REFRESH_MARGIN_USEC (5U * 60U * 1000000ULL)
+#define CREDENTIALS_REFRESH_MARGIN_USEC (5U * 60U * USEC_PER_SEC)
 /* Credentials are not used for signing once less than this is left: a request signed now may reach
  * S3 a little later. */
-#define CREDENTIALS_EXPIRY_SLACK_USEC (60U * 1000000ULL)
+#define CREDENTIALS_EXPIRY_SLACK_USEC (60U * USEC_PER_SEC)
 
 typedef enum CredentialSource {
         CREDENTIAL_SOURCE_NONE,
