@@ -11,14 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 
 #include <curl/curl.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
-#include <systemd/sd-journal.h>
 
 #include "cleanup.h"
+#include "log.h"
 #include "session-scripts/session-scripts.h"
 #include "settings.h"
 #include "uploader.h"
@@ -81,10 +80,7 @@ static int parse_argv(int argc, char *argv[]) {
 }
 
 static void on_settings_report(const char *file, unsigned line, const char *message, void *userdata) {
-        sd_journal_send("MESSAGE=%s:%u: %s", file, line, message, "PRIORITY=%d", LOG_WARNING,
-                        "SYSLOG_IDENTIFIER=session-scripts-upload", NULL);
-        if (!getenv("JOURNAL_STREAM"))
-                fprintf(stderr, "%s:%u: %s\n", file, line, message);
+        log_warning("%s:%u: %s", file, line, message);
 }
 
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
@@ -96,11 +92,8 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 static int run_idle(sd_event *event) {
         int r;
 
-        sd_journal_send("MESSAGE=No Bucket= configured in [S3] of " SESSION_SCRIPTS_SETTINGS_PATH
-                        "; logs are kept in the journal only.",
-                        "PRIORITY=%d", LOG_NOTICE, "SYSLOG_IDENTIFIER=session-scripts-upload", NULL);
-        if (!getenv("JOURNAL_STREAM"))
-                fprintf(stderr, "No Bucket= configured; logs are kept in the journal only.\n");
+        log_notice("No Bucket= configured in [S3] of %s; logs are kept in the journal only.",
+                   arg_config ?: SESSION_SCRIPTS_SETTINGS_PATH);
         if (arg_exit_when_empty)
                 return 0;
 
@@ -121,14 +114,17 @@ int main(int argc, char *argv[]) {
         if (r <= 0)
                 return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 
+        /* Under systemd (JOURNAL_STREAM set) only to the journal; from a shell also to stderr. */
+        log_to_stderr = !getenv("JOURNAL_STREAM");
+
         r = settings_load(arg_config, &settings, on_settings_report, NULL);
         if (r < 0) {
-                fprintf(stderr, "Failed to load settings: %s\n", strerror(-r));
+                log_error_errno(r, "Failed to load settings: %m");
                 return EXIT_FAILURE;
         }
 
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-                fprintf(stderr, "Failed to initialise libcurl.\n");
+                log_error("Failed to initialise libcurl.");
                 return EXIT_FAILURE;
         }
 
@@ -151,7 +147,7 @@ int main(int argc, char *argv[]) {
                  * loop gets the service restarted. */
                 r = sd_event_set_watchdog(event, true);
         if (r < 0) {
-                fprintf(stderr, "Failed to set up the event loop: %s\n", strerror(-r));
+                log_error_errno(r, "Failed to set up the event loop: %m");
                 r = EXIT_FAILURE;
                 goto finish;
         }
@@ -180,7 +176,7 @@ int main(int argc, char *argv[]) {
 
         r = sd_event_add_signal(event, NULL, SIGHUP, on_sighup, u);
         if (r < 0) {
-                fprintf(stderr, "Failed to watch SIGHUP: %s\n", strerror(-r));
+                log_error_errno(r, "Failed to watch SIGHUP: %m");
                 r = EXIT_FAILURE;
                 goto finish;
         }

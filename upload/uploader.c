@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,30 +14,30 @@
 #include <sys/inotify.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
-#include <syslog.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
 #include <systemd/sd-daemon.h>
-#include <systemd/sd-journal.h>
 
 #include "cleanup.h"
 #include "credential-provider.h"
 #include "curl-glue.h"
+#include "log.h"
+#include "macro.h"
 #include "s3.h"
 #include "session-scripts/session-scripts.h"
 #include "sha256.h"
 #include "spool.h"
+#include "time-util.h"
 #include "uploader.h"
 
 /* Transfers at once, over as many reused keep-alive connections. Enough to hide the server's
  * per-request latency when a backlog drains (16 drained 1,000 small logs ~1.5× faster than 8 against
  * radosgw), few enough for S3 and for our RSS (curl's upload buffer per active transfer). */
 #define MAX_PARALLEL_UPLOADS 16L
-/* A running entry is uploaded again at most this often (SPEC §4: "periodically while it runs"), and
+/* A running entry is uploaded again at most this often (docs/behaviour.md §4: "periodically while it runs"), and
  * never more often than twice the duration of its last upload (huge logs). */
-#define RUNNING_UPLOAD_INTERVAL_USEC (5U * 1000000ULL)
+#define RUNNING_UPLOAD_INTERVAL_USEC (5U * USEC_PER_SEC)
 /* Bytes hashed per event-loop iteration: a 256 MiB log is hashed in slices of a few milliseconds so
  * that other transfers keep moving. */
 #define HASH_SLICE (4U * 1024U * 1024U)
@@ -55,13 +54,35 @@
 /* Bound on an S3 error document we keep. */
 #define ERROR_BODY_MAX (16U * 1024U)
 /* STATUS= is refreshed at most this often. */
-#define STATUS_INTERVAL_USEC (1U * 1000000ULL)
+#define STATUS_INTERVAL_USEC (1U * USEC_PER_SEC)
 /* How often the spool is swept for crash leftovers (spool.h, SPOOL_ORPHAN_AGE_USEC): a leftover is
  * removed between SPOOL_ORPHAN_AGE_USEC and that plus this after its last change. A readdir() of the
  * spool every few minutes costs nothing; new entries are noticed by inotify, not by this. */
-#define SWEEP_INTERVAL_USEC (5U * 60U * 1000000ULL)
+#define SWEEP_INTERVAL_USEC (5U * 60U * USEC_PER_SEC)
 
 typedef struct Entry Entry;
+
+/* The journal fields of an entry's messages (log.h), so that `journalctl SESSION_SCRIPTS_SESSION_ID=…`
+ * shows the upload of that session's logs too. */
+typedef enum EntryField {
+        ENTRY_FIELD_OBJECT_KEY,
+        ENTRY_FIELD_SESSION_ID,
+        ENTRY_FIELD_EVENT,
+        ENTRY_FIELD_CONTEXT,
+        ENTRY_FIELD_USER,
+        _ENTRY_FIELD_MAX,
+} EntryField;
+
+/* The extra fields of a message about entry e (may be NULL): for LOG_FIELDS(). */
+#define ENTRY_FIELDS(e)                                                 \
+        (e) ? (e)->fields[ENTRY_FIELD_OBJECT_KEY] : NULL,               \
+        (e) ? (e)->fields[ENTRY_FIELD_SESSION_ID] : NULL,               \
+        (e) ? (e)->fields[ENTRY_FIELD_EVENT] : NULL,                    \
+        (e) ? (e)->fields[ENTRY_FIELD_CONTEXT] : NULL,                  \
+        (e) ? (e)->fields[ENTRY_FIELD_USER] : NULL
+
+#define MESSAGE_ID_UPLOAD_FAILED LOG_MESSAGE_ID(SESSION_SCRIPTS_MESSAGE_UPLOAD_FAILED)
+#define MESSAGE_ID_SPOOL_EVICTED LOG_MESSAGE_ID(SESSION_SCRIPTS_MESSAGE_SPOOL_EVICTED)
 
 DEFINE_POINTER_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free, evp_md_ctx_freep);
 
@@ -89,6 +110,7 @@ struct Entry {
         Uploader *uploader;
         char run_id[SPOOL_RUN_ID_LEN + 1];
         SpoolMeta meta;
+        char *fields[_ENTRY_FIELD_MAX]; /* "NAME=value" of meta for the journal, NULL when unknown */
         char *url;
         bool broken;                    /* unusable .meta: journaled once, skipped until it changes */
         bool has_log;                   /* RUNID.log exists (the daemon creates it right after the .meta) */
@@ -147,85 +169,6 @@ struct Uploader {
 static void uploader_schedule(Uploader *u);
 static void uploader_status_dirty(Uploader *u);
 
-/* ---- Journal ----------------------------------------------------------------------------------- */
-
-/* Logs with structured fields of the entry (may be NULL) and MESSAGE_ID (may be NULL). Under systemd
- * (JOURNAL_STREAM set) only to the journal; else also to stderr, for runs from a shell. Messages are
- * built by callers from keys, codes and curl's error text: never from credentials. */
-__attribute__((format(printf, 4, 5))) static void log_entry(int priority, const char *message_id, const Entry *e,
-                                                            const char *fmt, ...) {
-        char message[2048], prio[32], *fields[8] = {};
-        struct iovec iov[12];
-        size_t n = 0, nf = 0;
-        va_list ap;
-
-        va_start(ap, fmt);
-        (void) vsnprintf(message, sizeof message, fmt, ap);
-        va_end(ap);
-
-        if (!getenv("JOURNAL_STREAM"))
-                fprintf(stderr, "%s\n", message);
-
-#define ADD_FIELD(...)                                                                  \
-        do {                                                                            \
-                if (nf < ELEMENTSOF(fields) && asprintf(&fields[nf], __VA_ARGS__) >= 0) { \
-                        iov[n++] = (struct iovec) { fields[nf], strlen(fields[nf]) };   \
-                        nf++;                                                           \
-                }                                                                       \
-        } while (0)
-
-        snprintf(prio, sizeof prio, "PRIORITY=%d", priority);
-        iov[n++] = (struct iovec) { prio, strlen(prio) };
-        ADD_FIELD("MESSAGE=%s", message);
-        if (message_id)
-                ADD_FIELD("MESSAGE_ID=%s", message_id);
-        if (e && e->meta.key) {
-                ADD_FIELD(SESSION_SCRIPTS_FIELD_OBJECT_KEY "=%s", e->meta.key);
-                if (e->meta.session_id)
-                        ADD_FIELD(SESSION_SCRIPTS_FIELD_SESSION_ID "=%s", e->meta.session_id);
-                if (e->meta.event)
-                        ADD_FIELD(SESSION_SCRIPTS_FIELD_EVENT "=%s", e->meta.event);
-                if (e->meta.context)
-                        ADD_FIELD(SESSION_SCRIPTS_FIELD_CONTEXT "=%s", e->meta.context);
-                if (e->meta.user)
-                        ADD_FIELD(SESSION_SCRIPTS_FIELD_USER "=%s", e->meta.user);
-        }
-#undef ADD_FIELD
-        iov[n++] = (struct iovec) { (char *) "SYSLOG_IDENTIFIER=session-scripts-upload",
-                                    strlen("SYSLOG_IDENTIFIER=session-scripts-upload") };
-
-        (void) sd_journal_sendv(iov, (int) n);
-        for (size_t i = 0; i < nf; i++)
-                free(fields[i]);
-}
-
-/* Logs at LOG_ERR and evaluates to r (captured before logging can change errno). */
-#define log_error_errno(r, ...)                                 \
-        ({                                                      \
-                int _r_ = (r);                                  \
-                log_entry(LOG_ERR, NULL, NULL, __VA_ARGS__);    \
-                _r_;                                            \
-        })
-
-static uint64_t now_usec(Uploader *u) {
-        uint64_t t = 0;
-
-        (void) sd_event_now(u->event, CLOCK_MONOTONIC, &t);
-        return t;
-}
-
-/* Wall-clock time, to compare with file times. */
-static uint64_t realtime_usec(Uploader *u) {
-        uint64_t t = 0;
-
-        (void) sd_event_now(u->event, CLOCK_REALTIME, &t);
-        return t;
-}
-
-static uint64_t timespec_usec(const struct timespec *ts) {
-        return (uint64_t) ts->tv_sec * 1000000U + (uint64_t) ts->tv_nsec / 1000U;
-}
-
 static uint64_t random_u64(void) {
         uint64_t v = 0;
 
@@ -266,6 +209,38 @@ static void upload_free(Upload *up) {
         free(up);
 }
 
+static void entry_fields_done(Entry *e) {
+        for (size_t i = 0; i < ELEMENTSOF(e->fields); i++) {
+                free(e->fields[i]);
+                e->fields[i] = NULL;
+        }
+}
+
+/* Builds the journal fields from e->meta. Returns 0 or -ENOMEM (then the fields are partial). */
+static int entry_fields_update(Entry *e) {
+        const struct {
+                EntryField field;
+                const char *name, *value;
+        } table[] = {
+                { ENTRY_FIELD_OBJECT_KEY, SESSION_SCRIPTS_FIELD_OBJECT_KEY, e->meta.key },
+                { ENTRY_FIELD_SESSION_ID, SESSION_SCRIPTS_FIELD_SESSION_ID, e->meta.session_id },
+                { ENTRY_FIELD_EVENT, SESSION_SCRIPTS_FIELD_EVENT, e->meta.event },
+                { ENTRY_FIELD_CONTEXT, SESSION_SCRIPTS_FIELD_CONTEXT, e->meta.context },
+                { ENTRY_FIELD_USER, SESSION_SCRIPTS_FIELD_USER, e->meta.user },
+        };
+
+        entry_fields_done(e);
+        if (!e->meta.key)
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                if (table[i].value && asprintf(&e->fields[table[i].field], "%s=%s", table[i].name,
+                                               table[i].value) < 0) {
+                        e->fields[table[i].field] = NULL;
+                        return -ENOMEM;
+                }
+        return 0;
+}
+
 static void entry_free(Entry *e) {
         Uploader *u;
 
@@ -286,6 +261,7 @@ static void entry_free(Entry *e) {
 
         EVP_MD_CTX_free(e->prefix_ctx);
         spool_meta_done(&e->meta);
+        entry_fields_done(e);
         free(e->url);
         free(e);
         uploader_status_dirty(u);
@@ -299,7 +275,7 @@ static int entry_new(Uploader *u, const char *run_id, Entry **ret) {
                 return -ENOMEM;
         e->uploader = u;
         memcpy(e->run_id, run_id, sizeof e->run_id);
-        e->seen_usec = now_usec(u);
+        e->seen_usec = now(CLOCK_MONOTONIC);
 
         e->prev = u->entries_tail;
         if (u->entries_tail)
@@ -353,7 +329,7 @@ static int entry_stat_log(Entry *e) {
                 uploader_status_dirty(e->uploader);
         e->has_log = true;
         e->log_size = (uint64_t) st.st_size;
-        e->mtime_usec = timespec_usec(&st.st_mtim);
+        e->mtime_usec = timespec_load(&st.st_mtim);
         return 0;
 }
 
@@ -383,14 +359,14 @@ static int entry_load(Uploader *u, const char *run_id) {
         spool_file_name(name, sizeof name, run_id, SPOOL_FILE_META);
         if (fstatat(u->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) >= 0) {
                 e->meta_size = (uint64_t) st.st_size;
-                e->meta_mtime_usec = timespec_usec(&st.st_mtim);
+                e->meta_mtime_usec = timespec_load(&st.st_mtim);
         }
 
         if (r < 0) {
                 if (!e->broken)
-                        log_entry(LOG_WARNING, SESSION_SCRIPTS_MESSAGE_UPLOAD_FAILED, NULL,
-                                  "Spool entry %s has an unusable %s (%s); keeping it, not uploading it.", run_id,
-                                  name, strerror(-r));
+                        log_struct_errno(LOG_WARNING, r, LOG_FIELDS(MESSAGE_ID_UPLOAD_FAILED),
+                                         "Spool entry %s has an unusable %s (%m); keeping it, not uploading it.",
+                                         run_id, name);
                 e->broken = true;
                 (void) entry_stat_log(e);
                 return 0;
@@ -403,7 +379,7 @@ static int entry_load(Uploader *u, const char *run_id) {
                  * .meta alone is a completed upload (or an eviction) whose .meta removal was
                  * interrupted. */
                 if (unlinkat(u->dir_fd, name, 0) < 0 && errno != ENOENT)
-                        log_entry(LOG_WARNING, NULL, NULL, "Failed to remove %s: %m, ignoring.", name);
+                        log_warning_errno(errno, "Failed to remove %s: %m, ignoring.", name);
                 entry_free(e);
                 return 0;
         }
@@ -426,6 +402,8 @@ static int entry_load(Uploader *u, const char *run_id) {
         e->meta = m;
         m = (SpoolMeta) {};
         uploader_status_dirty(u);
+        /* Without the fields the messages lose their session context, not their text. */
+        (void) entry_fields_update(e);
         return 0;
 }
 
@@ -441,16 +419,17 @@ static void entry_complete(Entry *e) {
                 /* Delivered, but it stays (permissions?): try again later, say so once. */
                 snprintf(what, sizeof what, "cannot remove spool entry %s: %s", e->run_id, strerror(-r));
                 e->failures++;
-                e->not_before_usec = now_usec(u) + s3_backoff_usec(e->failures, random_u64());
+                e->not_before_usec = now(CLOCK_MONOTONIC) + s3_backoff_usec(e->failures, random_u64());
                 if (strcmp(e->last_error, what) != 0) {
                         snprintf(e->last_error, sizeof e->last_error, "%s", what);
-                        log_entry(LOG_ERR, NULL, e, "Uploaded s3://%s/%s, but %s.", u->bucket, e->meta.key, what);
+                        log_struct(LOG_ERR, LOG_FIELDS(ENTRY_FIELDS(e)), "Uploaded s3://%s/%s, but %s.", u->bucket,
+                                   e->meta.key, what);
                 }
                 return;
         }
 
-        log_entry(LOG_INFO, NULL, e, "Uploaded s3://%s/%s (%" PRIu64 " bytes).", u->bucket, e->meta.key,
-                  e->uploaded_size);
+        log_struct(LOG_INFO, LOG_FIELDS(ENTRY_FIELDS(e)), "Uploaded s3://%s/%s (%" PRIu64 " bytes).", u->bucket,
+                   e->meta.key, e->uploaded_size);
         u->delivered_objects++;
         u->delivered_bytes += e->uploaded_size;
         entry_free(e);
@@ -483,20 +462,20 @@ static uint64_t entry_due_usec(const Entry *e) {
 /* ---- Failures ---------------------------------------------------------------------------------- */
 
 static void global_failure(Uploader *u, const Entry *e, const char *what) {
-        uint64_t now = now_usec(u);
+        usec_t t = now(CLOCK_MONOTONIC);
 
         /* One wave of failures (all parallel transfers failing at once) counts once. */
-        if (now >= u->gate_usec) {
+        if (t >= u->gate_usec) {
                 u->global_failures++;
-                u->gate_usec = now + s3_backoff_usec(u->global_failures, random_u64());
+                u->gate_usec = t + s3_backoff_usec(u->global_failures, random_u64());
         }
 
         /* Once per change of what is wrong, not per retry. */
         if (strcmp(u->global_error, what) != 0) {
                 snprintf(u->global_error, sizeof u->global_error, "%s", what);
-                log_entry(LOG_ERR, SESSION_SCRIPTS_MESSAGE_UPLOAD_FAILED, e,
-                          "Uploading to s3://%s failed: %s. %zu spool entries are kept and retried with backoff.",
-                          u->bucket, what, u->n_entries);
+                log_struct(LOG_ERR, LOG_FIELDS(MESSAGE_ID_UPLOAD_FAILED, ENTRY_FIELDS(e)),
+                           "Uploading to s3://%s failed: %s. %zu spool entries are kept and retried with backoff.",
+                           u->bucket, what, u->n_entries);
         }
         uploader_status_dirty(u);
 }
@@ -508,19 +487,19 @@ static void entry_failure(Entry *e, const char *what) {
         Uploader *u = e->uploader;
 
         e->failures++;
-        e->not_before_usec = now_usec(u) + s3_backoff_usec(e->failures, random_u64());
+        e->not_before_usec = now(CLOCK_MONOTONIC) + s3_backoff_usec(e->failures, random_u64());
         if (strcmp(e->last_error, what) != 0) {
                 snprintf(e->last_error, sizeof e->last_error, "%s", what);
-                log_entry(LOG_WARNING, SESSION_SCRIPTS_MESSAGE_UPLOAD_FAILED, e,
-                          "Uploading s3://%s/%s failed: %s. Keeping the spool entry %s; retrying it with backoff.",
-                          u->bucket, e->meta.key, what, e->run_id);
+                log_struct(LOG_WARNING, LOG_FIELDS(MESSAGE_ID_UPLOAD_FAILED, ENTRY_FIELDS(e)),
+                           "Uploading s3://%s/%s failed: %s. Keeping the spool entry %s; retrying it with backoff.",
+                           u->bucket, e->meta.key, what, e->run_id);
         }
         uploader_status_dirty(u);
 }
 
 static void global_success(Uploader *u) {
         if (u->global_error[0]) {
-                log_entry(LOG_NOTICE, NULL, NULL, "Uploading to s3://%s works again.", u->bucket);
+                log_notice("Uploading to s3://%s works again.", u->bucket);
                 u->global_error[0] = 0;
         }
         u->global_failures = 0;
@@ -570,7 +549,7 @@ static void upload_on_done(CurlGlue *g, CURL *easy, CURLcode result, void *userd
         char code[S3_ERROR_CODE_MAX] = "", what[512];
         long status = 0;
         S3Outcome outcome;
-        uint64_t now = now_usec(u);
+        usec_t t = now(CLOCK_MONOTONIC);
 
         up->easy = NULL;
         (void) curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
@@ -580,7 +559,7 @@ static void upload_on_done(CurlGlue *g, CURL *easy, CURLcode result, void *userd
                 (void) s3_error_code_parse(up->body.data, up->body.size, code);
         outcome = s3_classify(result, status, code, up->with_session_token);
 
-        e->last_duration_usec = now - up->start_usec;
+        e->last_duration_usec = t - up->start_usec;
 
         if (up->read_failed) {
                 /* Whatever curl made of the aborted read: it is about this entry's file. */
@@ -595,14 +574,14 @@ static void upload_on_done(CurlGlue *g, CURL *easy, CURLcode result, void *userd
         case S3_OUTCOME_SUCCESS: {
                 bool final = up->final;
 
-                u->last_success_usec = now;
+                u->last_success_usec = t;
                 e->uploaded = true;
                 e->uploaded_size = up->size;
                 e->failures = 0;
                 e->not_before_usec = 0;
                 if (e->last_error[0]) {
-                        log_entry(LOG_NOTICE, NULL, e, "Uploaded s3://%s/%s after earlier failures.", u->bucket,
-                                  e->meta.key);
+                        log_struct(LOG_NOTICE, LOG_FIELDS(ENTRY_FIELDS(e)),
+                                   "Uploaded s3://%s/%s after earlier failures.", u->bucket, e->meta.key);
                         e->last_error[0] = 0;
                 }
                 global_success(u);
@@ -651,13 +630,13 @@ static void upload_on_done(CurlGlue *g, CURL *easy, CURLcode result, void *userd
         case S3_OUTCOME_PERMANENT:
                 /* Needs the operator (missing bucket, policy …): keep the entry, say so once. */
                 e->failures++;
-                e->not_before_usec = now + S3_PERMANENT_RETRY_USEC;
+                e->not_before_usec = t + S3_PERMANENT_RETRY_USEC;
                 if (strcmp(e->last_error, what) != 0) {
                         snprintf(e->last_error, sizeof e->last_error, "%s", what);
-                        log_entry(LOG_ERR, SESSION_SCRIPTS_MESSAGE_UPLOAD_FAILED, e,
-                                  "Uploading s3://%s/%s failed: %s. Keeping the spool entry %s; retrying every %u min.",
-                                  u->bucket, e->meta.key, what, e->run_id,
-                                  (unsigned) (S3_PERMANENT_RETRY_USEC / 60000000U));
+                        log_struct(LOG_ERR, LOG_FIELDS(MESSAGE_ID_UPLOAD_FAILED, ENTRY_FIELDS(e)),
+                                   "Uploading s3://%s/%s failed: %s. Keeping the spool entry %s; retrying every %u min.",
+                                   u->bucket, e->meta.key, what, e->run_id,
+                                   (unsigned) (S3_PERMANENT_RETRY_USEC / (60U * USEC_PER_SEC)));
                 }
                 /* The server answered: the service as such works. */
                 global_success(u);
@@ -836,7 +815,7 @@ static int entry_start_upload(Entry *e) {
         if (!up)
                 return -ENOMEM;
         *up = (Upload) { .uploader = u, .entry = e, .fd = -EBADF, .final = e->meta.finished,
-                         .start_usec = now_usec(u) };
+                         .start_usec = now(CLOCK_MONOTONIC) };
         e->upload = up;
         u->n_active++;
         e->last_start_usec = up->start_usec;
@@ -952,20 +931,21 @@ static void uploader_enforce_limit(Uploader *u) {
                 int r = spool_remove(u, e->run_id);
 
                 if (r < 0) {
-                        log_entry(LOG_ERR, NULL, e, "Failed to evict spool entry %s: %s", e->run_id, strerror(-r));
+                        log_struct_errno(LOG_ERR, r, LOG_FIELDS(ENTRY_FIELDS(e)), "Failed to evict spool entry %s: %m",
+                                         e->run_id);
                         continue;
                 }
-                log_entry(LOG_WARNING, SESSION_SCRIPTS_MESSAGE_SPOOL_EVICTED, e,
-                          "Spool above MaxSpoolSize=%" PRIu64 " bytes while uploads fail: evicted the oldest "
-                          "undelivered log %s (%" PRIu64 " bytes, s3://%s/%s) without uploading it.",
-                          u->max_spool_size, e->run_id, e->log_size, u->bucket, e->meta.key ?: "?");
+                log_struct(LOG_WARNING, LOG_FIELDS(MESSAGE_ID_SPOOL_EVICTED, ENTRY_FIELDS(e)),
+                           "Spool above MaxSpoolSize=%" PRIu64 " bytes while uploads fail: evicted the oldest "
+                           "undelivered log %s (%" PRIu64 " bytes, s3://%s/%s) without uploading it.",
+                           u->max_spool_size, e->run_id, e->log_size, u->bucket, e->meta.key ?: "?");
                 entry_free(e);
         }
 
         if (remaining > u->max_spool_size && !u->over_limit_warned && failing) {
-                log_entry(LOG_WARNING, SESSION_SCRIPTS_MESSAGE_SPOOL_EVICTED, NULL,
-                          "Spool holds %" PRIu64 " bytes of running, uploading or newest logs, above "
-                          "MaxSpoolSize=%" PRIu64 ".", remaining, u->max_spool_size);
+                log_struct(LOG_WARNING, LOG_FIELDS(MESSAGE_ID_SPOOL_EVICTED),
+                           "Spool holds %" PRIu64 " bytes of running, uploading or newest logs, above "
+                           "MaxSpoolSize=%" PRIu64 ".", remaining, u->max_spool_size);
                 u->over_limit_warned = true;
         }
 }
@@ -984,14 +964,14 @@ static int uploader_arm_timer(Uploader *u, uint64_t when) {
 }
 
 static void uploader_dispatch(Uploader *u) {
-        uint64_t now = now_usec(u), next = UINT64_MAX;
+        usec_t t = now(CLOCK_MONOTONIC), next = UINT64_MAX;
         bool have_creds = false;
         Entry *e, *n;
         int r;
 
         uploader_enforce_limit(u);
 
-        if (u->gate_usec > now)
+        if (u->gate_usec > t)
                 next = u->gate_usec;
         else
                 for (e = u->entries; e; e = n) {
@@ -1001,7 +981,7 @@ static void uploader_dispatch(Uploader *u) {
                         due = entry_due_usec(e);
                         if (due == UINT64_MAX)
                                 continue;
-                        if (due > now) {
+                        if (due > t) {
                                 if (due < next)
                                         next = due;
                                 continue;
@@ -1030,7 +1010,7 @@ static void uploader_dispatch(Uploader *u) {
 
         r = uploader_arm_timer(u, next);
         if (r < 0)
-                log_entry(LOG_ERR, NULL, NULL, "Failed to arm the upload timer: %s", strerror(-r));
+                log_error_errno(r, "Failed to arm the upload timer: %m");
 
         if (u->exit_when_empty && u->n_entries == 0 && u->n_active == 0)
                 (void) sd_event_exit(u->event, 0);
@@ -1086,13 +1066,13 @@ static int on_status_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 static void uploader_status_dirty(Uploader *u) {
-        uint64_t now;
+        usec_t t;
 
         if (u->status_dirty || !u->status_source)
                 return;
         u->status_dirty = true;
-        now = now_usec(u);
-        (void) sd_event_source_set_time(u->status_source, now + STATUS_INTERVAL_USEC);
+        t = now(CLOCK_MONOTONIC);
+        (void) sd_event_source_set_time(u->status_source, t + STATUS_INTERVAL_USEC);
         (void) sd_event_source_set_enabled(u->status_source, SD_EVENT_ONESHOT);
 }
 
@@ -1105,13 +1085,13 @@ static int uploader_scan(Uploader *u) {
 
         r = spool_scan(u->dir_fd, &items, &n);
         if (r < 0)
-                return log_error_errno(r, "Failed to scan spool directory %s: %s", u->spool_dir, strerror(-r));
+                return log_error_errno(r, "Failed to scan spool directory %s: %m", u->spool_dir);
 
         /* Oldest first, so that a backlog is delivered in the order it was written. */
         for (size_t i = 0; i < n; i++) {
                 r = entry_load(u, items[i].run_id);
                 if (r < 0)
-                        return log_error_errno(r, "Failed to load spool entry %s: %s", items[i].run_id, strerror(-r));
+                        return log_error_errno(r, "Failed to load spool entry %s: %m", items[i].run_id);
         }
 
         /* Entries we knew that are gone from the directory. */
@@ -1129,21 +1109,19 @@ static int uploader_scan(Uploader *u) {
 
 /*
  * Removes what a crash left half-made, so that it cannot stay in the spool forever, uncounted: a
- * RUNID.log without RUNID.meta (a daemon that died between creating them in the old order, or a .meta
- * removed by hand), and a STATE=running .meta whose .log never appeared (the daemon died between
+ * RUNID.log without RUNID.meta (a .meta removed by hand; the daemon itself writes the .meta first), and a STATE=running .meta whose .log never appeared (the daemon died between
  * writing the .meta and creating the .log, and has not been restarted to finish it). Both only once
  * they have not changed for SPOOL_ORPHAN_AGE_USEC, each with a journal line.
  */
 static void uploader_sweep(Uploader *u) {
         _cleanup_(freep) SpoolScanItem *orphans = NULL;
-        uint64_t now = realtime_usec(u);
+        usec_t t = now(CLOCK_REALTIME);
         size_t n = 0;
         int r;
 
-        r = spool_scan_orphan_logs(u->dir_fd, now, SPOOL_ORPHAN_AGE_USEC, &orphans, &n);
+        r = spool_scan_orphan_logs(u->dir_fd, t, SPOOL_ORPHAN_AGE_USEC, &orphans, &n);
         if (r < 0)
-                log_entry(LOG_WARNING, NULL, NULL, "Failed to look for leftover logs in %s: %s, ignoring.",
-                          u->spool_dir, strerror(-r));
+                log_warning_errno(r, "Failed to look for leftover logs in %s: %m, ignoring.", u->spool_dir);
 
         for (size_t i = 0; i < n; i++) {
                 char name[SPOOL_RUN_ID_LEN + 8];
@@ -1151,35 +1129,35 @@ static void uploader_sweep(Uploader *u) {
                 spool_file_name(name, sizeof name, orphans[i].run_id, SPOOL_FILE_LOG);
                 if (unlinkat(u->dir_fd, name, 0) < 0) {
                         if (errno != ENOENT)
-                                log_entry(LOG_WARNING, NULL, NULL, "Failed to remove leftover log %s/%s: %m, ignoring.",
-                                          u->spool_dir, name);
+                                log_warning_errno(errno, "Failed to remove leftover log %s/%s: %m, ignoring.",
+                                                  u->spool_dir, name);
                         continue;
                 }
-                log_entry(LOG_WARNING, NULL, NULL,
-                          "Removed %s/%s (%" PRIu64 " bytes): a log without its .meta for more than %u min, left "
-                          "by a crash; it cannot be uploaded (no object key). Its output is in the journal.",
-                          u->spool_dir, name, orphans[i].log_size, (unsigned) (SPOOL_ORPHAN_AGE_USEC / 60000000U));
+                log_warning("Removed %s/%s (%" PRIu64 " bytes): a log without its .meta for more than %u min, "
+                            "left by a crash; it cannot be uploaded (no object key). Its output is in the journal.",
+                            u->spool_dir, name, orphans[i].log_size,
+                            (unsigned) (SPOOL_ORPHAN_AGE_USEC / (60U * USEC_PER_SEC)));
         }
 
         for (Entry *e = u->entries, *next; e; e = next) {
                 char name[SPOOL_RUN_ID_LEN + 8];
 
                 next = e->next;
-                if (e->broken || e->meta.finished || e->upload || e->meta_mtime_usec > now ||
-                    now - e->meta_mtime_usec < SPOOL_ORPHAN_AGE_USEC)
+                if (e->broken || e->meta.finished || e->upload || e->meta_mtime_usec > t ||
+                    t - e->meta_mtime_usec < SPOOL_ORPHAN_AGE_USEC)
                         continue;
                 if (entry_stat_log(e) != -ENOENT)
                         continue;
 
                 spool_file_name(name, sizeof name, e->run_id, SPOOL_FILE_META);
                 if (unlinkat(u->dir_fd, name, 0) < 0 && errno != ENOENT) {
-                        log_entry(LOG_WARNING, NULL, e, "Failed to remove leftover %s/%s: %m, ignoring.",
-                                  u->spool_dir, name);
+                        log_struct_errno(LOG_WARNING, errno, LOG_FIELDS(ENTRY_FIELDS(e)),
+                                         "Failed to remove leftover %s/%s: %m, ignoring.", u->spool_dir, name);
                         continue;
                 }
-                log_entry(LOG_WARNING, NULL, e,
-                          "Removed %s/%s: a running entry whose log never appeared for more than %u min, left by "
-                          "a crash.", u->spool_dir, name, (unsigned) (SPOOL_ORPHAN_AGE_USEC / 60000000U));
+                log_struct(LOG_WARNING, LOG_FIELDS(ENTRY_FIELDS(e)),
+                           "Removed %s/%s: a running entry whose log never appeared for more than %u min, left by "
+                           "a crash.", u->spool_dir, name, (unsigned) (SPOOL_ORPHAN_AGE_USEC / (60U * USEC_PER_SEC)));
                 entry_free(e);
         }
 }
@@ -1206,8 +1184,7 @@ static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userda
         if (len < 0) {
                 if (errno == EAGAIN || errno == EINTR)
                         return 0;
-                log_entry(LOG_ERR, NULL, NULL, "Failed to read inotify events: %m");
-                return sd_event_exit(u->event, -errno);
+                return sd_event_exit(u->event, log_error_errno(errno, "Failed to read inotify events: %m"));
         }
 
         for (uint8_t *p = buf.raw; p < buf.raw + len;) {
@@ -1224,8 +1201,7 @@ static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userda
                         continue;
                 }
                 if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) {
-                        log_entry(LOG_ERR, NULL, NULL, "Spool directory %s was removed or moved; exiting.",
-                                  u->spool_dir);
+                        log_error("Spool directory %s was removed or moved; exiting.", u->spool_dir);
                         return sd_event_exit(u->event, -ENOENT);
                 }
                 if (ev->len == 0 || spool_name_parse(ev->name, run_id, &kind) < 0)
@@ -1297,7 +1273,7 @@ int uploader_new(sd_event *event, const UploaderConfig *config, Uploader **ret) 
 
         u = calloc(1, sizeof *u);
         if (!u)
-                return log_error_errno(-ENOMEM, "Out of memory.");
+                return log_oom();
         u->event = sd_event_ref(event);
         u->dir_fd = u->inotify_fd = -EBADF;
         u->sse = config->server_side_encryption;
@@ -1306,58 +1282,58 @@ int uploader_new(sd_event *event, const UploaderConfig *config, Uploader **ret) 
 
         if (strdup_or_null(config->spool_dir, &u->spool_dir) < 0 || strdup_or_null(config->bucket, &u->bucket) < 0 ||
             strdup_or_null(config->region, &u->region) < 0 || strdup_or_null(config->endpoint, &u->endpoint) < 0)
-                return log_error_errno(-ENOMEM, "Out of memory.");
+                return log_oom();
 
         u->io_buffer = malloc(IO_BUFFER_SIZE);
         if (!u->io_buffer)
-                return log_error_errno(-ENOMEM, "Out of memory.");
+                return log_oom();
 
         u->dir_fd = open(u->spool_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (u->dir_fd < 0)
-                return log_error_errno(-errno, "Failed to open spool directory %s: %m", u->spool_dir);
+                return log_error_errno(errno, "Failed to open spool directory %s: %m", u->spool_dir);
 
         u->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
         if (u->inotify_fd < 0)
-                return log_error_errno(-errno, "Failed to create inotify instance: %m");
+                return log_error_errno(errno, "Failed to create inotify instance: %m");
         /* IN_MOVED_TO: the daemon's atomic .meta updates; IN_CREATE: the .log appearing after its
          * .meta; IN_CLOSE_WRITE/IN_MODIFY: the .log growing; IN_DELETE/IN_MOVED_FROM: entries removed
          * by someone else. IN_ONLYDIR|IN_DONT_FOLLOW: the spool must be the real directory. */
         if (inotify_add_watch(u->inotify_fd, u->spool_dir,
                               IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE | IN_MODIFY | IN_DELETE | IN_MOVED_FROM |
                               IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW) < 0)
-                return log_error_errno(-errno, "Failed to watch spool directory %s: %m", u->spool_dir);
+                return log_error_errno(errno, "Failed to watch spool directory %s: %m", u->spool_dir);
 
         r = curl_glue_new(event, &u->glue);
         if (r < 0)
-                return log_error_errno(r, "Failed to set up curl: %s", strerror(-r));
+                return log_error_errno(r, "Failed to set up curl: %m");
         /* One connection cache for every transfer; a few connections per host, reused (keep-alive). */
         (void) curl_multi_setopt(curl_glue_get_multi(u->glue), CURLMOPT_MAX_HOST_CONNECTIONS, MAX_PARALLEL_UPLOADS);
         (void) curl_multi_setopt(curl_glue_get_multi(u->glue), CURLMOPT_MAXCONNECTS, MAX_PARALLEL_UPLOADS + 2L);
 
         r = credential_provider_new(event, u->glue, config->profile, on_credentials, u, &u->creds);
         if (r < 0)
-                return log_error_errno(r, "Failed to set up the credential chain: %s", strerror(-r));
+                return log_error_errno(r, "Failed to set up the credential chain: %m");
 
         r = sd_event_add_io(event, &u->inotify_source, u->inotify_fd, EPOLLIN, on_inotify, u);
         if (r < 0)
-                return log_error_errno(r, "Failed to watch inotify: %s", strerror(-r));
+                return log_error_errno(r, "Failed to watch inotify: %m");
         r = sd_event_add_defer(event, &u->dispatch_source, on_dispatch, u);
         if (r < 0)
-                return log_error_errno(r, "Failed to add dispatch source: %s", strerror(-r));
+                return log_error_errno(r, "Failed to add dispatch source: %m");
         (void) sd_event_source_set_enabled(u->dispatch_source, SD_EVENT_OFF);
         /* The timer's accuracy: 50 ms is plenty for "every few seconds" and coalesces wake-ups. */
         r = sd_event_add_time(event, &u->timer_source, CLOCK_MONOTONIC, 0, 50000, on_timer, u);
         if (r < 0)
-                return log_error_errno(r, "Failed to add timer: %s", strerror(-r));
+                return log_error_errno(r, "Failed to add timer: %m");
         (void) sd_event_source_set_enabled(u->timer_source, SD_EVENT_OFF);
         r = sd_event_add_time(event, &u->status_source, CLOCK_MONOTONIC, 0, 100000, on_status_timer, u);
         if (r < 0)
-                return log_error_errno(r, "Failed to add status timer: %s", strerror(-r));
+                return log_error_errno(r, "Failed to add status timer: %m");
         (void) sd_event_source_set_enabled(u->status_source, SD_EVENT_OFF);
         /* Accuracy of a minute: it only bounds how long a leftover stays. */
-        r = sd_event_add_time(event, &u->sweep_source, CLOCK_MONOTONIC, 0, 60U * 1000000ULL, on_sweep_timer, u);
+        r = sd_event_add_time(event, &u->sweep_source, CLOCK_MONOTONIC, 0, 60U * USEC_PER_SEC, on_sweep_timer, u);
         if (r < 0)
-                return log_error_errno(r, "Failed to add sweep timer: %s", strerror(-r));
+                return log_error_errno(r, "Failed to add sweep timer: %m");
         (void) sd_event_source_set_enabled(u->sweep_source, SD_EVENT_OFF);
 
         *ret = TAKE_PTR(u);
@@ -1371,11 +1347,11 @@ int uploader_start(Uploader *u) {
         if (r < 0)
                 return r;
         uploader_sweep(u);
-        (void) sd_event_source_set_time(u->sweep_source, now_usec(u) + SWEEP_INTERVAL_USEC);
+        (void) sd_event_source_set_time(u->sweep_source, now(CLOCK_MONOTONIC) + SWEEP_INTERVAL_USEC);
         (void) sd_event_source_set_enabled(u->sweep_source, SD_EVENT_ONESHOT);
 
-        log_entry(LOG_INFO, NULL, NULL, "Watching %s: %zu spool entries to deliver to s3://%s%s%s.", u->spool_dir,
-                  u->n_entries, u->bucket, u->endpoint ? " at " : "", u->endpoint ?: "");
+        log_info("Watching %s: %zu spool entries to deliver to s3://%s%s%s.", u->spool_dir, u->n_entries, u->bucket,
+                 u->endpoint ? " at " : "", u->endpoint ?: "");
         (void) on_status_timer(NULL, 0, u);
         uploader_schedule(u);
         return 0;
@@ -1389,6 +1365,6 @@ void uploader_retry_now(Uploader *u) {
                 e->not_before_usec = 0;
                 e->failures = 0;
         }
-        log_entry(LOG_INFO, NULL, NULL, "Retrying all %zu spool entries now.", u->n_entries);
+        log_info("Retrying all %zu spool entries now.", u->n_entries);
         uploader_schedule(u);
 }
