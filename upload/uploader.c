@@ -24,6 +24,7 @@
 #include "curl-glue.h"
 #include "log.h"
 #include "macro.h"
+#include "regular-file.h"
 #include "s3.h"
 #include "session-scripts/session-scripts.h"
 #include "sha256.h"
@@ -823,25 +824,16 @@ static int entry_start_upload(Entry *e) {
         /* The log is read by a descriptor opened without following links and checked to be a regular
          * file: the spool directory is shared with the daemon and nothing else. */
         spool_file_name(name, sizeof name, e->run_id, SPOOL_FILE_LOG);
-        up->fd = openat(u->dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-        if (up->fd < 0) {
-                r = -errno;
-                if (r == -ENOENT) {
-                        /* Gone: already delivered by an earlier instance, or removed. */
-                        upload_free(up);
-                        (void) entry_load(u, e->run_id);
-                        return 0;
-                }
-                goto fail;
+        r = open_regular_file_bounded(u->dir_fd, name, O_NOFOLLOW, UINT64_MAX, &st);
+        if (r == -ENOENT) {
+                /* Gone: already delivered by an earlier instance, or removed. */
+                upload_free(up);
+                (void) entry_load(u, e->run_id);
+                return 0;
         }
-        if (fstat(up->fd, &st) < 0) {
-                r = -errno;
+        if (r < 0)
                 goto fail;
-        }
-        if (!S_ISREG(st.st_mode)) {
-                r = -EBADFD;
-                goto fail;
-        }
+        up->fd = r;
 
         /* Exactly this many bytes are hashed and sent, whatever the daemon appends meanwhile. */
         up->size = (uint64_t) st.st_size;

@@ -67,14 +67,6 @@ struct CredentialProvider {
         char error_text[512];
 };
 
-static void free_secret_string(char **s) {
-        if (*s) {
-                explicit_bzero(*s, strlen(*s));
-                free(*s);
-                *s = NULL;
-        }
-}
-
 static void imds_request_cancel(CredentialProvider *p) {
         if (p->easy) {
                 curl_glue_cancel(p->glue, p->easy);
@@ -88,7 +80,7 @@ static void imds_request_cancel(CredentialProvider *p) {
 
 static void imds_reset(CredentialProvider *p) {
         imds_request_cancel(p);
-        free_secret_string(&p->token);
+        p->token = secret_free(p->token);
         free(p->role);
         p->role = NULL;
         p->step = IMDS_STEP_NONE;

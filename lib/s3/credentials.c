@@ -16,21 +16,22 @@
 #include "cleanup.h"
 #include "credentials.h"
 #include "fileio.h"
+#include "regular-file.h"
 
-/* Credentials must not outlive their use in freed heap memory that a later bug could leak. */
-static void free_secret(char *s) {
+char *secret_free(char *s) {
         if (!s)
-                return;
+                return NULL;
         explicit_bzero(s, strlen(s));
         free(s);
+        return NULL;
 }
 
 void credentials_done(Credentials *c) {
         if (!c)
                 return;
         free(c->access_key_id);
-        free_secret(c->secret_access_key);
-        free_secret(c->session_token);
+        secret_free(c->secret_access_key);
+        secret_free(c->session_token);
         *c = (Credentials) {};
 }
 
@@ -171,7 +172,7 @@ int credentials_file_parse(const char *text, size_t len, const char *profile, Cr
                 char *copy = strndup(v, (size_t) (ve - v));
                 if (!copy)
                         return -ENOMEM;
-                free_secret(*field);
+                secret_free(*field);
                 *field = copy;
         }
 
@@ -190,18 +191,11 @@ int credentials_file_load(const char *path, const char *profile, Credentials *re
         _cleanup_(freep) char *buf = NULL;
         size_t got;
         ssize_t n;
-        struct stat st;
         int r;
 
-        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        fd = open_regular_file_bounded(AT_FDCWD, path, 0, CREDENTIALS_FILE_MAX_SIZE, NULL);
         if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
-        if (st.st_size > (off_t) CREDENTIALS_FILE_MAX_SIZE)
-                return -EFBIG;
+                return fd;
 
         buf = malloc(CREDENTIALS_FILE_MAX_SIZE + 1);
         if (!buf)

@@ -42,7 +42,12 @@ typedef struct Credentials {
         CredentialSource source;
 } Credentials;
 
-/* Frees the strings (the secret is wiped first); accepts a zeroed struct. */
+/* Wipes a string that may hold a secret (a secret key, a session or IMDS token) and frees it, so that
+ * it does not outlive its use in freed heap memory that a later bug could leak. Accepts NULL; returns
+ * NULL. */
+char *secret_free(char *s);
+
+/* Frees the strings (the secrets are wiped first); accepts a zeroed struct. */
 void credentials_done(Credentials *c);
 
 /* A name for logs: "environment", "credentials file", "instance metadata (IMDSv2)". */

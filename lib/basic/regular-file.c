@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Opening regular files only, bounded (regular-file.h). */
+
+#include <errno.h>
+#include <fcntl.h>
+
+#include "cleanup.h"
+#include "regular-file.h"
+
+int open_regular_file_bounded(int dir_fd, const char *path, int flags, uint64_t max, struct stat *ret_stat) {
+        _cleanup_(closep) int fd = -EBADF;
+        struct stat st;
+
+        fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | flags);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        if ((uint64_t) st.st_size > max)
+                return -EFBIG;
+
+        if (ret_stat)
+                *ret_stat = st;
+        return TAKE_FD(fd);
+}
