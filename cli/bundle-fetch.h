@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Fetching a bundle from S3 for `install-bundle s3://BUCKET/KEY.zip`: one signed GET (AWS
- * Signature V4 by libcurl) into an unnamed temporary file. Credentials come from the uploader's
- * chain (upload/credential-provider.h, linked from libupload, not copied): the environment
+ * Signature V4 by libcurl) into an unnamed temporary file. Credentials come from the chain the
+ * uploader uses too (lib/s3/credential-provider.h, linked, not copied): the environment
  * (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), the shared credentials file
  * (AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials; profile AWS_PROFILE, else [S3] Profile=,
  * else "default"), then IMDSv2 — so an Elastic-fleet instance needs nothing but its IAM role.
@@ -24,7 +24,7 @@
 #define BUNDLE_FETCH_CONNECT_TIMEOUT_SEC 10L
 #define BUNDLE_FETCH_TIMEOUT_SEC 600L
 /* Bound on the whole credential chain. Its IMDS part has its own per-request bounds (1 s to
- * connect, 2 s per request, 3 attempts; upload/credential-provider.c): three requests, so at most
+ * connect, 2 s per request, 3 attempts; lib/s3/credential-provider.c): three requests, so at most
  * ~18 s on an instance whose metadata service misbehaves; a little more than that here. */
 #define BUNDLE_CREDENTIALS_TIMEOUT_USEC (20ULL * 1000000ULL)
 
