@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests of upload/credentials.c: the environment source, the shared credentials file (profiles,
+ * Unit tests of lib/s3/credentials.c: the environment source, the shared credentials file (profiles,
  * comments, blanks, "[profile x]", incomplete profiles), IMDS answers (role list, credentials JSON,
  * timestamps) and when temporary credentials are refreshed (a fixed point before expiry, not one that
  * moves with the time of asking).

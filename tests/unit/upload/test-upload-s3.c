@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests of upload/s3.c: key escaping as SigV4 canonicalises S3 paths, path-style URLs, S3 error
+ * Unit tests of lib/s3/s3.c: key escaping as SigV4 canonicalises S3 paths, path-style URLs, S3 error
  * codes, what an answer means for a spool entry, and the backoff with jitter.
  */
 #include <stdlib.h>
