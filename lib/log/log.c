@@ -15,6 +15,10 @@
 /* Bound on the extra fields of one message; more are dropped (a caller's bug, not a reason to lose
  * the message). */
 #define LOG_FIELDS_MAX 16U
+/* Longer messages are truncated. */
+#define LOG_MESSAGE_MAX 2048U
+#define MESSAGE_PREFIX "MESSAGE="
+#define MESSAGE_PREFIX_LEN (sizeof MESSAGE_PREFIX - 1)
 
 bool log_to_stderr = false;
 
@@ -22,22 +26,19 @@ static struct iovec iovec_from_string(const char *s) {
         return (struct iovec) { .iov_base = (char *) s, .iov_len = strlen(s) };
 }
 
-int log_internal(int priority, int error, const char *file, int line, const char *func,
-                 const char * const *fields, size_t n_fields, const char *format, ...) {
-        /* "MESSAGE=" and the text: the text is formatted in place after the prefix. */
-        char message[(sizeof "MESSAGE=" - 1) + 2048] = "MESSAGE=", *text = message + (sizeof "MESSAGE=" - 1);
+int log_internalv(int priority, int error, const char *file, int line, const char *func,
+                  const char * const *fields, size_t n_fields, const char *format, va_list ap) {
+        /* The MESSAGE= field; the text is formatted in place after the prefix. */
+        char message[MESSAGE_PREFIX_LEN + LOG_MESSAGE_MAX] = MESSAGE_PREFIX, *text = message + MESSAGE_PREFIX_LEN;
         char prio[32], errno_field[32], code_file[1024], code_line[32];
         struct iovec iov[3 + LOG_FIELDS_MAX];
         size_t n = 0;
-        va_list ap;
 
         error = abs(error);
 
         /* Let "%m" in format refer to error, not whatever errno happens to be. */
         errno = error;
-        va_start(ap, format);
-        (void) vsnprintf(text, sizeof message - (sizeof "MESSAGE=" - 1), format, ap);
-        va_end(ap);
+        (void) vsnprintf(text, LOG_MESSAGE_MAX, format, ap);
 
         (void) snprintf(code_file, sizeof code_file, "CODE_FILE=%s", file);
         (void) snprintf(code_line, sizeof code_line, "CODE_LINE=%d", line);
@@ -61,4 +62,15 @@ int log_internal(int priority, int error, const char *file, int line, const char
 
         errno = error;
         return -error;
+}
+
+int log_internal(int priority, int error, const char *file, int line, const char *func,
+                 const char * const *fields, size_t n_fields, const char *format, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = log_internalv(priority, error, file, line, func, fields, n_fields, format, ap);
+        va_end(ap);
+        return r;
 }

@@ -40,6 +40,11 @@ int log_internal(int priority, int error, const char *file, int line, const char
                  const char * const *fields, size_t n_fields, const char *format, ...)
         __attribute__((format(printf, 8, 9)));
 
+/* The same with the arguments as a va_list, for wrappers with a printf-like signature of their own. */
+int log_internalv(int priority, int error, const char *file, int line, const char *func,
+                  const char * const *fields, size_t n_fields, const char *format, va_list ap)
+        __attribute__((format(printf, 8, 0)));
+
 /* The extra fields of a structured message: a list of "NAME=value" expressions, or an array. */
 #define LOG_FIELDS(...)                                                 \
         ((const char * const[]) { __VA_ARGS__ }),                       \
