@@ -36,8 +36,8 @@
  * per-request latency when a backlog drains (16 drained 1,000 small logs ~1.5× faster than 8 against
  * radosgw), few enough for S3 and for our RSS (curl's upload buffer per active transfer). */
 #define MAX_PARALLEL_UPLOADS 16L
-/* A running entry is uploaded again at most this often (docs/behaviour.md §4: "periodically while it runs"), and
- * never more often than twice the duration of its last upload (huge logs). */
+/* A running entry is uploaded again at most this often (docs/behaviour.md §4: "periodically while it
+ * runs"), and never more often than twice the duration of its last upload (huge logs). */
 #define RUNNING_UPLOAD_INTERVAL_USEC (5U * USEC_PER_SEC)
 /* Bytes hashed per event-loop iteration: a 256 MiB log is hashed in slices of a few milliseconds so
  * that other transfers keep moving. */
@@ -366,8 +366,8 @@ static int entry_load(Uploader *u, const char *run_id) {
         if (r < 0) {
                 if (!e->broken)
                         log_struct_errno(LOG_WARNING, r, LOG_FIELDS(MESSAGE_ID_UPLOAD_FAILED),
-                                         "Spool entry %s has an unusable %s (%m); keeping it, not uploading it.",
-                                         run_id, name);
+                                         "Spool entry %s has an unusable %s (%m); keeping it, not uploading "
+                                         "it.", run_id, name);
                 e->broken = true;
                 (void) entry_stat_log(e);
                 return 0;
@@ -423,14 +423,14 @@ static void entry_complete(Entry *e) {
                 e->not_before_usec = now(CLOCK_MONOTONIC) + s3_backoff_usec(e->failures, random_u64());
                 if (strcmp(e->last_error, what) != 0) {
                         snprintf(e->last_error, sizeof e->last_error, "%s", what);
-                        log_struct(LOG_ERR, LOG_FIELDS(ENTRY_FIELDS(e)), "Uploaded s3://%s/%s, but %s.", u->bucket,
-                                   e->meta.key, what);
+                        log_struct(LOG_ERR, LOG_FIELDS(ENTRY_FIELDS(e)),
+                                   "Uploaded s3://%s/%s, but %s.", u->bucket, e->meta.key, what);
                 }
                 return;
         }
 
-        log_struct(LOG_INFO, LOG_FIELDS(ENTRY_FIELDS(e)), "Uploaded s3://%s/%s (%" PRIu64 " bytes).", u->bucket,
-                   e->meta.key, e->uploaded_size);
+        log_struct(LOG_INFO, LOG_FIELDS(ENTRY_FIELDS(e)),
+                   "Uploaded s3://%s/%s (%" PRIu64 " bytes).", u->bucket, e->meta.key, e->uploaded_size);
         u->delivered_objects++;
         u->delivered_bytes += e->uploaded_size;
         entry_free(e);
@@ -475,7 +475,8 @@ static void global_failure(Uploader *u, const Entry *e, const char *what) {
         if (strcmp(u->global_error, what) != 0) {
                 snprintf(u->global_error, sizeof u->global_error, "%s", what);
                 log_struct(LOG_ERR, LOG_FIELDS(MESSAGE_ID_UPLOAD_FAILED, ENTRY_FIELDS(e)),
-                           "Uploading to s3://%s failed: %s. %zu spool entries are kept and retried with backoff.",
+                           "Uploading to s3://%s failed: %s. %zu spool entries are kept and retried with "
+                           "backoff.",
                            u->bucket, what, u->n_entries);
         }
         uploader_status_dirty(u);
@@ -492,7 +493,8 @@ static void entry_failure(Entry *e, const char *what) {
         if (strcmp(e->last_error, what) != 0) {
                 snprintf(e->last_error, sizeof e->last_error, "%s", what);
                 log_struct(LOG_WARNING, LOG_FIELDS(MESSAGE_ID_UPLOAD_FAILED, ENTRY_FIELDS(e)),
-                           "Uploading s3://%s/%s failed: %s. Keeping the spool entry %s; retrying it with backoff.",
+                           "Uploading s3://%s/%s failed: %s. Keeping the spool entry %s; retrying it with "
+                           "backoff.",
                            u->bucket, e->meta.key, what, e->run_id);
         }
         uploader_status_dirty(u);
@@ -635,7 +637,8 @@ static void upload_on_done(CurlGlue *g, CURL *easy, CURLcode result, void *userd
                 if (strcmp(e->last_error, what) != 0) {
                         snprintf(e->last_error, sizeof e->last_error, "%s", what);
                         log_struct(LOG_ERR, LOG_FIELDS(MESSAGE_ID_UPLOAD_FAILED, ENTRY_FIELDS(e)),
-                                   "Uploading s3://%s/%s failed: %s. Keeping the spool entry %s; retrying every %u min.",
+                                   "Uploading s3://%s/%s failed: %s. Keeping the spool entry %s; retrying "
+                                   "every %u min.",
                                    u->bucket, e->meta.key, what, e->run_id,
                                    (unsigned) (S3_PERMANENT_RETRY_USEC / (60U * USEC_PER_SEC)));
                 }
@@ -923,8 +926,8 @@ static void uploader_enforce_limit(Uploader *u) {
                 int r = spool_remove(u, e->run_id);
 
                 if (r < 0) {
-                        log_struct_errno(LOG_ERR, r, LOG_FIELDS(ENTRY_FIELDS(e)), "Failed to evict spool entry %s: %m",
-                                         e->run_id);
+                        log_struct_errno(LOG_ERR, r, LOG_FIELDS(ENTRY_FIELDS(e)),
+                                         "Failed to evict spool entry %s: %m", e->run_id);
                         continue;
                 }
                 log_struct(LOG_WARNING, LOG_FIELDS(MESSAGE_ID_SPOOL_EVICTED, ENTRY_FIELDS(e)),
@@ -1101,9 +1104,10 @@ static int uploader_scan(Uploader *u) {
 
 /*
  * Removes what a crash left half-made, so that it cannot stay in the spool forever, uncounted: a
- * RUNID.log without RUNID.meta (a .meta removed by hand; the daemon itself writes the .meta first), and a STATE=running .meta whose .log never appeared (the daemon died between
- * writing the .meta and creating the .log, and has not been restarted to finish it). Both only once
- * they have not changed for SPOOL_ORPHAN_AGE_USEC, each with a journal line.
+ * RUNID.log without RUNID.meta (a .meta removed by hand; the daemon itself writes the .meta first),
+ * and a STATE=running .meta whose .log never appeared (the daemon died between writing the .meta and
+ * creating the .log, and has not been restarted to finish it). Both only once they have not changed
+ * for SPOOL_ORPHAN_AGE_USEC, each with a journal line.
  */
 static void uploader_sweep(Uploader *u) {
         _cleanup_(freep) SpoolScanItem *orphans = NULL;
@@ -1125,8 +1129,9 @@ static void uploader_sweep(Uploader *u) {
                                                   u->spool_dir, name);
                         continue;
                 }
-                log_warning("Removed %s/%s (%" PRIu64 " bytes): a log without its .meta for more than %u min, "
-                            "left by a crash; it cannot be uploaded (no object key). Its output is in the journal.",
+                log_warning("Removed %s/%s (%" PRIu64 " bytes): a log without its .meta for more than %u "
+                            "min, left by a crash; it cannot be uploaded (no object key). Its output is in "
+                            "the journal.",
                             u->spool_dir, name, orphans[i].log_size,
                             (unsigned) (SPOOL_ORPHAN_AGE_USEC / (60U * USEC_PER_SEC)));
         }
@@ -1148,8 +1153,9 @@ static void uploader_sweep(Uploader *u) {
                         continue;
                 }
                 log_struct(LOG_WARNING, LOG_FIELDS(ENTRY_FIELDS(e)),
-                           "Removed %s/%s: a running entry whose log never appeared for more than %u min, left by "
-                           "a crash.", u->spool_dir, name, (unsigned) (SPOOL_ORPHAN_AGE_USEC / (60U * USEC_PER_SEC)));
+                           "Removed %s/%s: a running entry whose log never appeared for more than %u min, "
+                           "left by a crash.", u->spool_dir, name,
+                           (unsigned) (SPOOL_ORPHAN_AGE_USEC / (60U * USEC_PER_SEC)));
                 entry_free(e);
         }
 }
@@ -1323,7 +1329,8 @@ int uploader_new(sd_event *event, const UploaderConfig *config, Uploader **ret) 
                 return log_error_errno(r, "Failed to add status timer: %m");
         (void) sd_event_source_set_enabled(u->status_source, SD_EVENT_OFF);
         /* Accuracy of a minute: it only bounds how long a leftover stays. */
-        r = sd_event_add_time(event, &u->sweep_source, CLOCK_MONOTONIC, 0, 60U * USEC_PER_SEC, on_sweep_timer, u);
+        r = sd_event_add_time(event, &u->sweep_source, CLOCK_MONOTONIC, 0, 60U * USEC_PER_SEC, on_sweep_timer,
+                              u);
         if (r < 0)
                 return log_error_errno(r, "Failed to add sweep timer: %m");
         (void) sd_event_source_set_enabled(u->sweep_source, SD_EVENT_OFF);
@@ -1342,8 +1349,8 @@ int uploader_start(Uploader *u) {
         (void) sd_event_source_set_time(u->sweep_source, now(CLOCK_MONOTONIC) + SWEEP_INTERVAL_USEC);
         (void) sd_event_source_set_enabled(u->sweep_source, SD_EVENT_ONESHOT);
 
-        log_info("Watching %s: %zu spool entries to deliver to s3://%s%s%s.", u->spool_dir, u->n_entries, u->bucket,
-                 u->endpoint ? " at " : "", u->endpoint ?: "");
+        log_info("Watching %s: %zu spool entries to deliver to s3://%s%s%s.", u->spool_dir, u->n_entries,
+                 u->bucket, u->endpoint ? " at " : "", u->endpoint ?: "");
         (void) on_status_timer(NULL, 0, u);
         uploader_schedule(u);
         return 0;

@@ -29,7 +29,8 @@ static struct iovec iovec_from_string(const char *s) {
 int log_internalv(int priority, int error, const char *file, int line, const char *func,
                   const char * const *fields, size_t n_fields, const char *format, va_list ap) {
         /* The MESSAGE= field; the text is formatted in place after the prefix. */
-        char message[MESSAGE_PREFIX_LEN + LOG_MESSAGE_MAX] = MESSAGE_PREFIX, *text = message + MESSAGE_PREFIX_LEN;
+        char message[MESSAGE_PREFIX_LEN + LOG_MESSAGE_MAX] = MESSAGE_PREFIX;
+        char *text = message + MESSAGE_PREFIX_LEN;
         char prio[32], errno_field[32], code_file[1024], code_line[32];
         struct iovec iov[3 + LOG_FIELDS_MAX];
         size_t n = 0;

@@ -58,7 +58,8 @@ int log_internalv(int priority, int error, const char *file, int line, const cha
         log_internal((priority), (error), __FILE__, __LINE__, __func__, fields, __VA_ARGS__)
 #define log_struct(priority, fields, ...) ((void) log_struct_errno((priority), 0, fields, __VA_ARGS__))
 
-#define log_full_errno(priority, error, ...) log_struct_errno((priority), (error), LOG_NO_FIELDS, __VA_ARGS__)
+#define log_full_errno(priority, error, ...) \
+        log_struct_errno((priority), (error), LOG_NO_FIELDS, __VA_ARGS__)
 
 #define log_debug(...) ((void) log_full_errno(LOG_DEBUG, 0, __VA_ARGS__))
 #define log_info(...) ((void) log_full_errno(LOG_INFO, 0, __VA_ARGS__))
