@@ -110,10 +110,10 @@ static void test_meta_parse(void) {
         /* A NUL inside a line makes the line junk. */
         ASSERT_ERROR(spool_meta_parse("KEY=a\0b\nSTATE=finished\n", 23, &m), EBADMSG);
 
-        char *huge = malloc(SPOOL_META_MAX_SIZE + 1);
+        char *huge = malloc(SPOOL_META_SIZE_MAX + 1);
         ASSERT_TRUE(huge);
-        memset(huge, '#', SPOOL_META_MAX_SIZE + 1);
-        ASSERT_ERROR(spool_meta_parse(huge, SPOOL_META_MAX_SIZE + 1, &m), EFBIG);
+        memset(huge, '#', SPOOL_META_SIZE_MAX + 1);
+        ASSERT_ERROR(spool_meta_parse(huge, SPOOL_META_SIZE_MAX + 1, &m), EFBIG);
         free(huge);
 }
 
