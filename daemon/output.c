@@ -711,14 +711,14 @@ SpoolEntry *spool_entry_free(SpoolEntry *e) {
 }
 
 /* Rewrites RUNID.meta with STATE=finished if it says STATE=running. Returns 1 when rewritten, 0 when
- * there was nothing to do (also for a .meta that does not parse: the uploader does not upload it
- * either), or -errno. */
+ * there was nothing to do (also for a .meta that does not parse, and for something other than a
+ * regular file at its name: the uploader does not upload those either), or -errno. */
 static int spool_recover_one(int dir_fd, gid_t gid, const char *run_id) {
         _cleanup_(spool_meta_done) SpoolMeta meta = {};
         int r;
 
         r = spool_meta_load(dir_fd, run_id, &meta);
-        if (r == -ENOENT || r == -EBADFD || r == -EBADMSG || r == -EFBIG)
+        if (r == -ENOENT || r == -ELOOP || r == -EBADFD || r == -EBADMSG || r == -EFBIG)
                 return 0;
         if (r < 0)
                 return r;
