@@ -3,17 +3,15 @@
  * The spool format: names, run ids, .meta text, the marker line of a cut log (see spool-format.h).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/stat.h>
 
 #include "cleanup.h"
-#include "fileio.h"
 #include "macro.h"
+#include "read-file.h"
 #include "spool-format.h"
 
 #define STATE_STRING(finished) \
@@ -286,9 +284,7 @@ int spool_meta_parse(const char *text, size_t len, SpoolMeta *ret) {
 
 int spool_meta_load(int dir_fd, const char *run_id, SpoolMeta *ret) {
         _cleanup_(freep) char *text = NULL;
-        _cleanup_(closep) int fd = -EBADF;
         char name[SPOOL_NAME_SIZE];
-        struct stat st;
         size_t len;
         int r;
 
@@ -296,16 +292,7 @@ int spool_meta_load(int dir_fd, const char *run_id, SpoolMeta *ret) {
         if (r < 0)
                 return r;
 
-        /* Never through a symlink, never blocking on a FIFO: somebody else may have put it there. */
-        fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
-
-        r = read_fd_bounded(fd, SPOOL_META_SIZE_MAX, &text, &len);
+        r = read_regular_file_at(dir_fd, name, SPOOL_META_SIZE_MAX, &text, &len);
         if (r < 0)
                 return r;
 
