@@ -77,7 +77,8 @@ int spool_name_format(char ret[static SPOOL_NAME_SIZE], const char *run_id, Spoo
         return -EINVAL;
 }
 
-int spool_name_parse(const char *name, char ret_run_id[static SPOOL_RUN_ID_LEN + 1], SpoolFileKind *ret_kind) {
+int spool_name_parse(const char *name, char ret_run_id[static SPOOL_RUN_ID_LEN + 1],
+                     SpoolFileKind *ret_kind) {
         SpoolFileKind kind;
         const char *suffix;
 
@@ -105,7 +106,8 @@ bool spool_name_is_meta_temp(const char *name) {
                 return false;
         p = name + 1;
         return strlen(p) == SPOOL_RUN_ID_LEN + strlen(SPOOL_META_TEMP_SUFFIX) &&
-                run_id_is_valid_n(p, SPOOL_RUN_ID_LEN) && streq(p + SPOOL_RUN_ID_LEN, SPOOL_META_TEMP_SUFFIX);
+                run_id_is_valid_n(p, SPOOL_RUN_ID_LEN) &&
+                streq(p + SPOOL_RUN_ID_LEN, SPOOL_META_TEMP_SUFFIX);
 }
 
 bool spool_key_is_valid(const char *key) {

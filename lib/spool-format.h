@@ -133,7 +133,8 @@ int spool_name_format(char ret[static SPOOL_NAME_SIZE], const char *run_id, Spoo
  * Splits the name of an entry file (RUNID.log or RUNID.meta) into run id and kind. Returns 0, or
  * -EINVAL for every other name, temporary files included: what the reader ignores.
  */
-int spool_name_parse(const char *name, char ret_run_id[static SPOOL_RUN_ID_LEN + 1], SpoolFileKind *ret_kind);
+int spool_name_parse(const char *name, char ret_run_id[static SPOOL_RUN_ID_LEN + 1],
+                     SpoolFileKind *ret_kind);
 
 /* True when name is the temporary name of a .meta write (.RUNID.meta.tmp). */
 bool spool_name_is_meta_temp(const char *name);

@@ -81,8 +81,9 @@ static void assert_meta_eq(const SpoolMeta *a, const SpoolMeta *b) {
 /* Entries in every state, read back by the uploader's scan and parser as the daemon wrote them. */
 static void test_roundtrip(const char *dir) {
         SpoolMeta m1 = { .key = "stack/fleet/custom/abc/sess-1/SessionScriptsLogs/SessionStart/user.log",
-                         .session_id = "sess-1", .event = "SessionStart", .context = "user", .user = "alice" },
-                  m2 = { .key = "stack/fleet/custom/abc/sess-2/SessionScriptsLogs/SessionTermination/system.log",
+                         .session_id = "sess-1", .event = "SessionStart", .context = "user",
+                         .user = "alice" },
+                  m2 = { .key = "s/f/custom/abc/sess-2/SessionScriptsLogs/SessionTermination/system.log",
                          .session_id = "sess-2", .event = "SessionTermination", .context = "system",
                          .user = "bob@example.com" };
         _cleanup_(spool_entry_freep) SpoolEntry *a = NULL, *b = NULL;
@@ -159,8 +160,8 @@ static void test_hostile_values(const char *dir) {
 /* The largest key and the largest .meta the format allows go through; one byte more is refused by
  * the writer, with nothing left in the spool, rather than written for the reader to refuse. */
 static void test_max_sizes(const char *dir) {
-        static const char fixed[] = "KEY=k\nSTATE=" SESSION_SCRIPTS_SPOOL_STATE_FINISHED "\nSESSION_ID=\nEVENT=\n"
-                                    "CONTEXT=\nUSER=\n";
+        static const char fixed[] = "KEY=k\nSTATE=" SESSION_SCRIPTS_SPOOL_STATE_FINISHED "\n"
+                                    "SESSION_ID=\nEVENT=\nCONTEXT=\nUSER=\n";
         _cleanup_(freep) char *key = NULL, *user = NULL;
         _cleanup_(closep) int dir_fd = -EBADF;
         size_t user_max = SPOOL_META_SIZE_MAX - (sizeof fixed - 1);
@@ -242,7 +243,8 @@ static void test_max_sizes(const char *dir) {
         size_t k = spool_marker_format(marker, UINT64_MAX, true);
         ASSERT_EQ(k, strlen(marker));
         ASSERT_TRUE(marker[0] == '\n' && marker[k - 1] == '\n');
-        ASSERT_TRUE(strstr(marker, SPOOL_MARKER_TEXT ": the log spool is full (MaxSpoolSize=18446744073709551615)"));
+        ASSERT_TRUE(strstr(marker, SPOOL_MARKER_TEXT ": the log spool is full "
+                                   "(MaxSpoolSize=18446744073709551615)\n"));
 }
 
 /* Names: what the writer produces, the reader accepts, and nothing else. */
@@ -272,7 +274,8 @@ static void test_names(void) {
 
         static const char *const bad[] = {
                 "", "0123456789abcdef0123456789ABCDEF", "0123456789abcdef0123456789abcde",
-                "0123456789abcdef0123456789abcdef0", "../3456789abcdef0123456789abcdef", "0123456789abcdef 123456789abcdef",
+                "0123456789abcdef0123456789abcdef0", "../3456789abcdef0123456789abcdef",
+                "0123456789abcdef 123456789abcdef",
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 char s[64];
@@ -337,7 +340,8 @@ static void test_truncated_meta(const char *dir) {
 
 /* Files of the wrong type at entry names are never followed, read or waited on. */
 static void test_wrong_types(const char *dir) {
-        static const char fifo_id[] = "0000000000000000000000000000000f", dir_id[] = "0000000000000000000000000000000d",
+        static const char fifo_id[] = "0000000000000000000000000000000f",
+                          dir_id[] = "0000000000000000000000000000000d",
                           link_id[] = "0000000000000000000000000000000c";
         _cleanup_(freep) SpoolScanItem *items = NULL;
         _cleanup_(closep) int dir_fd = -EBADF;
