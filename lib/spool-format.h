@@ -41,7 +41,9 @@
  *      STATE=finished. STATE=finished means that the .log is complete and no longer changes.
  *   The daemon removes an entry only when creating it failed. At its start it rewrites every
  *   STATE=running .meta a previous instance left with STATE=finished (that instance's capture ended
- *   with it) and removes temporary files left by an interrupted write.
+ *   with it) and removes temporary files left by an interrupted write. It never opens an existing
+ *   file for writing (O_EXCL, O_NOFOLLOW: whatever the group put at a name is not written through)
+ *   and leaves a .meta it cannot parse as it is.
  *
  * The reader (the uploader, unprivileged, member of the group):
  *   - looks only at names spool_name_parse() accepts, opens them with O_NOFOLLOW and uses regular
@@ -56,7 +58,8 @@
  *   - in a .meta: unknown names (ignored), a name assigned twice (the last one counts), lines
  *     without '=' (ignored), "\r\n" line ends, no '\n' after the last line;
  *   - a STATE=running .meta without its .log (a crash between 1 and 2) and a .log without any
- *     .meta (not written by this daemon): removed once unchanged for SPOOL_ORPHAN_AGE_USEC;
+ *     .meta (which the daemon's order never leaves): removed once unchanged for
+ *     SPOOL_ORPHAN_AGE_USEC;
  *   - temporary files and names of no entry (ignored), symlinks, FIFOs and directories at entry
  *     names (never followed or read);
  *   - a .log that grows, or disappears, while it is read.
