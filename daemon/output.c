@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * A run's output without the event loop: the line splitter (bytes → journal lines), the last-line
- * text for the user, UTF-8 sanitising for D-Bus strings, and the spool entry writer plus the
- * start-up recovery of entries a previous daemon left running. See output.h.
+ * The daemon's journal and spool writer, without the event loop: the line splitter (bytes → journal
+ * lines), the last-line text for the user, UTF-8 sanitising for D-Bus strings, and the writer's side
+ * of the spool (lib/spool-format.h): entries, their size bound, and the start-up recovery of
+ * entries a previous daemon left running. See output.h.
  *
  * The spool's global bound (MaxSpoolSize=) is enforced here, where the bytes are written, so that
  * no script can fill the disk while S3 is unreachable (the uploader only evicts whole, finished
@@ -26,38 +27,33 @@
  * Finishing an entry (fdatasync of a .log of up to hundreds of MiB, then the STATE=finished .meta)
  * is done by one worker thread (spool_sync_start()), never on the event loop. Its only shared state
  * is the queue below; the entries it gets are copies with descriptors of their own. The daemon
- * forks script children while this thread may hold the queue's lock or be inside malloc(): that is
- * fine because the child code (daemon/runner.c, child_run()) calls only async-signal-safe
- * functions between fork() and exec.
+ * starts script children while this thread may hold the queue's lock or be inside malloc(): that is
+ * fine because it starts them with posix_spawn() of session-scripts-exec (daemon/spawn.c), so no
+ * code of the daemon runs in the child.
  */
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <inttypes.h>
 #include <libgen.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "fileio.h"
 #include "log.h"
+#include "macro.h"
 #include "output.h"
 #include "session-scripts/session-scripts.h"
+#include "spool-format.h"
+#include "time-util.h"
 #include "utf8.h"
-
-/* A .meta is a handful of short lines; anything bigger is not ours and is left alone. */
-#define SPOOL_META_MAX (64U * 1024U)
-#define SPOOL_META_TMP_SUFFIX ".meta.tmp"
-
 
 /* The spool bound's reserve (see the top of this file): R = MIN(M / 16, SPOOL_RESERVE_MAX). */
 #define SPOOL_RESERVE_MAX (UINT64_C(4) * 1024 * 1024)
@@ -66,8 +62,8 @@
  * of a failed one), small enough that many runs cannot eat the markers' part. */
 #define SPOOL_FIRST_BYTES (UINT64_C(16) * 1024)
 
-/* The directory is scanned again at most this often (µs) while the count says the bound is near. */
-#define SPOOL_RESCAN_USEC (UINT64_C(1000000))
+/* The directory is scanned again at most this often while the count says the bound is near. */
+#define SPOOL_RESCAN_USEC USEC_PER_SEC
 
 /* ---- Line splitting ---------------------------------------------------------------------------- */
 
@@ -191,9 +187,9 @@ struct SpoolEntry {
         int dir_fd;
         int log_fd;
         gid_t gid;              /* the uploader's group, or (gid_t) -1 when it does not exist */
-        char id[SPOOL_RUN_ID_SIZE];
+        char id[SPOOL_RUN_ID_LEN + 1];
         char *dir;              /* the spool directory's path, for the bound's count */
-        char *key, *session_id, *event, *context, *user;
+        SpoolMeta meta;         /* what the .meta says; finished once the entry is */
         uint64_t size;          /* bytes written to the .log, the marker included */
         bool finished;
         bool truncated;         /* the spool bound was reached: the rest of the run is dropped */
@@ -207,19 +203,12 @@ static struct {
         const uint64_t *max_size;       /* MaxSpoolSize=, read at every check; NULL: unbounded */
         char *dir;                      /* the directory counted (NULL: not yet) */
         uint64_t used;                  /* bytes in it: the last scan plus what we wrote since */
-        uint64_t scan_usec;             /* CLOCK_MONOTONIC of the last scan */
+        usec_t scan_usec;               /* CLOCK_MONOTONIC of the last scan */
         bool scanned;
 } bound;
 
 void spool_set_max_size(const uint64_t *max_size) {
         bound.max_size = max_size;
-}
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * UINT64_C(1000000) + (uint64_t) ts.tv_nsec / 1000;
 }
 
 static uint64_t sat_sub(uint64_t a, uint64_t b) {
@@ -238,7 +227,7 @@ static void bound_scan(int dir_fd) {
         uint64_t sum = 0;
         int fd;
 
-        bound.scan_usec = now_usec();
+        bound.scan_usec = now(CLOCK_MONOTONIC);
 
         fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
@@ -290,7 +279,7 @@ static uint64_t bound_prepare(const char *spool_dir, int dir_fd, uint64_t want) 
 
         /* (A scan that failed is retried no more often either: the count is then just ours.) */
         if ((!bound.scanned || bound.used + want > sat_sub(max, bound_reserve(max))) &&
-            now_usec() - bound.scan_usec >= SPOOL_RESCAN_USEC)
+            now(CLOCK_MONOTONIC) - bound.scan_usec >= SPOOL_RESCAN_USEC)
                 bound_scan(dir_fd);
         return max;
 }
@@ -342,50 +331,19 @@ static int spool_file_fix_access(int fd, gid_t gid) {
         return 0;
 }
 
-static void run_id_generate(char ret[SPOOL_RUN_ID_SIZE]) {
-        static const char hex[] = "0123456789abcdef";
-        uint8_t b[16];
-        size_t got = 0;
-
-        /* getrandom() of 16 bytes does not fail once the pool is initialised (always so after boot);
-         * fall back to weaker bits rather than fail a run over its file name. */
-        while (got < sizeof b) {
-                ssize_t k = getrandom(b + got, sizeof b - got, GRND_INSECURE);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        for (; got < sizeof b; got++)
-                                b[got] = (uint8_t) random();
-                        break;
-                }
-                got += (size_t) k;
-        }
-
-        for (size_t i = 0; i < sizeof b; i++) {
-                ret[2 * i] = hex[b[i] >> 4];
-                ret[2 * i + 1] = hex[b[i] & 15];
-        }
-        ret[32] = 0;
-}
-
-static bool run_id_valid(const char *s, size_t len) {
-        if (len != SPOOL_RUN_ID_SIZE - 1)
-                return false;
-        for (size_t i = 0; i < len; i++)
-                if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-                        return false;
-        return true;
-}
-
 /* Replaces RUNID.meta with content: temp file, fsync, rename(), fsync of the directory — so a crash
  * leaves either the old or the new .meta, never a torn one. */
 static int meta_write_raw(int dir_fd, gid_t gid, const char *run_id, const char *content, size_t len) {
-        char tmp[SPOOL_RUN_ID_SIZE + 16], name[SPOOL_RUN_ID_SIZE + 8];
+        char tmp[SPOOL_NAME_SIZE], name[SPOOL_NAME_SIZE];
         _cleanup_(closep) int fd = -EBADF;
         int r;
 
-        snprintf(tmp, sizeof tmp, ".%s" SPOOL_META_TMP_SUFFIX, run_id);
-        snprintf(name, sizeof name, "%s" SESSION_SCRIPTS_SPOOL_META_SUFFIX, run_id);
+        r = spool_name_format(tmp, run_id, SPOOL_FILE_META_TEMP);
+        if (r < 0)
+                return r;
+        r = spool_name_format(name, run_id, SPOOL_FILE_META);
+        if (r < 0)
+                return r;
 
         /* The uploader's group may write the directory: never open something it may have put at our
          * temp name, always a file of our own (O_EXCL, after removing whatever is there). */
@@ -411,54 +369,22 @@ static int meta_write_raw(int dir_fd, gid_t gid, const char *run_id, const char 
         return 0;
 }
 
-/* Appends "NAME=value\n" with control characters of value written as '_'. */
-static void meta_append(FILE *f, const char *name, const char *value) {
-        fputs(name, f);
-        fputc('=', f);
-        for (const char *p = value ?: ""; *p; p++)
-                fputc(((unsigned char) *p < 0x20 || *p == 0x7f) ? '_' : *p, f);
-        fputc('\n', f);
-}
-
-/* The .meta's text for meta and state in *ret (malloc()ed) and its length in *ret_size. */
-static int meta_format(const SpoolMeta *meta, const char *state, char **ret, size_t *ret_size) {
-        FILE *f;
-
-        *ret = NULL;
-        *ret_size = 0;
-        f = open_memstream(ret, ret_size);
-        if (!f)
-                return -ENOMEM;
-        meta_append(f, "KEY", meta->key);
-        meta_append(f, "STATE", state);
-        meta_append(f, "SESSION_ID", meta->session_id);
-        meta_append(f, "EVENT", meta->event);
-        meta_append(f, "CONTEXT", meta->context);
-        meta_append(f, "USER", meta->user);
-        if (fclose(f) != 0) {
-                free(*ret);
-                *ret = NULL;
-                return -ENOMEM;
-        }
-        return 0;
-}
-
-static int meta_write(int dir_fd, gid_t gid, const char *run_id, const SpoolMeta *meta, const char *state) {
-        _cleanup_(freep) char *buf = NULL;
+static int meta_write(int dir_fd, gid_t gid, const char *run_id, const SpoolMeta *meta) {
+        _cleanup_(freep) char *text = NULL;
         size_t size;
         int r;
 
-        if (!run_id_valid(run_id, strlen(run_id)) || !meta || !state)
+        if (!spool_run_id_is_valid(run_id))
                 return -EINVAL;
 
-        r = meta_format(meta, state, &buf, &size);
+        r = spool_meta_format(meta, &text, &size);
         if (r < 0)
                 return r;
-        return meta_write_raw(dir_fd, gid, run_id, buf, size);
+        return meta_write_raw(dir_fd, gid, run_id, text, size);
 }
 
-int spool_meta_write(int dir_fd, const char *run_id, const SpoolMeta *meta, const char *state) {
-        return meta_write(dir_fd, upload_group(), run_id, meta, state);
+int spool_meta_write(int dir_fd, const char *run_id, const SpoolMeta *meta) {
+        return meta_write(dir_fd, upload_group(), run_id, meta);
 }
 
 /* mkdir that is fine with an existing directory; a new spool directory gets the uploader's group. */
@@ -485,7 +411,7 @@ static int spool_dir_ensure(const char *spool_dir, gid_t gid) {
 int spool_entry_create(const char *spool_dir, const SpoolMeta *meta, SpoolEntry **ret) {
         _cleanup_(spool_entry_freep) SpoolEntry *e = NULL;
         _cleanup_(freep) char *meta_text = NULL;
-        char name[SPOOL_RUN_ID_SIZE + 8], meta_name[SPOOL_RUN_ID_SIZE + 8];
+        char name[SPOOL_NAME_SIZE], meta_name[SPOOL_NAME_SIZE];
         size_t meta_size;
         uint64_t max;
         int r;
@@ -503,13 +429,10 @@ int spool_entry_create(const char *spool_dir, const SpoolMeta *meta, SpoolEntry 
         if (r < 0)
                 return r;
 
-        e->key = strdup(meta->key ?: "");
-        e->session_id = strdup(meta->session_id ?: "");
-        e->event = strdup(meta->event ?: "");
-        e->context = strdup(meta->context ?: "");
-        e->user = strdup(meta->user ?: "");
-        if (!e->key || !e->session_id || !e->event || !e->context || !e->user)
-                return -ENOMEM;
+        r = spool_meta_copy(meta, &e->meta);
+        if (r < 0)
+                return r;
+        e->meta.finished = false;
 
         e->dir_fd = open(spool_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (e->dir_fd < 0)
@@ -519,7 +442,7 @@ int spool_entry_create(const char *spool_dir, const SpoolMeta *meta, SpoolEntry 
                 return -ENOMEM;
 
         /* The .meta counts like the log: it may use the new runs' part of the reserve, not more. */
-        r = meta_format(meta, SESSION_SCRIPTS_SPOOL_STATE_RUNNING, &meta_text, &meta_size);
+        r = spool_meta_format(&e->meta, &meta_text, &meta_size);
         if (r < 0)
                 return r;
         max = bound_prepare(e->dir, e->dir_fd, meta_size);
@@ -528,9 +451,12 @@ int spool_entry_create(const char *spool_dir, const SpoolMeta *meta, SpoolEntry 
 
         /* 128 random bits: a collision is not going to happen; the checks below and O_EXCL turn one
          * into an error rather than two runs writing one entry. */
-        run_id_generate(e->id);
-        snprintf(name, sizeof name, "%s" SESSION_SCRIPTS_SPOOL_LOG_SUFFIX, e->id);
-        snprintf(meta_name, sizeof meta_name, "%s" SESSION_SCRIPTS_SPOOL_META_SUFFIX, e->id);
+        spool_run_id_generate(e->id);
+        r = spool_name_format(name, e->id, SPOOL_FILE_LOG);
+        if (r >= 0)
+                r = spool_name_format(meta_name, e->id, SPOOL_FILE_META);
+        if (r < 0)
+                return r;
         if (faccessat(e->dir_fd, name, F_OK, AT_SYMLINK_NOFOLLOW) >= 0 ||
             faccessat(e->dir_fd, meta_name, F_OK, AT_SYMLINK_NOFOLLOW) >= 0)
                 return -EEXIST;
@@ -618,13 +544,10 @@ int spool_entry_append(SpoolEntry *e, const void *data, size_t len) {
          * of the reserve; if even that is used up, the log just ends. */
         e->truncated = true;
 
-        char marker[160];
-        int n = snprintf(marker, sizeof marker,
-                         "%ssession-scripts: output truncated: the log spool is full (MaxSpoolSize=%" PRIu64
-                         ")\n",
-                         e->mid_line ? "\n" : "", max);
-        if (n > 0 && (size_t) n < sizeof marker && bound.used + (uint64_t) n <= max) {
-                r = entry_write(e, marker, (size_t) n);
+        char marker[SPOOL_MARKER_SIZE];
+        size_t n = spool_marker_format(marker, max, e->mid_line);
+        if (bound.used + (uint64_t) n <= max) {
+                r = entry_write(e, marker, n);
                 if (r < 0)
                         return r;
         }
@@ -633,21 +556,13 @@ int spool_entry_append(SpoolEntry *e, const void *data, size_t len) {
 
 /* The durable part of finishing: the .log's bytes, then the STATE=finished .meta (atomically). */
 static int entry_sync(SpoolEntry *e) {
-        SpoolMeta meta;
-
         /* The uploader treats STATE=finished as "the .log is complete": make the bytes durable
          * before the state says so. The .log's size is part of what must be durable, so
          * fdatasync() suffices (it skips only timestamps). */
         (void) fdatasync(e->log_fd);
 
-        meta = (SpoolMeta) {
-                .key = e->key,
-                .session_id = e->session_id,
-                .event = e->event,
-                .context = e->context,
-                .user = e->user,
-        };
-        return meta_write(e->dir_fd, e->gid, e->id, &meta, SESSION_SCRIPTS_SPOOL_STATE_FINISHED);
+        e->meta.finished = true;
+        return meta_write(e->dir_fd, e->gid, e->id, &e->meta);
 }
 
 /* ---- Sync worker ------------------------------------------------------------------------------- */
@@ -744,13 +659,7 @@ static SpoolEntry *entry_clone(const SpoolEntry *e) {
         c->dir_fd = fcntl(e->dir_fd, F_DUPFD_CLOEXEC, 3);
         c->log_fd = fcntl(e->log_fd, F_DUPFD_CLOEXEC, 3);
         c->dir = strdup(e->dir ?: "");
-        c->key = strdup(e->key);
-        c->session_id = strdup(e->session_id);
-        c->event = strdup(e->event);
-        c->context = strdup(e->context);
-        c->user = strdup(e->user);
-        if (c->dir_fd < 0 || c->log_fd < 0 || !c->dir || !c->key || !c->session_id || !c->event ||
-            !c->context || !c->user)
+        if (c->dir_fd < 0 || c->log_fd < 0 || !c->dir || spool_meta_copy(&e->meta, &c->meta) < 0)
                 return NULL;
         return TAKE_PTR(c);
 }
@@ -796,67 +705,28 @@ SpoolEntry *spool_entry_free(SpoolEntry *e) {
         safe_close(e->log_fd);
         safe_close(e->dir_fd);
         free(e->dir);
-        free(e->key);
-        free(e->session_id);
-        free(e->event);
-        free(e->context);
-        free(e->user);
+        spool_meta_done(&e->meta);
         free(e);
         return NULL;
 }
 
-/* Reads RUNID.meta; if it says STATE=running, rewrites it with STATE=finished. Returns 1 when
- * rewritten, 0 when there was nothing to do, -errno. */
-static int spool_recover_one(int dir_fd, gid_t gid, const char *run_id, const char *name) {
-        _cleanup_(freep) char *buf = NULL, *out = NULL;
-        _cleanup_(closep) int fd = -EBADF;
-        static const char running[] = "STATE=" SESSION_SCRIPTS_SPOOL_STATE_RUNNING;
-        static const char finished[] = "STATE=" SESSION_SCRIPTS_SPOOL_STATE_FINISHED;
-        size_t n, o = 0;
-        bool changed = false;
-        struct stat st;
-        ssize_t k;
+/* Rewrites RUNID.meta with STATE=finished if it says STATE=running. Returns 1 when rewritten, 0 when
+ * there was nothing to do (also for a .meta that does not parse, and for something other than a
+ * regular file at its name: the uploader does not upload those either), or -errno. */
+static int spool_recover_one(int dir_fd, gid_t gid, const char *run_id) {
+        _cleanup_(spool_meta_done) SpoolMeta meta = {};
+        int r;
 
-        fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-        if (fd < 0)
-                return errno == ENOENT ? 0 : -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode) || st.st_size > SPOOL_META_MAX)
+        r = spool_meta_load(dir_fd, run_id, &meta);
+        if (r == -ENOENT || r == -ELOOP || r == -EBADFD || r == -EBADMSG || r == -EFBIG)
+                return 0;
+        if (r < 0)
+                return r;
+        if (meta.finished)
                 return 0;
 
-        buf = malloc(SPOOL_META_MAX + 1);
-        out = malloc(SPOOL_META_MAX + sizeof finished + 1);
-        if (!buf || !out)
-                return -ENOMEM;
-
-        k = loop_read(fd, buf, SPOOL_META_MAX);
-        if (k < 0)
-                return (int) k;
-        n = (size_t) k;
-
-        /* Line by line, replacing exactly the STATE=running line. */
-        for (size_t i = 0; i < n;) {
-                const char *nl = memchr(buf + i, '\n', n - i);
-                size_t l = (nl ? (size_t) (nl - (buf + i)) : n - i);
-
-                if (l == sizeof running - 1 && memcmp(buf + i, running, l) == 0) {
-                        memcpy(out + o, finished, sizeof finished - 1);
-                        o += sizeof finished - 1;
-                        changed = true;
-                } else {
-                        memcpy(out + o, buf + i, l);
-                        o += l;
-                }
-                if (nl)
-                        out[o++] = '\n';
-                i += l + (nl ? 1 : 0);
-        }
-
-        if (!changed)
-                return 0;
-
-        int r = meta_write_raw(dir_fd, gid, run_id, out, o);
+        meta.finished = true;
+        r = meta_write(dir_fd, gid, run_id, &meta);
         if (r < 0)
                 return r;
         return 1;
@@ -873,29 +743,21 @@ int spool_recover(const char *spool_dir) {
                 return errno == ENOENT ? 0 : -errno;
 
         while ((errno = 0, de = readdir(d))) {
-                const char *name = de->d_name;
-                size_t len = strlen(name);
-                const size_t ms = strlen(SESSION_SCRIPTS_SPOOL_META_SUFFIX),
-                             ts = strlen(SPOOL_META_TMP_SUFFIX);
+                char run_id[SPOOL_RUN_ID_LEN + 1];
+                SpoolFileKind kind;
                 int r;
 
-                /* ".RUNID.meta.tmp": a meta write that a crash interrupted; the rename never
-                 * happened, so the old .meta (if any) is intact. */
-                if (name[0] == '.' && len > ts + 1 && strcmp(name + len - ts, SPOOL_META_TMP_SUFFIX) == 0 &&
-                    run_id_valid(name + 1, len - 1 - ts)) {
-                        (void) unlinkat(dirfd(d), name, 0);
+                /* A meta write that a crash interrupted: the rename never happened, so the old .meta
+                 * (if any) is intact. */
+                if (spool_name_is_meta_temp(de->d_name)) {
+                        (void) unlinkat(dirfd(d), de->d_name, 0);
                         continue;
                 }
 
-                if (len <= ms || strcmp(name + len - ms, SESSION_SCRIPTS_SPOOL_META_SUFFIX) != 0 ||
-                    !run_id_valid(name, len - ms))
+                if (spool_name_parse(de->d_name, run_id, &kind) < 0 || kind != SPOOL_FILE_META)
                         continue;
 
-                char run_id[SPOOL_RUN_ID_SIZE];
-                memcpy(run_id, name, SPOOL_RUN_ID_SIZE - 1);
-                run_id[SPOOL_RUN_ID_SIZE - 1] = 0;
-
-                r = spool_recover_one(dirfd(d), gid, run_id, name);
+                r = spool_recover_one(dirfd(d), gid, run_id);
                 if (r < 0) {
                         if (first_error == 0)
                                 first_error = r;

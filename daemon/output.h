@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * What happens to a run's output, without any event loop or D-Bus: splitting a byte
- * stream into lines for the journal, remembering the last non-empty stdout line for the user's
- * error message, and the on-disk spool entry (RUNID.log + RUNID.meta, format in
- * session-scripts.h) that the uploader ships to S3. The runner drives these; the unit tests drive
- * them directly.
+ * What happens to a run's output, without any event loop or D-Bus: splitting a byte stream into
+ * lines for the journal, remembering the last non-empty stdout line for the user's error message,
+ * and writing the spool entry (RUNID.log + RUNID.meta, format and contract in lib/spool-format.h)
+ * that the uploader ships to S3. The runner drives these; the unit tests drive them directly.
  */
 #pragma once
 
@@ -12,15 +11,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "spool-format.h"
+
 /* A line longer than this is handed on in pieces of this size (journald refuses huge fields, and
  * we never want a script to make us buffer without bound). */
 #define OUTPUT_LINE_MAX (16U * 1024U)
 
 /* Bound of the last-line text shown to the user (bytes, without the NUL). */
 #define OUTPUT_LAST_LINE_MAX 256U
-
-/* A run id: 32 lowercase hex digits (128 random bits) + NUL. */
-#define SPOOL_RUN_ID_SIZE 33
 
 /* ---- Line splitting ---------------------------------------------------------------------------- */
 
@@ -68,29 +66,21 @@ size_t utf8_sanitize(char *ret, size_t size, const char *s, size_t len, bool str
 
 /* ---- Spool ------------------------------------------------------------------------------------- */
 
-/* The .meta fields of a run (session-scripts.h, "Spool"). Control characters in the values are
- * written as '_' so that a value can never start a line of its own. */
-typedef struct SpoolMeta {
-        const char *key;
-        const char *session_id;
-        const char *event;
-        const char *context;
-        const char *user;
-} SpoolMeta;
-
 typedef struct SpoolEntry SpoolEntry;
 
 /*
  * Creates a new spool entry in the directory spool_dir (created mode 0770 if missing, its parent
- * 0755): a fresh run id, first RUNID.meta with STATE=running, written atomically (temp file, fsync,
- * rename, fsync of the directory), then RUNID.log (mode 0640, group SESSION_SCRIPTS_UPLOAD_USER when
- * that group exists, opened for appending) — so a .log never exists without its .meta. On failure
- * nothing of the entry is left. Returns 0 and the entry in *ret (owned by the caller), or -errno
- * (-EEXIST when the run id is taken).
+ * 0755): a fresh run id, first RUNID.meta with meta's fields (copied; meta->finished is ignored) and
+ * STATE=running, written atomically (temp file, fsync, rename, fsync of the directory), then
+ * RUNID.log (mode 0640, group SESSION_SCRIPTS_UPLOAD_USER when that group exists, opened for
+ * appending) — so a .log never exists without its .meta. On failure nothing of the entry is left.
+ * Returns 0 and the entry in *ret (owned by the caller), or -errno (-EINVAL when meta's key is not
+ * valid, -EFBIG when the .meta would be too big, -EDQUOT when the spool is full, -EEXIST when the
+ * run id is taken).
  */
 int spool_entry_create(const char *spool_dir, const SpoolMeta *meta, SpoolEntry **ret);
 
-/* The run id (32 hex digits) of the entry. */
+/* The run id (SPOOL_RUN_ID_LEN hex digits) of the entry. */
 const char *spool_entry_get_id(const SpoolEntry *e);
 
 /* Bytes appended so far. */
@@ -103,8 +93,8 @@ bool spool_entry_get_truncated(const SpoolEntry *e);
  * Appends data to RUNID.log (no fsync: the uploader reads what is there; finishing syncs), within
  * the spool's global bound (spool_set_max_size(); the split of the bound is described at the top
  * of output.c and in session-scripts.conf(5), MaxSpoolSize=): when not all of data fits, the part
- * that fits is written, then one line "session-scripts: output truncated: the log spool is full
- * (MaxSpoolSize=N)", and from then on the entry takes nothing more. Returns 0 when all of data was
+ * that fits is written, then the line of spool_marker_format(), and from then on the entry takes
+ * nothing more. Returns 0 when all of data was
  * written, 1 when some or all of it was dropped (now or earlier), or -errno (disk full, …; then an
  * unknown part was written, the size counts none of it, and the caller treats the entry as broken).
  */
@@ -142,16 +132,18 @@ static inline void spool_entry_freep(SpoolEntry **e) {
 }
 
 /*
- * Writes RUNID.meta in the directory dir_fd atomically: all of meta's fields and STATE=state.
- * Exposed for spool_recover() and the tests. Returns 0 or -errno.
+ * Writes RUNID.meta in the directory dir_fd atomically, as spool_entry_create() does: the text of
+ * spool_meta_format() for meta, STATE= included. Exposed for the tests. Returns 0, -EINVAL when
+ * run_id is no run id, or what spool_meta_format() and the writing return.
  */
-int spool_meta_write(int dir_fd, const char *run_id, const SpoolMeta *meta, const char *state);
+int spool_meta_write(int dir_fd, const char *run_id, const SpoolMeta *meta);
 
 /*
  * Called once at daemon start: every RUNID.meta in spool_dir left with STATE=running by a previous
- * daemon instance (whose capture ended with it) is rewritten atomically with STATE=finished (every
- * other line kept as is), and stale temporary files of interrupted meta writes are removed. Only
- * names of the spool format are touched. Returns the number of entries recovered (0 also when the
- * directory does not exist), or -errno.
+ * daemon instance (whose capture ended with it) is rewritten atomically with STATE=finished (its
+ * fields kept, names the format does not know dropped; a .meta that does not parse is left as it
+ * is), and stale temporary files of interrupted meta writes are removed. Only names of the spool
+ * format are touched. Returns the number of entries recovered (0 also when the directory does not
+ * exist), or -errno.
  */
 int spool_recover(const char *spool_dir);

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Spool names, .meta parsing, directory scans (entries, crash leftovers) and eviction choice for the
- * uploader (see spool.h).
+ * Directory scans (entries, crash leftovers) and eviction choice for the uploader (see spool.h).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -11,175 +10,12 @@
 #include <sys/stat.h>
 
 #include "cleanup.h"
-#include "fileio.h"
-#include "session-scripts/session-scripts.h"
 #include "spool.h"
+#include "time-util.h"
 
 /* Bound on the number of entries a scan returns: far above what MaxSpoolSize lets accumulate in
  * practice, low enough that a directory full of junk cannot exhaust memory. */
 #define SPOOL_SCAN_MAX 1000000U
-
-int spool_name_parse(const char *name, char ret_run_id[SPOOL_RUN_ID_LEN + 1], SpoolFileKind *ret_kind) {
-        SpoolFileKind kind;
-        const char *suffix;
-
-        if (!name || strlen(name) <= SPOOL_RUN_ID_LEN)
-                return -EINVAL;
-
-        for (size_t i = 0; i < SPOOL_RUN_ID_LEN; i++)
-                if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
-                        return -EINVAL;
-
-        suffix = name + SPOOL_RUN_ID_LEN;
-        if (strcmp(suffix, SESSION_SCRIPTS_SPOOL_LOG_SUFFIX) == 0)
-                kind = SPOOL_FILE_LOG;
-        else if (strcmp(suffix, SESSION_SCRIPTS_SPOOL_META_SUFFIX) == 0)
-                kind = SPOOL_FILE_META;
-        else
-                return -EINVAL;
-
-        memcpy(ret_run_id, name, SPOOL_RUN_ID_LEN);
-        ret_run_id[SPOOL_RUN_ID_LEN] = 0;
-        *ret_kind = kind;
-        return 0;
-}
-
-bool spool_key_is_valid(const char *key) {
-        size_t n;
-
-        if (!key)
-                return false;
-        n = strlen(key);
-        if (n == 0 || n > SPOOL_KEY_MAX || key[0] == '/')
-                return false;
-
-        for (const unsigned char *p = (const unsigned char *) key; *p; p++)
-                if (*p < 0x20 || *p == 0x7f)
-                        return false;
-
-        /* Each component between slashes: not empty, not "." or "..". */
-        for (const char *c = key;;) {
-                const char *e = strchrnul(c, '/');
-                size_t len = (size_t) (e - c);
-
-                if (len == 0 || (len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.'))
-                        return false;
-                if (*e == 0)
-                        break;
-                c = e + 1;
-        }
-        return true;
-}
-
-void spool_meta_done(SpoolMeta *m) {
-        if (!m)
-                return;
-        free(m->key);
-        free(m->session_id);
-        free(m->event);
-        free(m->context);
-        free(m->user);
-        *m = (SpoolMeta) {};
-}
-
-static int set_field(char **field, const char *value, size_t len) {
-        char *copy = strndup(value, len);
-
-        if (!copy)
-                return -ENOMEM;
-        free(*field);
-        *field = copy;
-        return 0;
-}
-
-int spool_meta_parse(const char *text, size_t len, SpoolMeta *ret) {
-        _cleanup_(spool_meta_done) SpoolMeta m = {};
-        int state = -1;         /* -1 unknown, 0 running, 1 finished */
-        const char *p = text, *end = text + len;
-
-        if (len > SPOOL_META_MAX_SIZE)
-                return -EFBIG;
-
-        while (p < end) {
-                const char *nl = memchr(p, '\n', (size_t) (end - p)), *eq, *value;
-                const char *line_end = nl ?: end;
-                size_t name_len, value_len;
-                int r = 0;
-
-                eq = memchr(p, '=', (size_t) (line_end - p));
-                if (!eq || memchr(p, 0, (size_t) (line_end - p)))
-                        goto next;      /* not an assignment (or binary junk): ignore the line */
-
-                name_len = (size_t) (eq - p);
-                value = eq + 1;
-                value_len = (size_t) (line_end - value);
-                if (value_len > 0 && value[value_len - 1] == '\r')
-                        value_len--;
-
-#define NAME_IS(s) (name_len == strlen(s) && memcmp(p, s, name_len) == 0)
-                if (NAME_IS("KEY"))
-                        r = set_field(&m.key, value, value_len);
-                else if (NAME_IS("STATE")) {
-                        if (value_len == strlen(SESSION_SCRIPTS_SPOOL_STATE_RUNNING) &&
-                            memcmp(value, SESSION_SCRIPTS_SPOOL_STATE_RUNNING, value_len) == 0)
-                                state = 0;
-                        else if (value_len == strlen(SESSION_SCRIPTS_SPOOL_STATE_FINISHED) &&
-                                 memcmp(value, SESSION_SCRIPTS_SPOOL_STATE_FINISHED, value_len) == 0)
-                                state = 1;
-                        else
-                                state = -1;
-                } else if (NAME_IS("SESSION_ID"))
-                        r = set_field(&m.session_id, value, value_len);
-                else if (NAME_IS("EVENT"))
-                        r = set_field(&m.event, value, value_len);
-                else if (NAME_IS("CONTEXT"))
-                        r = set_field(&m.context, value, value_len);
-                else if (NAME_IS("USER"))
-                        r = set_field(&m.user, value, value_len);
-#undef NAME_IS
-                if (r < 0)
-                        return r;
-        next:
-                if (!nl)
-                        break;
-                p = nl + 1;
-        }
-
-        if (state < 0 || !spool_key_is_valid(m.key))
-                return -EBADMSG;
-
-        m.finished = state == 1;
-        *ret = m;
-        m = (SpoolMeta) {};
-        return 0;
-}
-
-int spool_meta_load(int dir_fd, const char *run_id, SpoolMeta *ret) {
-        char name[SPOOL_RUN_ID_LEN + sizeof(SESSION_SCRIPTS_SPOOL_META_SUFFIX)];
-        _cleanup_(closep) int fd = -EBADF;
-        char buf[SPOOL_META_MAX_SIZE + 1];
-        ssize_t n;
-        struct stat st;
-
-        snprintf(name, sizeof name, "%s" SESSION_SCRIPTS_SPOOL_META_SUFFIX, run_id);
-
-        /* O_NOFOLLOW + S_ISREG: the uploader only ever reads regular files the daemon created. */
-        fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
-
-        n = loop_read(fd, buf, sizeof buf);
-        if (n < 0)
-                return (int) n;
-        if ((size_t) n == sizeof buf)
-                return -EFBIG;
-
-        return spool_meta_parse(buf, (size_t) n, ret);
-}
 
 static int scan_item_compare(const void *a, const void *b) {
         const SpoolScanItem *x = a, *y = b;
@@ -187,10 +23,6 @@ static int scan_item_compare(const void *a, const void *b) {
         if (x->mtime_usec != y->mtime_usec)
                 return x->mtime_usec < y->mtime_usec ? -1 : 1;
         return strcmp(x->run_id, y->run_id);
-}
-
-static uint64_t stat_mtime_usec(const struct stat *st) {
-        return (uint64_t) st->st_mtim.tv_sec * 1000000U + (uint64_t) st->st_mtim.tv_nsec / 1000U;
 }
 
 /* Opens the spool directory for listing, from its start. A duplicate of the descriptor: closedir()
@@ -240,7 +72,7 @@ int spool_scan(int dir_fd, SpoolScanItem **ret, size_t *ret_n) {
                 return r;
 
         while ((errno = 0, de = readdir(d))) {
-                char run_id[SPOOL_RUN_ID_LEN + 1], log_name[SPOOL_RUN_ID_LEN + 8];
+                char run_id[SPOOL_RUN_ID_LEN + 1], log_name[SPOOL_NAME_SIZE];
                 SpoolFileKind kind;
                 struct stat st, log_st;
 
@@ -256,14 +88,15 @@ int spool_scan(int dir_fd, SpoolScanItem **ret, size_t *ret_n) {
                         return r;
 
                 items[n] = (SpoolScanItem) { .meta_size = (uint64_t) st.st_size,
-                                             .mtime_usec = stat_mtime_usec(&st) };
+                                             .mtime_usec = timespec_load(&st.st_mtim) };
                 memcpy(items[n].run_id, run_id, sizeof run_id);
 
-                snprintf(log_name, sizeof log_name, "%s" SESSION_SCRIPTS_SPOOL_LOG_SUFFIX, run_id);
+                if (spool_name_format(log_name, run_id, SPOOL_FILE_LOG) < 0)
+                        continue;
                 if (fstatat(dir_fd, log_name, &log_st, AT_SYMLINK_NOFOLLOW) >= 0 && S_ISREG(log_st.st_mode)) {
                         items[n].has_log = true;
                         items[n].log_size = (uint64_t) log_st.st_size;
-                        items[n].mtime_usec = stat_mtime_usec(&log_st);
+                        items[n].mtime_usec = timespec_load(&log_st.st_mtim);
                 }
                 n++;
         }
@@ -291,7 +124,7 @@ int spool_scan_orphan_logs(int dir_fd, uint64_t now_usec, uint64_t min_age_usec,
                 return r;
 
         while ((errno = 0, de = readdir(d))) {
-                char run_id[SPOOL_RUN_ID_LEN + 1], meta_name[SPOOL_RUN_ID_LEN + 8];
+                char run_id[SPOOL_RUN_ID_LEN + 1], meta_name[SPOOL_NAME_SIZE];
                 SpoolFileKind kind;
                 struct stat st, meta_st;
                 uint64_t mtime;
@@ -300,12 +133,13 @@ int spool_scan_orphan_logs(int dir_fd, uint64_t now_usec, uint64_t min_age_usec,
                         continue;
                 if (fstatat(dir_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
                         continue;
-                mtime = stat_mtime_usec(&st);
+                mtime = timespec_load(&st.st_mtim);
                 /* Young ones (and ones from the future: a clock set back) may still get their .meta. */
                 if (mtime > now_usec || now_usec - mtime < min_age_usec)
                         continue;
 
-                snprintf(meta_name, sizeof meta_name, "%s" SESSION_SCRIPTS_SPOOL_META_SUFFIX, run_id);
+                if (spool_name_format(meta_name, run_id, SPOOL_FILE_META) < 0)
+                        continue;
                 if (fstatat(dir_fd, meta_name, &meta_st, AT_SYMLINK_NOFOLLOW) >= 0 || errno != ENOENT)
                         continue;       /* has a .meta (or we cannot tell): an entry, not ours to judge here */
                 if (n >= SPOOL_SCAN_MAX)

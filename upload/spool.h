@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The uploader's view of the spool directory (format in session-scripts.h, "Spool"): which names
- * belong to the format, what a RUNID.meta says, the start-up scan of the directory, crash leftovers
- * (a .log without .meta), and which stuck finished entries go first when the spool is over its size
- * bound. No logging, no network: the
- * pure half of the uploader, covered by the unit tests.
+ * The uploader's view of the spool directory (format and contract in lib/spool-format.h, which
+ * also names, parses and loads the files): the start-up scan of the directory, crash leftovers (a
+ * .log without .meta), and which stuck finished entries go first when the spool is over its size
+ * bound. No logging, no network: the pure half of the uploader, covered by the unit tests.
  */
 #pragma once
 
@@ -12,26 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SPOOL_RUN_ID_LEN 32
-/* Hard bounds on what the uploader reads from a file somebody else wrote. */
-#define SPOOL_META_MAX_SIZE (16U * 1024U)
-/* S3 allows 1,024 bytes of UTF-8 per key. */
-#define SPOOL_KEY_MAX 1024U
-
-typedef enum SpoolFileKind {
-        SPOOL_FILE_LOG,
-        SPOOL_FILE_META,
-} SpoolFileKind;
-
-/* The parsed content of a RUNID.meta. Strings are owned by the struct (spool_meta_done()). */
-typedef struct SpoolMeta {
-        char *key;              /* KEY=, validated by spool_key_is_valid() */
-        bool finished;          /* STATE=finished (else running) */
-        char *session_id;       /* SESSION_ID=, may be NULL */
-        char *event;            /* EVENT=, may be NULL */
-        char *context;          /* CONTEXT=, may be NULL */
-        char *user;             /* USER=, may be NULL */
-} SpoolMeta;
+#include "spool-format.h"
 
 /* One entry found by spool_scan(). */
 typedef struct SpoolScanItem {
@@ -43,11 +23,6 @@ typedef struct SpoolScanItem {
         uint64_t mtime_usec;    /* last change of RUNID.log (else of the .meta); sort key, oldest first */
 } SpoolScanItem;
 
-/* A RUNID.log without a RUNID.meta (or a STATE=running .meta without its .log) this much older than
- * now is left over by a crash and removed: the daemon writes the .meta first and creates the .log
- * right after, so nothing in the spool legitimately stays half-made for more than moments. */
-#define SPOOL_ORPHAN_AGE_USEC (10U * 60U * 1000000ULL)
-
 /* What spool_pick_evictions() needs to know of an entry. */
 typedef struct SpoolUsage {
         uint64_t size;          /* bytes the entry takes in the spool (.log + .meta) */
@@ -56,33 +31,6 @@ typedef struct SpoolUsage {
         bool in_flight;         /* a PUT of it is under way: never evicted, its answer decides */
         bool stuck;             /* it had its chance: its own upload failed, or S3 as a whole is failing */
 } SpoolUsage;
-
-/*
- * Splits a directory entry name into run id (32 lowercase hex digits) and kind. Returns 0, or
- * -EINVAL for every other name (temporary files of the daemon, strangers), which the uploader ignores.
- */
-int spool_name_parse(const char *name, char ret_run_id[SPOOL_RUN_ID_LEN + 1], SpoolFileKind *ret_kind);
-
-/*
- * True when key can be used as an S3 object key taken from a .meta: 1…SPOOL_KEY_MAX bytes, no
- * control characters, no leading '/', no empty, "." or ".." path components.
- */
-bool spool_key_is_valid(const char *key);
-
-/*
- * Parses the text of a RUNID.meta (len bytes, need not be NUL-terminated): KEY=VALUE lines, unknown
- * keys ignored, the last assignment wins. Returns 0 and fills *ret (caller: spool_meta_done()),
- * -EBADMSG when KEY= is missing or invalid or STATE= is missing or neither running nor finished,
- * -EFBIG above SPOOL_META_MAX_SIZE, -ENOMEM.
- */
-int spool_meta_parse(const char *text, size_t len, SpoolMeta *ret);
-
-/* Reads and parses RUNID.meta in dir_fd (O_NOFOLLOW, regular files only, bounded). Returns 0 and
- * *ret, -ENOENT when it does not exist, or another -errno. */
-int spool_meta_load(int dir_fd, const char *run_id, SpoolMeta *ret);
-
-/* Frees the strings of m; accepts a zeroed struct. */
-void spool_meta_done(SpoolMeta *m);
 
 /*
  * Lists the entries of the spool directory dir_fd: one item per RUNID.meta (a .log without its

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 
 #include "cleanup.h"
+#include "fileio.h"
 #include "regular-file.h"
 
 int open_regular_file_bounded(int dir_fd, const char *path, int flags, uint64_t max, struct stat *ret_stat) {
@@ -24,4 +25,13 @@ int open_regular_file_bounded(int dir_fd, const char *path, int flags, uint64_t 
         if (ret_stat)
                 *ret_stat = st;
         return TAKE_FD(fd);
+}
+
+int read_regular_file_at(int dir_fd, const char *path, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_(closep) int fd = -EBADF;
+
+        fd = open_regular_file_bounded(dir_fd, path, O_NOFOLLOW | O_NOCTTY, max, NULL);
+        if (fd < 0)
+                return fd;
+        return read_fd_bounded(fd, max, ret, ret_len);
 }

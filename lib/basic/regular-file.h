@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Opening a file that someone else may have put in our way: only a regular file is read (not a FIFO
- * that would hang the reader, not a device), and only up to a size bound the caller states.
+ * Opening and reading a file that someone else may have put in our way (a spool shared with another
+ * user, a state, config or credentials file): only a regular file is read (not a FIFO that would
+ * hang the reader, not a device), and only up to a size bound the caller states.
  */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
 
@@ -16,3 +18,13 @@
  * max, or -errno of open()/fstat().
  */
 int open_regular_file_bounded(int dir_fd, const char *path, int flags, uint64_t max, struct stat *ret_stat);
+
+/*
+ * Reads the regular file at path (relative to dir_fd, or AT_FDCWD) whole, at most max bytes, into a
+ * new NUL-terminated buffer owned by the caller, and its length: open_regular_file_bounded() with
+ * O_NOFOLLOW | O_NOCTTY, then read_fd_bounded() (which is what counts for a file still growing).
+ * Never follows a symlink in the last component of path, never blocks on a FIFO or device. Returns
+ * 0, -ELOOP for a symlink, -EBADFD for something other than a regular file, -EFBIG for more than
+ * max bytes, -ENOMEM or another -errno (-ENOENT…); the out-parameters are set only on success.
+ */
+int read_regular_file_at(int dir_fd, const char *path, size_t max, char **ret, size_t *ret_len);

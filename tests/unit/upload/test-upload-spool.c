@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests of upload/spool.c: which names are spool entries, .meta parsing (what the daemon
- * writes, and junk), key validation, the start-up scan of a real directory (ordering, .meta without
- * .log, strangers), crash leftovers (.log without .meta) and the eviction order under MaxSpoolSize
- * (stuck backlog only: never in flight, never untried, never the newest).
+ * Unit tests of the uploader's side of the spool: which names are spool entries, .meta parsing
+ * (what the daemon writes, and junk) and key validation (lib/spool-format.c); the start-up scan of
+ * a real directory (ordering, .meta without .log, strangers), crash leftovers (.log without .meta)
+ * and the eviction order under MaxSpoolSize (stuck backlog only: never in flight, never untried,
+ * never the newest) of upload/spool.c. tests/unit/daemon/dataplane/test-spool-roundtrip.c reads
+ * what the daemon's writer wrote.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 #include "cleanup.h"
 #include "spool.h"
 #include "tests.h"
+#include "time-util.h"
 
 #define ID_A "0123456789abcdef0123456789abcdef"
 #define ID_B "ffffffffffffffffffffffffffffffff"
@@ -110,10 +113,10 @@ static void test_meta_parse(void) {
         /* A NUL inside a line makes the line junk. */
         ASSERT_ERROR(spool_meta_parse("KEY=a\0b\nSTATE=finished\n", 23, &m), EBADMSG);
 
-        char *huge = malloc(SPOOL_META_MAX_SIZE + 1);
+        char *huge = malloc(SPOOL_META_SIZE_MAX + 1);
         ASSERT_TRUE(huge);
-        memset(huge, '#', SPOOL_META_MAX_SIZE + 1);
-        ASSERT_ERROR(spool_meta_parse(huge, SPOOL_META_MAX_SIZE + 1, &m), EFBIG);
+        memset(huge, '#', SPOOL_META_SIZE_MAX + 1);
+        ASSERT_ERROR(spool_meta_parse(huge, SPOOL_META_SIZE_MAX + 1, &m), EFBIG);
         free(huge);
 }
 
@@ -254,7 +257,7 @@ static void test_orphan_logs(void) {
         char dir[] = "/tmp/test-upload-spool-orphans-XXXXXX";
         _cleanup_(freep) SpoolScanItem *items = NULL;
         _cleanup_(closep) int dir_fd = -EBADF;
-        const uint64_t S = 1000000ULL, now = 100000ULL * S;
+        const usec_t S = USEC_PER_SEC, now = 100000ULL * S;
         size_t n = 99;
 
         ASSERT_TRUE(mkdtemp(dir));
