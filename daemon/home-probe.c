@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "exec-helper.h"
+#include "exec-spawn.h"
 #include "home-probe.h"
 #include "log.h"
 

@@ -10,11 +10,13 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "exec-helper.h"
+#include "exec-spawn.h"
+#include "strv.h"
 
 #define SPAWN_FDS_MAX 16
 
@@ -73,5 +75,81 @@ int exec_helper_format_groups(const gid_t *groups, size_t n_groups, char **ret) 
                 return -ENOMEM;
         }
         *ret = buf;
+        return 0;
+}
+
+/* One limit as the helper reads it ("-" is infinity). */
+static void limit_format(char buf[static 24], rlim_t v) {
+        if (v == RLIM_INFINITY)
+                strcpy(buf, "-");
+        else
+                (void) snprintf(buf, 24, "%llu", (unsigned long long) v);
+}
+
+int exec_helper_format_limits(const struct rlimit *limits, size_t n, char **ret) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f;
+
+        f = open_memstream(&buf, &len);
+        if (!f)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                char soft[24], hard[24];
+
+                limit_format(soft, limits[i].rlim_cur);
+                limit_format(hard, limits[i].rlim_max);
+                fprintf(f, "%s%s:%s", i > 0 ? "," : "", soft, hard);
+        }
+        if (fclose(f) != 0) {
+                free(buf);
+                return -ENOMEM;
+        }
+        *ret = buf;
+        return 0;
+}
+
+int exec_helper_run_argv(const ExecHelperRun *p, char ***ret) {
+        _cleanup_(strv_freep) char **argv = NULL;
+        _cleanup_(freep) char *limits = NULL;
+        int r;
+
+        r = exec_helper_format_limits(p->limits, RLIMIT_NLIMITS, &limits);
+        if (r < 0)
+                return r;
+
+        r = strv_extend(&argv, "session-scripts-exec");
+        if (r >= 0)
+                r = strv_extend(&argv, "run");
+        /* A script is run by its interpreter through /dev/fd/N: that descriptor must stay open. */
+        if (r >= 0 && p->script)
+                r = strv_extend(&argv, "--script");
+        if (r >= 0 && p->user) {
+                _cleanup_(freep) char *groups = NULL;
+
+                r = exec_helper_format_groups(p->groups, p->n_groups, &groups);
+                if (r >= 0)
+                        r = strv_extend(&argv, "--user");
+                if (r >= 0)
+                        r = strv_extendf(&argv, "%u", (unsigned) p->uid);
+                if (r >= 0)
+                        r = strv_extendf(&argv, "%u", (unsigned) p->gid);
+                if (r >= 0)
+                        r = strv_extend(&argv, groups);
+                if (r >= 0)
+                        r = strv_extend(&argv, p->home ?: "/");
+        }
+        if (r >= 0)
+                r = strv_extend(&argv, "--limits");
+        if (r >= 0)
+                r = strv_extend(&argv, limits);
+        if (r >= 0)
+                r = strv_extend(&argv, "--");
+        for (char * const *a = p->argv; r >= 0 && a && *a; a++)
+                r = strv_extend(&argv, *a);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(argv);
         return 0;
 }
