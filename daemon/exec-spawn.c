@@ -60,33 +60,10 @@ int exec_helper_spawn(char *const *argv, char *const *envp, const int *fds, int 
         return 0;
 }
 
-int exec_helper_format_groups(const gid_t *groups, size_t n_groups, char **ret) {
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *f;
-
-        f = open_memstream(&buf, &len);
-        if (!f)
-                return -ENOMEM;
-        for (size_t i = 0; i < n_groups; i++)
-                fprintf(f, "%s%u", i > 0 ? "," : "", (unsigned) groups[i]);
-        if (fclose(f) != 0) {
-                free(buf);
-                return -ENOMEM;
-        }
-        *ret = buf;
-        return 0;
-}
-
-/* One limit as the helper reads it ("-" is infinity). */
-static void limit_format(char buf[static 24], rlim_t v) {
-        if (v == RLIM_INFINITY)
-                strcpy(buf, "-");
-        else
-                (void) snprintf(buf, 24, "%llu", (unsigned long long) v);
-}
-
-int exec_helper_format_limits(const struct rlimit *limits, size_t n, char **ret) {
+/* Formats n items, separated by ",", into a new string in *ret: format_item() prints item i to f.
+ * Returns 0 or -ENOMEM. */
+static int format_list(size_t n, void (*format_item)(FILE *f, size_t i, const void *data), const void *data,
+                       char **ret) {
         char *buf = NULL;
         size_t len = 0;
         FILE *f;
@@ -95,11 +72,9 @@ int exec_helper_format_limits(const struct rlimit *limits, size_t n, char **ret)
         if (!f)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
-                char soft[24], hard[24];
-
-                limit_format(soft, limits[i].rlim_cur);
-                limit_format(hard, limits[i].rlim_max);
-                fprintf(f, "%s%s:%s", i > 0 ? "," : "", soft, hard);
+                if (i > 0)
+                        fputc(',', f);
+                format_item(f, i, data);
         }
         if (fclose(f) != 0) {
                 free(buf);
@@ -107,6 +82,36 @@ int exec_helper_format_limits(const struct rlimit *limits, size_t n, char **ret)
         }
         *ret = buf;
         return 0;
+}
+
+static void format_group(FILE *f, size_t i, const void *data) {
+        const gid_t *groups = data;
+
+        fprintf(f, "%u", (unsigned) groups[i]);
+}
+
+int exec_helper_format_groups(const gid_t *groups, size_t n_groups, char **ret) {
+        return format_list(n_groups, format_group, groups, ret);
+}
+
+/* One limit as the helper reads it ("-" is infinity). */
+static void format_rlim(FILE *f, rlim_t v) {
+        if (v == RLIM_INFINITY)
+                fputc('-', f);
+        else
+                fprintf(f, "%llu", (unsigned long long) v);
+}
+
+static void format_limit(FILE *f, size_t i, const void *data) {
+        const struct rlimit *limits = data;
+
+        format_rlim(f, limits[i].rlim_cur);
+        fputc(':', f);
+        format_rlim(f, limits[i].rlim_max);
+}
+
+int exec_helper_format_limits(const struct rlimit *limits, size_t n, char **ret) {
+        return format_list(n, format_limit, limits, ret);
 }
 
 int exec_helper_run_argv(const ExecHelperRun *p, char ***ret) {

@@ -27,37 +27,11 @@ char **strv_copy(char * const *l) {
         return c;
 }
 
-/* Appends s, taking ownership of it on success only. */
-static int strv_consume(char ***l, char *s) {
-        size_t n = strv_length(*l);
-        char **c;
-
-        c = realloc(*l, (n + 2) * sizeof(char *));
-        if (!c)
-                return -ENOMEM;
-        c[n] = s;
-        c[n + 1] = NULL;
-        *l = c;
-        return 0;
-}
-
-int strv_extend(char ***l, const char *s) {
-        _cleanup_(freep) char *c = NULL;
-        int r;
-
-        c = strdup(s);
-        if (!c)
-                return -ENOMEM;
-        r = strv_consume(l, c);
-        if (r < 0)
-                return r;
-        TAKE_PTR(c);
-        return 0;
-}
-
 int strv_extendf(char ***l, const char *format, ...) {
         _cleanup_(freep) char *c = NULL;
+        size_t n = strv_length(*l);
         va_list ap;
+        char **a;
         int r;
 
         va_start(ap, format);
@@ -67,9 +41,16 @@ int strv_extendf(char ***l, const char *format, ...) {
                 c = NULL;
                 return -ENOMEM;
         }
-        r = strv_consume(l, c);
-        if (r < 0)
-                return r;
-        TAKE_PTR(c);
+
+        a = realloc(*l, (n + 2) * sizeof(char *));
+        if (!a)
+                return -ENOMEM;
+        a[n] = TAKE_PTR(c);
+        a[n + 1] = NULL;
+        *l = a;
         return 0;
+}
+
+int strv_extend(char ***l, const char *s) {
+        return strv_extendf(l, "%s", s);
 }
