@@ -40,13 +40,14 @@
 
 #include "script-config.h"
 #include "tamper.h"
+#include "time-util.h"
 #include "unit-watch.h"
 
 /* How long systemd waits after SIGTERM (sent at RuntimeMaxSec) before it SIGKILLs what is left of a
  * run's scope (the scope's TimeoutStopUSec). Short on purpose: the user's session start already
  * waited the full waiting time, and a script that ignores SIGTERM must not linger for systemd's
  * default 90 s. The manager waits for a scope to be gone at most this long after the deadline. */
-#define RUN_TIMEOUT_STOP_USEC (UINT64_C(2) * 1000000U)
+#define RUN_TIMEOUT_STOP_USEC (2 * USEC_PER_SEC)
 
 typedef enum RunResultKind {
         RUN_RESULT_SUCCESS,     /* exited 0 */
