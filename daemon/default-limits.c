@@ -51,7 +51,7 @@ static bool parse_value(const char *s, rlim_t *ret) {
         unsigned long long v;
         char *end;
 
-        if (strcmp(s, "unlimited") == 0) {
+        if (streq(s, "unlimited")) {
                 *ret = RLIM_INFINITY;
                 return true;
         }
@@ -147,7 +147,7 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) 
                         p = name + 12;
                         len = strlen(limit_names[i].bus);
                         if (strncmp(p, limit_names[i].bus, len) == 0 &&
-                            (p[len] == 0 || strcmp(p + len, "Soft") == 0))
+                            (p[len] == 0 || streq(p + len, "Soft")))
                                 break;
                 }
                 if (i >= DEFAULT_LIMITS_N || strncmp(name, "DefaultLimit", 12) != 0) {

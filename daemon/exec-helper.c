@@ -132,7 +132,7 @@ static int parse_limits(const char *s, Setup *c) {
                                 return -EINVAL;
                         memcpy(buf, s, l);
                         buf[l] = 0;
-                        if (strcmp(buf, "-") == 0)
+                        if (streq(buf, "-"))
                                 v[k] = RLIM_INFINITY;
                         else if (parse_number(buf, RLIM_INFINITY - 1, &x) < 0)
                                 return -EINVAL;
@@ -239,7 +239,7 @@ _Noreturn static void run(const Setup *c) {
                 _exit(EXIT_FAILURE);
         go[n] = 0;
         (void) close(EXEC_FD_GO);
-        if (strcmp(go, "True") == 0 || strcmp(go, "False") == 0 || strcmp(go, "Unknown") == 0)
+        if (streq(go, "True") || streq(go, "False") || streq(go, "Unknown"))
                 (void) setenv(SESSION_SCRIPTS_ENV_HOME_FOLDER_STATUS, go, 1);
 
         /* Not the daemon's limits (its unit raises RLIMIT_NOFILE, an administrator's drop-in may
@@ -291,25 +291,25 @@ int main(int argc, char *argv[]) {
         Setup c = {};
         int i;
 
-        if (argc >= 2 && strcmp(argv[1], "home-status") == 0)
+        if (argc >= 2 && streq(argv[1], "home-status"))
                 return home_status(argv + 2);
-        if (argc < 2 || strcmp(argv[1], "run") != 0)
+        if (argc < 2 || !streq(argv[1], "run"))
                 goto usage;
 
         for (i = 2; i < argc; i++) {
-                if (strcmp(argv[i], "--") == 0) {
+                if (streq(argv[i], "--")) {
                         i++;
                         break;
-                } else if (strcmp(argv[i], "--script") == 0)
+                } else if (streq(argv[i], "--script"))
                         c.script = true;
-                else if (strcmp(argv[i], "--user") == 0 && i + 4 < argc) {
+                else if (streq(argv[i], "--user") && i + 4 < argc) {
                         c.user = true;
                         if (parse_id(argv[i + 1], &c.uid) < 0 || parse_id(argv[i + 2], &c.gid) < 0 ||
                             parse_groups(argv[i + 3], &c) < 0)
                                 fail(CHILD_STAGE_FDS, EINVAL);
                         c.home = argv[i + 4];
                         i += 4;
-                } else if (strcmp(argv[i], "--limits") == 0 && i + 1 < argc) {
+                } else if (streq(argv[i], "--limits") && i + 1 < argc) {
                         if (parse_limits(argv[++i], &c) < 0)
                                 fail(CHILD_STAGE_FDS, EINVAL);
                 } else

@@ -69,14 +69,4 @@ static inline const char *child_stage_to_string(int stage) {
         return stage >= 0 && stage < _CHILD_STAGE_MAX ? table[stage] : NULL;
 }
 
-/*
- * Starts the helper with posix_spawn() (daemon/spawn.c): argv[0] is EXEC_HELPER_PATH's name, the
- * rest as above; envp its environment; fds[i] (for i < n_fds) becomes descriptor i of the helper,
- * -1 for a closed one (nothing of the daemon's own descriptor i is passed on). The daemon's signal mask is kept (the helper resets it). Returns 0 and the pid in
- * *ret_pid, or -errno (e.g. -ENOENT when the helper is not installed).
- */
-int exec_helper_spawn(char *const *argv, char *const *envp, const int *fds, int n_fds, pid_t *ret_pid);
-
-/* Formats groups as the helper's GROUPS argument ("G1,G2,…", "" for none) into a new string in
- * *ret. Returns 0 or -ENOMEM. */
-int exec_helper_format_groups(const gid_t *groups, size_t n_groups, char **ret);
+/* The daemon's side, starting the helper and building its arguments, is daemon/exec-spawn.h. */

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "exec-helper.h"
+#include "exec-spawn.h"
 #include "home-probe.h"
 #include "log.h"
 
@@ -100,7 +100,7 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         HomeProbe *p = userdata;
 
         log_warning("Reading the home-folder status took longer than %llu ms; assuming Unknown.",
-                    (unsigned long long) (HOME_PROBE_TIMEOUT_USEC / 1000));
+                    (unsigned long long) (HOME_PROBE_TIMEOUT_USEC / USEC_PER_MSEC));
         (void) kill(p->pid, SIGKILL);
         home_probe_report(p, HOME_FOLDER_STATUS_UNKNOWN);
         return 0;
@@ -169,7 +169,7 @@ int home_probe_start(sd_event *event, const char *home, uid_t uid, gid_t gid, co
         r = sd_event_add_io(event, &p->io_source, p->fd, EPOLLIN, on_io, p);
         if (r >= 0)
                 r = sd_event_add_time_relative(event, &p->timer_source, CLOCK_MONOTONIC, HOME_PROBE_TIMEOUT_USEC,
-                                               10 * 1000, on_timeout, p);
+                                               10 * USEC_PER_MSEC, on_timeout, p);
         if (r < 0) {
                 /* The child is watched already: let the probe clean up after it. */
                 home_probe_cancel(p);

@@ -12,10 +12,11 @@
 #include <systemd/sd-event.h>
 
 #include "home-folder.h"
+#include "time-util.h"
 
 /* How long the status may take to read. Short: a login waits for it, and a home that needs longer
  * is not ready anyway (scripts that need it wait with `session-scripts wait-home-folder`). */
-#define HOME_PROBE_TIMEOUT_USEC (500ULL * 1000ULL)
+#define HOME_PROBE_TIMEOUT_USEC (500 * USEC_PER_MSEC)
 
 typedef struct HomeProbe HomeProbe;
 

@@ -198,6 +198,13 @@ static int run(int argc, char *argv[]) {
         if (r < 0)
                 log_warning_errno(r, "Failed to subscribe to systemd's signals, ignoring: %m");
 
+        r = systemd_watch_new(m->bus, &m->systemd_watch);
+        if (r < 0)
+                return log_oom();
+        r = runner_context_new(event, m->systemd_watch, &m->runner);
+        if (r < 0)
+                return log_oom();
+
         /* The resource limits scripts start with: systemd's defaults for units. */
         default_limits_init();
         r = default_limits_query(m->bus);

@@ -96,6 +96,8 @@ Manager *manager_free(Manager *m) {
         m->trim_source = sd_event_source_disable_unref(m->trim_source);
         m->logind_watch = logind_watch_free(m->logind_watch);
         m->subscribers = bus_subscribers_free(m->subscribers);  /* holds a bus reference */
+        m->runner = runner_context_unref(m->runner);
+        m->systemd_watch = systemd_watch_unref(m->systemd_watch);
         script_config_free(m->config);
         tamper_baseline_done(&m->baseline);
         settings_done(&m->settings);
@@ -627,7 +629,7 @@ static void on_run_finished(Run *run, const RunResult *result, void *userdata) {
          * the scope's cgroup is empty (the common case: the script and all it started have exited);
          * else, or when it cannot tell, wait for systemd to report the scope gone. */
         if (r->unit && !r->scope_watch && run_scope_populated(run) != 0) {
-                int k = unit_watch_new(s->manager->bus, r->unit, on_scope_gone, r, &r->scope_watch);
+                int k = unit_watch_new(s->manager->systemd_watch, r->unit, on_scope_gone, r, &r->scope_watch);
                 if (k < 0)
                         log_warning_errno(k, "Failed to watch scope %s of session %s, not waiting for it to end: %m",
                                           r->unit, s->id);
@@ -780,12 +782,13 @@ static int session_start_run(Session *s, ScriptEvent e, ScriptContext c, const S
                  * against an empty baseline, every executable reads as tampered. */
                 .baseline = m->config_tampered ? &empty_baseline : &m->baseline,
                 .spool_key = key,
+                .spool_dir = m->spool_dir,
                 /* The home-folder status is still being read (on_home_probe_done() releases it). */
                 .hold = s->probe_pending && s->probe_event == e,
         };
 
         r->run = run_unref(r->run);
-        k = run_start(m->event, m->bus, &params, on_run_finished, r, &r->run);
+        k = run_start(m->runner, &params, on_run_finished, r, &r->run);
         if (k == -ENOMEM)
                 return k;
         if (k < 0) {
@@ -1398,7 +1401,7 @@ static int session_resume_event(Session *s, ScriptEvent e) {
 
                         if (!run->unit)
                                 continue;
-                        r = unit_watch_new(m->bus, run->unit, on_scope_gone, run, &run->scope_watch);
+                        r = unit_watch_new(m->systemd_watch, run->unit, on_scope_gone, run, &run->scope_watch);
                         if (r == -ENOMEM)
                                 return log_oom();
                         if (r < 0) {

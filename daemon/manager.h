@@ -48,6 +48,8 @@
 struct Manager {
         sd_event *event;
         sd_bus *bus;
+        SystemdWatch *systemd_watch;    /* systemd's signals on bus (unit-watch.h); from main() */
+        RunnerContext *runner;          /* what the runs share (runner.h); from main() */
         BusSubscribers *subscribers;    /* who gets the signals (bus-subscribers.h); from bus_api_setup() */
 
         char *settings_path;            /* --settings; NULL = SESSION_SCRIPTS_SETTINGS_PATH */

@@ -2,24 +2,33 @@
 /*
  * One run of one executable of one event of one session (see session-scriptsd(8)):
  *
- *   run_start() verifies the executable against the tamper baseline, starts a child with
- *   posix_spawn() (session-scripts-exec, exec-helper.h) that waits on a socket, asks systemd
- *   (StartTransientUnit, after subscribing to JobRemoved) for a scope unit that contains the child,
- *   with RuntimeMaxUSec = waiting time, in system.slice (system context) or user-UID.slice (user
- *   context); once the job is done (and the run is released, RunParams.hold) the child drops
- *   privileges (user context: setgroups/setresgid/setresuid to the user, cwd $HOME), resets
- *   signals, rlimits and fds (stdin /dev/null, stdout/stderr to pipes, nothing else) and execs the
- *   verified fd with the given argv and a clean environment.
+ *   run_start() verifies the executable against the tamper baseline, starts a process with
+ *   posix_spawn() (session-scripts-exec, exec-helper.h, exec-spawn.h) that waits on a socket, asks systemd
+ *   (StartTransientUnit, after subscribing to JobRemoved: unit-watch.h) for a scope unit that
+ *   contains the process, with RuntimeMaxUSec = waiting time, in system.slice (system context) or
+ *   user-UID.slice (user context); once the job is done (and the run is released, RunParams.hold)
+ *   the process is told to go: it drops privileges (user context: setgroups/setresgid/setresuid to
+ *   the user, cwd $HOME), resets signals, rlimits and fds (stdin /dev/null, stdout/stderr to pipes,
+ *   nothing else) and execs the verified fd with the given argv and a clean environment.
  *
- *   While it runs, every line of stdout/stderr becomes a journal entry (SESSION_SCRIPTS_* fields,
- *   OBJECT_SYSTEMD_UNIT=<scope>, stderr at LOG_WARNING) and, when a spool key was given, the raw
- *   bytes are appended to the run's spool log (session-scripts.h, "Spool").
+ *   While it runs, every line of stdout/stderr becomes a journal entry (run-journal.h) and, when a
+ *   spool key was given, the raw bytes are appended to the run's spool log (run-capture.h).
  *
- *   The finished callback fires exactly once: when the main process exited, or when the deadline
- *   (start + waiting time) passed, or at once on a tamper/start failure. A summary journal entry
- *   with MESSAGE_ID=SESSION_SCRIPTS_MESSAGE_RUN_FINISHED (or _RUN_TAMPERED) is written then. Output
- *   capture may continue after the callback until the pipes reach EOF; the spool entry is marked
- *   STATE=finished when capture ends.
+ * When a run is over. Three things end, in any order:
+ *
+ *   the result is reported — the finished callback fires, exactly once: when the main process
+ *     exited, or when the deadline (start + waiting time) passed, or at once (from the loop) on a
+ *     tamper/start failure. A summary journal entry with MESSAGE_ID=SESSION_SCRIPTS_MESSAGE_RUN_FINISHED
+ *     (or _RUN_TAMPERED) is written then. This is all the manager waits for from the runner;
+ *   the main process is reaped (or there never was one);
+ *   the output capture is over — both pipes reached EOF, or were abandoned by the backstop
+ *     (RUN_TIMEOUT_STOP_USEC + 1 s after the deadline, plus 5 s); the spool entry is marked
+ *     STATE=finished then.
+ *
+ * Once all three happened the run is over (run_is_done()); it keeps itself alive until then,
+ * whatever its owner does with its reference. Processes the script left behind in its scope are
+ * not the run's concern: whether the scope is gone is told by run_scope_populated() (from the
+ * callback) and by a UnitWatch (unit-watch.h).
  */
 #pragma once
 
@@ -31,6 +40,14 @@
 
 #include "script-config.h"
 #include "tamper.h"
+#include "time-util.h"
+#include "unit-watch.h"
+
+/* How long systemd waits after SIGTERM (sent at RuntimeMaxSec) before it SIGKILLs what is left of a
+ * run's scope (the scope's TimeoutStopUSec). Short on purpose: the user's session start already
+ * waited the full waiting time, and a script that ignores SIGTERM must not linger for systemd's
+ * default 90 s. The manager waits for a scope to be gone at most this long after the deadline. */
+#define RUN_TIMEOUT_STOP_USEC (2 * USEC_PER_SEC)
 
 typedef enum RunResultKind {
         RUN_RESULT_SUCCESS,     /* exited 0 */
@@ -38,7 +55,7 @@ typedef enum RunResultKind {
         RUN_RESULT_SIGNAL,      /* killed by a signal before the deadline */
         RUN_RESULT_TIMEOUT,     /* still running at the deadline (systemd stops the scope) */
         RUN_RESULT_TAMPERED,    /* not run: the executable changed since the baseline */
-        RUN_RESULT_FAILED,      /* not run: could not be started (fork, unit, exec, user lookup) */
+        RUN_RESULT_FAILED,      /* not run: could not be started (spawn, unit, exec, user lookup) */
         _RUN_RESULT_MAX,
 } RunResultKind;
 
@@ -70,6 +87,7 @@ typedef struct RunParams {
         unsigned waiting_time_sec;      /* 1…60: RuntimeMaxUSec of the scope, and our deadline */
         const TamperBaseline *baseline;
         const char *spool_key;          /* object key for the spool .meta; NULL = no spool (journal only) */
+        const char *spool_dir;          /* where spool entries go; NULL = SESSION_SCRIPTS_SPOOL_DIR */
         /* The process is started and its scope set up, but it executes the script only after
          * run_release() as well: so that what is still being learnt about the session (the
          * home-folder status) overlaps with setting up the scope instead of coming before it. */
@@ -78,57 +96,62 @@ typedef struct RunParams {
 
 typedef struct Run Run;
 
+/*
+ * What the runs of one daemon share: the event loop, the watch of systemd's signals on the system
+ * bus (unit-watch.h), and the count of runs not over yet. Created once by the manager (or a test
+ * driver); every run holds a reference until it is over.
+ */
+typedef struct RunnerContext RunnerContext;
+
+/* Returns 0 and a new context in *ret (one reference for the caller), or -ENOMEM. Takes references
+ * on event and watch. */
+int runner_context_new(sd_event *event, SystemdWatch *watch, RunnerContext **ret);
+RunnerContext *runner_context_ref(RunnerContext *c);
+RunnerContext *runner_context_unref(RunnerContext *c);
+static inline void runner_context_unrefp(RunnerContext **c) {
+        runner_context_unref(*c);
+}
+
+/* Number of runs of c that are not over (a daemon that wants to exit, or a test driver, waits for
+ * 0 so that every spool entry reaches STATE=finished). */
+unsigned runner_context_n_active(const RunnerContext *c);
+
+/* Called once per run when its result is known (see "When a run is over" above). The callee may
+ * drop its reference to the run (the run holds one on itself while calling). */
 typedef void (*RunFinishedFn)(Run *run, const RunResult *result, void *userdata);
 
 /*
  * Starts a run. Copies what it needs from params. On success returns 0 and a new Run in *ret (the
- * caller holds one reference; the run keeps itself alive until capture ended). The callback is
- * always invoked later from the event loop, never from within run_start(), also for TAMPERED and
- * FAILED. Returns -errno only on allocation failure or invalid params.
+ * caller holds one reference). The callback is always invoked later from the event loop, never
+ * from within run_start(), also for TAMPERED and FAILED. Returns -errno only on allocation failure
+ * or invalid params.
  */
-int run_start(sd_event *event, sd_bus *bus, const RunParams *params, RunFinishedFn callback, void *userdata,
-              Run **ret);
+int run_start(RunnerContext *context, const RunParams *params, RunFinishedFn callback, void *userdata, Run **ret);
 
-Run *run_ref(Run *r);
-Run *run_unref(Run *r);
-static inline void run_unrefp(Run **r) {
-        run_unref(*r);
+Run *run_ref(Run *run);
+Run *run_unref(Run *run);
+static inline void run_unrefp(Run **run) {
+        run_unref(*run);
 }
 
 /* The scope unit name (valid for the run's lifetime; NULL before it is known). */
-const char *run_get_unit(const Run *r);
+const char *run_get_unit(const Run *run);
 
-/* Stops calling the callback (the owner goes away); the run itself still captures to its end. */
-void run_detach(Run *r);
+/* Stops calling the callback (the owner goes away); the run itself still goes on until it is over. */
+void run_detach(Run *run);
 
 /* Lets a run started with RunParams.hold execute its script once its scope is ready, with
  * AppStream_Home_Folder_Mount_Status set to home_folder_status ("True", "False", "Unknown") in its
  * environment. A no-op for a run that is not held (or NULL). */
-void run_release(Run *r, const char *home_folder_status);
+void run_release(Run *run, const char *home_folder_status);
 
-/* ---- Additions of the runner (the functions above are the fixed interface) -------------------- */
-
-/* How long systemd waits after SIGTERM (sent at RuntimeMaxSec) before it SIGKILLs what is left of a
- * run's scope (the scope's TimeoutStopUSec). Short on purpose: the user's session start already
- * waited the full waiting time, and a script that ignores SIGTERM must not linger for systemd's
- * default 90 s. The manager waits for a scope to be gone at most this long after the deadline. */
-#define RUN_TIMEOUT_STOP_USEC (UINT64_C(2) * 1000000U)
-
-/* The directory of spool entries (default SESSION_SCRIPTS_SPOOL_DIR); for tests and for a daemon
- * setting. Copies dir. Returns 0 or -ENOMEM. */
-int run_set_spool_dir(const char *dir);
-
-/* Number of runs whose capture has not ended yet (a daemon that wants to exit, or a test driver,
- * waits for 0 so that every spool entry reaches STATE=finished). */
-unsigned run_n_active(void);
-
-/* True once the run has fully ended: the callback fired, the main process was reaped and the
- * output capture ended (the spool entry says STATE=finished). */
-bool run_is_done(const Run *r);
+/* True once the run is over: its result was reported, its main process reaped and its output
+ * capture over (see "When a run is over" above). */
+bool run_is_done(const Run *run);
 
 /* Whether any process is left in the run's scope, read from the kernel (the scope cgroup's
  * cgroup.events, opened while the main process was in it): 1 populated, 0 empty or removed, -errno
  * when it cannot be told (no scope yet, no unified cgroup hierarchy, or asked outside the run's
  * finished callback: the file is closed right after it). Cheaper and earlier than waiting for
  * systemd to mark the scope inactive. */
-int run_scope_populated(const Run *r);
+int run_scope_populated(const Run *run);

@@ -14,7 +14,7 @@
  * last_line=, error=, then callback_usec= and capture_usec= (time since run_start()), spool_dir=.
  * --count N starts N runs at once in the one event loop (session ids ID-0 … ID-N-1; the result lines
  * are prefixed "I.") and prints max_callback_usec= — the concurrency check: all runs share the
- * one JobRemoved match, and none waits for another.
+ * one JobRemoved match (unit-watch.h), and none waits for another.
  */
 
 #include <errno.h>
@@ -37,22 +37,16 @@
 #include "runner.h"
 #include "session-scripts/session-scripts.h"
 #include "tamper.h"
+#include "time-util.h"
 
 #define DRIVER_MAX_RUNS 64U
 
 static uint64_t start_usec, max_callback_usec;
 static unsigned n_runs = 1;
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
 static void on_finished(Run *run, const RunResult *res, void *userdata) {
         unsigned i = (unsigned) (uintptr_t) userdata;
-        uint64_t t = now_usec() - start_usec;
+        uint64_t t = now(CLOCK_MONOTONIC) - start_usec;
         char p[16] = "";
 
         if (n_runs > 1)
@@ -85,6 +79,8 @@ int main(int argc, char *argv[]) {
         };
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(systemd_watch_unrefp) SystemdWatch *watch = NULL;
+        _cleanup_(runner_context_unrefp) RunnerContext *runner = NULL;
         Run *runs[DRIVER_MAX_RUNS] = {};
         const char *context = "system", *user = "root", *ev = "start", *session_id = "test-session",
                    *spool_dir = NULL, *spool_key = NULL;
@@ -185,7 +181,8 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 return 1;
 
-        if (spool_dir && run_set_spool_dir(spool_dir) < 0)
+        /* As the daemon's main.c does: one watch of systemd's signals, one context for all runs. */
+        if (systemd_watch_new(bus, &watch) < 0 || runner_context_new(event, watch, &runner) < 0)
                 return 1;
 
         RunParams p = {
@@ -203,9 +200,10 @@ int main(int argc, char *argv[]) {
                 .waiting_time_sec = wait_sec,
                 .baseline = &baseline,
                 .spool_key = spool_key,
+                .spool_dir = spool_dir,
         };
 
-        start_usec = now_usec();
+        start_usec = now(CLOCK_MONOTONIC);
         for (unsigned i = 0; i < n_runs; i++) {
                 char sid[256];
 
@@ -213,14 +211,14 @@ int main(int argc, char *argv[]) {
                         snprintf(sid, sizeof sid, "%s-%u", session_id, i);
                         p.session_id = sid;
                 }
-                r = run_start(event, bus, &p, on_finished, (void *) (uintptr_t) i, &runs[i]);
+                r = run_start(runner, &p, on_finished, (void *) (uintptr_t) i, &runs[i]);
                 if (r < 0) {
                         fprintf(stderr, "run_start() failed: %s\n", strerror(-r));
                         return 1;
                 }
         }
 
-        while (run_n_active() > 0) {
+        while (runner_context_n_active(runner) > 0) {
                 r = sd_event_run(event, UINT64_MAX);
                 if (r < 0) {
                         fprintf(stderr, "sd_event_run() failed: %s\n", strerror(-r));
@@ -228,7 +226,7 @@ int main(int argc, char *argv[]) {
                 }
         }
 
-        printf("capture_usec=%llu\n", (unsigned long long) (now_usec() - start_usec));
+        printf("capture_usec=%llu\n", (unsigned long long) (now(CLOCK_MONOTONIC) - start_usec));
         if (n_runs > 1)
                 printf("max_callback_usec=%llu\n", (unsigned long long) max_callback_usec);
         for (unsigned i = 0; i < n_runs; i++)

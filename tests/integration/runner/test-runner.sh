@@ -14,7 +14,8 @@
 #     the deadline, so a scope without RuntimeMaxUSec cannot pass)
 #   exit 3 → exit-code 3 with the last stdout line; stderr at warning priority
 #   killed by a signal → signal 15; a non-executable file → failed
-#   a modified executable → tampered, the exact SPEC sentence in the journal and the spool log
+#   a modified executable → tampered, the exact sentence of docs/behaviour.md §3 in the journal and
+#   the spool log
 #   spool: 10 MiB of random bytes plus a long line without newline, byte-exact in RUNID.log
 #   20 runs of a 2 s script at once in one event loop finish in ~2 s
 set -euo pipefail
