@@ -2,7 +2,9 @@
 /*
  * Output helpers and formatters of the command line tool; see format.h.
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -13,8 +15,9 @@
 #include "format.h"
 #include "json-util.h"
 #include "session-scripts/session-scripts.h"
-#include "utf8.h"
 #include "time-util.h"
+#include "utf8.h"
+#include "verbs.h"
 
 #define USEC_PER_MIN (UINT64_C(60) * USEC_PER_SEC)
 #define USEC_PER_HOUR (UINT64_C(60) * USEC_PER_MIN)
@@ -25,6 +28,58 @@
 
 /* A bounded line of script output on screen (the daemon bounds lines too). */
 #define LINE_SCREEN_MAX 16384
+
+/* errno_saved: errno at the caller's call, for %m (the prefix may change errno). */
+static void message_print(bool prefix, const char *verb, int errno_saved, const char *format, va_list ap) {
+        if (prefix)
+                fprintf(stderr, "%s%s%s: ", program_name, verb ? " " : "", verb ?: "");
+        errno = errno_saved;
+        vfprintf(stderr, format, ap);
+        fputc('\n', stderr);
+}
+
+int cli_error(const char *verb, int exit_status, const char *format, ...) {
+        int errno_saved = errno;
+        va_list ap;
+
+        va_start(ap, format);
+        message_print(true, verb, errno_saved, format, ap);
+        va_end(ap);
+        return exit_status;
+}
+
+void cli_warn(const char *verb, const char *format, ...) {
+        int errno_saved = errno;
+        va_list ap;
+
+        va_start(ap, format);
+        message_print(true, verb, errno_saved, format, ap);
+        va_end(ap);
+}
+
+int cli_oom(const char *verb) {
+        return cli_error(verb, EXIT_USAGE, "out of memory");
+}
+
+void cli_notice(const char *format, ...) {
+        int errno_saved = errno;
+        va_list ap;
+
+        va_start(ap, format);
+        message_print(false, NULL, errno_saved, format, ap);
+        va_end(ap);
+}
+
+int reasonf(char *reason, size_t size, int r, const char *format, ...) {
+        va_list ap;
+
+        if (reason && size > 0) {
+                va_start(ap, format);
+                (void) vsnprintf(reason, size, format, ap);
+                va_end(ap);
+        }
+        return r;
+}
 
 /* A boolean of SYSTEMD_COLORS: 1 on, 0 off, -1 not a boolean (unset or a value we do not know). */
 static int systemd_colors_parse(const char *s) {
@@ -100,13 +155,6 @@ void progress_show(const char *text) {
         fflush(stderr);
 }
 
-static uint64_t monotonic_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000U;
-}
-
 char *progress_format(char *buf, size_t size, const char *what, const char *detail, uint64_t elapsed_usec) {
         snprintf(buf, size, "%s… %s%s%" PRIu64 "s", what, detail ?: "", detail ? ", " : "",
                  elapsed_usec / USEC_PER_SEC);
@@ -114,24 +162,24 @@ char *progress_format(char *buf, size_t size, const char *what, const char *deta
 }
 
 void progress_begin(Progress *p, const char *what) {
-        *p = (Progress) { .what = what, .start_usec = monotonic_usec() };
+        *p = (Progress) { .what = what, .start_usec = now(CLOCK_MONOTONIC) };
 }
 
 void progress_update(Progress *p, const char *detail) {
-        uint64_t now;
+        usec_t n;
         char text[256];
 
         if (!p->what || !progress_enabled())
                 return;
-        now = monotonic_usec();
-        if (now - p->start_usec < PROGRESS_DELAY_USEC ||
-            (p->shown_usec > 0 && now - p->shown_usec < PROGRESS_REFRESH_USEC))
+        n = now(CLOCK_MONOTONIC);
+        if (n - p->start_usec < PROGRESS_DELAY_USEC ||
+            (p->shown_usec > 0 && n - p->shown_usec < PROGRESS_REFRESH_USEC))
                 return;
-        progress_format(text, sizeof text, p->what, detail, now - p->start_usec);
+        progress_format(text, sizeof text, p->what, detail, n - p->start_usec);
         if (p->shown_usec > 0 && strcmp(text, p->shown) == 0)
                 return;
         progress_show(text);
-        p->shown_usec = now;
+        p->shown_usec = n;
         snprintf(p->shown, sizeof p->shown, "%s", text);
 }
 

@@ -16,6 +16,25 @@
 #include <json-c/json.h>
 
 #include "script-config.h"
+#include "time-util.h"
+
+/*
+ * The one way the verbs print messages on stderr. cli_error() and cli_warn() write
+ * "session-scripts VERB: MESSAGE\n" ("session-scripts: MESSAGE\n" when verb is NULL); the format
+ * has no trailing newline and may use %m (errno is kept as it was at the call). cli_error()
+ * returns exit_status, for `return cli_error(…)`. cli_oom() is cli_error(verb, EXIT_USAGE,
+ * "out of memory"). cli_notice() writes "MESSAGE\n" without the prefix (hints and notes for
+ * people, such as "No journal entries.").
+ */
+int cli_error(const char *verb, int exit_status, const char *format, ...) __attribute__((format(printf, 3, 4)));
+void cli_warn(const char *verb, const char *format, ...) __attribute__((format(printf, 2, 3)));
+int cli_oom(const char *verb);
+void cli_notice(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+/* Writes a sentence for people into reason (size bytes, may be NULL/0: then nothing) for the
+ * functions that report why they failed into a caller's buffer; returns r, for
+ * `return reasonf(reason, reason_size, -EINVAL, …)`. */
+int reasonf(char *reason, size_t size, int r, const char *format, ...) __attribute__((format(printf, 4, 5)));
 
 #define ANSI_RED "\x1b[0;31m"
 #define ANSI_GREEN "\x1b[0;32m"
@@ -55,12 +74,12 @@ void progress_show(const char *text);
 /* A progress line for a wait: nothing during the first PROGRESS_DELAY_USEC (most waits are short),
  * then "WHAT… [DETAIL, ]Ns" on stderr when progress_enabled(), refreshed at most every
  * PROGRESS_REFRESH_USEC. */
-#define PROGRESS_DELAY_USEC (1000000ULL)
-#define PROGRESS_REFRESH_USEC (250000ULL)
+#define PROGRESS_DELAY_USEC (1 * USEC_PER_SEC)
+#define PROGRESS_REFRESH_USEC (250 * USEC_PER_MSEC)
 typedef struct Progress {
         const char *what;       /* e.g. "Waiting for the home folder"; not copied */
-        uint64_t start_usec;    /* CLOCK_MONOTONIC */
-        uint64_t shown_usec;    /* when the line was last written, 0 = never */
+        usec_t start_usec;      /* CLOCK_MONOTONIC */
+        usec_t shown_usec;      /* when the line was last written, 0 = never */
         char shown[256];        /* what it said then (unchanged text is not written again) */
 } Progress;
 

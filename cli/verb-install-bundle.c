@@ -99,7 +99,15 @@ static void print_findings(const FindingList *l, const char *config_path) {
         do {                                                    \
                 if (!(i)->json) {                               \
                         fflush(stdout);                         \
-                        fprintf(stderr, __VA_ARGS__);           \
+                        cli_notice(__VA_ARGS__);                \
+                }                                               \
+        } while (0)
+/* The same as "session-scripts install-bundle: MESSAGE". */
+#define install_warn(i, ...)                                    \
+        do {                                                    \
+                if (!(i)->json) {                               \
+                        fflush(stdout);                         \
+                        cli_warn("install-bundle", __VA_ARGS__); \
                 }                                               \
         } while (0)
 
@@ -147,9 +155,8 @@ static void activate(Install *i) {
 
         r = settings_load(NULL, &s, NULL, NULL);
         if (r < 0) {
-                install_note(i, "%s install-bundle: cannot read the settings (%s); "
-                             "set ConfigFile=%s in [Session] of %s.\n",
-                             program_name, strerror(-r), BUNDLE_CONFIG_PATH, SESSION_SCRIPTS_SETTINGS_PATH);
+                install_warn(i, "cannot read the settings (%s); set ConfigFile=%s in [Session] of %s.",
+                             strerror(-r), BUNDLE_CONFIG_PATH, SESSION_SCRIPTS_SETTINGS_PATH);
                 return;
         }
         if (s.config_file && strcmp(s.config_file, BUNDLE_CONFIG_PATH) == 0) {
@@ -161,9 +168,9 @@ static void activate(Install *i) {
         } else if (!s.config_file || strcmp(s.config_file, SESSION_SCRIPTS_CONFIG_PATH) == 0) {
                 r = write_dropin();
                 if (r < 0)
-                        install_note(i, "%s install-bundle: cannot write %s (%s); "
-                                     "set ConfigFile=%s in [Session] of %s.\n", program_name, BUNDLE_DROPIN,
-                                     strerror(-r), BUNDLE_CONFIG_PATH, SESSION_SCRIPTS_SETTINGS_PATH);
+                        install_warn(i, "cannot write %s (%s); set ConfigFile=%s in [Session] of %s.",
+                                     BUNDLE_DROPIN, strerror(-r), BUNDLE_CONFIG_PATH,
+                                     SESSION_SCRIPTS_SETTINGS_PATH);
                 else {
                         i->active = true;
                         i->dropin = BUNDLE_DROPIN;
@@ -173,7 +180,7 @@ static void activate(Install *i) {
                 }
         } else
                 install_note(i, "%sNote: ConfigFile=%s is configured, so the bundle is not what runs;\n"
-                             "set ConfigFile=%s in [Session] of %s to use it.%s\n",
+                             "set ConfigFile=%s in [Session] of %s to use it.%s",
                              color_for(stderr, ANSI_YELLOW), s.config_file, BUNDLE_CONFIG_PATH,
                              SESSION_SCRIPTS_SETTINGS_PATH, color_for(stderr, ANSI_NORMAL));
         settings_done(&s);
@@ -351,10 +358,8 @@ static int install_finish(const Install *i, int exit_status) {
         if (i->json) {
                 _cleanup_(json_object_putp) struct json_object *doc = install_to_json(i);
 
-                if (!doc) {
-                        fprintf(stderr, "%s install-bundle: out of memory\n", program_name);
-                        return EXIT_USAGE;
-                }
+                if (!doc)
+                        return cli_oom("install-bundle");
                 json_print(stdout, doc, true);
         }
         return fflush(stdout) == 0 ? exit_status : EXIT_USAGE;
@@ -399,22 +404,20 @@ int verb_install_bundle(int argc, char *argv[]) {
                 default:
                         return EXIT_USAGE;
                 }
-        if (argc - optind != 1) {
-                fprintf(stderr, "%s install-bundle: expected exactly one FILE.zip or s3://BUCKET/KEY.zip.\n",
-                        program_name);
-                return EXIT_USAGE;
-        }
+        if (argc - optind != 1)
+                return cli_error("install-bundle", EXIT_USAGE,
+                                 "expected exactly one FILE.zip or s3://BUCKET/KEY.zip.");
         i.source = argv[optind];
         /* The bundle's files run as root: only root installs one (and only root can write there). */
         if (!i.custom_target && geteuid() != 0) {
                 snprintf(i.error, sizeof i.error, "must be run as root");
-                install_note(&i, "%s install-bundle: must be run as root.\n", program_name);
+                install_warn(&i, "must be run as root.");
                 return install_finish(&i, EXIT_USAGE);
         }
 
         fd = open_source(&i);
         if (fd < 0) {
-                install_note(&i, "%s install-bundle: %s\n", program_name, i.error);
+                install_warn(&i, "%s", i.error);
                 return install_finish(&i, EXIT_USAGE);
         }
 
@@ -434,10 +437,10 @@ int verb_install_bundle(int argc, char *argv[]) {
                                 print_findings(&i.findings, cfg);
                         /* Colour by the stream written to: stdout may be a terminal while stderr
                          * goes to a file, or the other way round. */
-                        fprintf(stderr, "%s%s install-bundle: bundle %s refused: %s%s\n",
-                                color_for(stderr, ANSI_RED), program_name, i.source, i.error,
-                                color_for(stderr, ANSI_NORMAL));
-                        fprintf(stderr, "The installed bundle (if any) was left as it was.\n");
+                        cli_notice("%s%s install-bundle: bundle %s refused: %s%s",
+                                   color_for(stderr, ANSI_RED), program_name, i.source, i.error,
+                                   color_for(stderr, ANSI_NORMAL));
+                        cli_notice("The installed bundle (if any) was left as it was.");
                 }
                 return install_finish(&i, r == -EINVAL ? EXIT_FAILED : EXIT_USAGE);
         }
@@ -477,7 +480,7 @@ int verb_install_bundle(int argc, char *argv[]) {
                                 i.reload_error = NULL;
                         msg = i.reload_error ?: msg;
                         /* The daemon's message may end in a period already. */
-                        install_note(&i, "%s install-bundle: the bundle is installed, but %s%s\n", program_name,
+                        install_warn(&i, "the bundle is installed, but %s%s",
                                      msg, msg[0] && msg[strlen(msg) - 1] == '.' ? "" : ".");
                         return install_finish(&i, EXIT_RELOAD_FAILED);
                 }

@@ -101,45 +101,34 @@ int verb_logs(int argc, char *argv[]) {
                         return EXIT_USAGE;
                 }
         if (argc - optind > 1) {
-                fprintf(stderr, "%s logs: too many arguments; expected at most one SESSION.\n", program_name);
-                return EXIT_USAGE;
+                return cli_error("logs", EXIT_USAGE, "too many arguments; expected at most one SESSION.");
         }
         if (optind < argc) {
                 session = argv[optind];
-                if (!session[0] || strlen(session) > 64) {
-                        fprintf(stderr, "%s logs: invalid session id.\n", program_name);
-                        return EXIT_USAGE;
-                }
+                if (!session[0] || strlen(session) > 64)
+                        return cli_error("logs", EXIT_USAGE, "invalid session id.");
         }
 
         r = journal_open_sessions(session, &j);
         if (r >= 0)
                 r = sd_journal_seek_head(j);
-        if (r < 0) {
-                fprintf(stderr, "%s logs: cannot open the journal: %s\n", program_name, strerror(-r));
-                return EXIT_USAGE;
-        }
+        if (r < 0)
+                return cli_error("logs", EXIT_USAGE, "cannot open the journal: %s", strerror(-r));
 
         n = print_entries(j, !session, json);
-        if (n < 0) {
-                fprintf(stderr, "%s logs: cannot read the journal: %s\n", program_name, strerror(-n));
-                return EXIT_USAGE;
-        }
+        if (n < 0)
+                return cli_error("logs", EXIT_USAGE, "cannot read the journal: %s", strerror(-n));
         if (n == 0 && !follow && !json)
-                fprintf(stderr, "No journal entries%s%s%s.\n", session ? " of session " : "", session ?: "",
+                cli_notice("No journal entries%s%s%s.", session ? " of session " : "", session ?: "",
                         geteuid() != 0 ? " (are you allowed to read the system journal?)" : "");
 
         while (follow) {
                 r = sd_journal_wait(j, LOGS_FOLLOW_WAIT_USEC);
-                if (r < 0) {
-                        fprintf(stderr, "%s logs: cannot follow the journal: %s\n", program_name, strerror(-r));
-                        return EXIT_USAGE;
-                }
+                if (r < 0)
+                        return cli_error("logs", EXIT_USAGE, "cannot follow the journal: %s", strerror(-r));
                 n = print_entries(j, !session, json);
-                if (n < 0) {
-                        fprintf(stderr, "%s logs: cannot read the journal: %s\n", program_name, strerror(-n));
-                        return EXIT_USAGE;
-                }
+                if (n < 0)
+                        return cli_error("logs", EXIT_USAGE, "cannot read the journal: %s", strerror(-n));
         }
 
         return fflush(stdout) == 0 ? EXIT_VALID : EXIT_USAGE;

@@ -66,13 +66,6 @@ static void help(void) {
                program_name);
 }
 
-static uint64_t now_usec(clockid_t clock) {
-        struct timespec ts;
-
-        (void) clock_gettime(clock, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000U;
-}
-
 typedef struct RunWait {
         bool done;
         bool failed;            /* the call itself failed (error set) */
@@ -214,44 +207,35 @@ int verb_run(int argc, char *argv[]) {
                 default:
                         return EXIT_USAGE;
                 }
-        if (argc - optind != 1) {
-                fprintf(stderr, "%s run: expected exactly one event, SessionStart or SessionTermination.\n",
-                        program_name);
-                return EXIT_USAGE;
-        }
+        if (argc - optind != 1)
+                return cli_error("run", EXIT_USAGE,
+                                 "expected exactly one event, SessionStart or SessionTermination.");
         e = script_event_from_string(argv[optind]);
-        if (e < 0) {
-                fprintf(stderr, "%s run: unknown event '%s'; expected SessionStart or SessionTermination.\n",
-                        program_name, argv[optind]);
-                return EXIT_USAGE;
-        }
+        if (e < 0)
+                return cli_error("run", EXIT_USAGE,
+                                 "unknown event '%s'; expected SessionStart or SessionTermination.", argv[optind]);
         event_name = script_event_to_string(e);
-        if (!user || !user[0]) {
-                fprintf(stderr, "%s run: --user USER is required.\n", program_name);
-                return EXIT_USAGE;
-        }
+        if (!user || !user[0])
+                return cli_error("run", EXIT_USAGE, "--user USER is required.");
         if (session_id_arg) {
-                if (!session_id_is_valid(session_id_arg)) {
-                        fprintf(stderr, "%s run: invalid --session-id '%s': expected 1…%d characters of A-Z a-z 0-9 . _ -.\n",
-                                program_name, session_id_arg, SESSION_SCRIPTS_SESSION_ID_MAX);
-                        return EXIT_USAGE;
-                }
+                if (!session_id_is_valid(session_id_arg))
+                        return cli_error("run", EXIT_USAGE,
+                                         "invalid --session-id '%s': expected 1…%d characters of A-Z a-z 0-9 . _ -.",
+                                         session_id_arg, SESSION_SCRIPTS_SESSION_ID_MAX);
                 id = session_id_arg;
         } else {
                 r = session_id_generate(generated);
-                if (r < 0) {
-                        fprintf(stderr, "%s run: cannot generate a session id: %s\n", program_name, strerror(-r));
-                        return EXIT_USAGE;
-                }
+                if (r < 0)
+                        return cli_error("run", EXIT_USAGE, "cannot generate a session id: %s", strerror(-r));
                 id = generated;
         }
 
         /* The journal first, positioned at "now", so that not a line of the run is missed. */
         r = journal_open_sessions(id, &j);
         if (r >= 0)
-                r = sd_journal_seek_realtime_usec(j, now_usec(CLOCK_REALTIME));
+                r = sd_journal_seek_realtime_usec(j, now(CLOCK_REALTIME));
         if (r < 0) {
-                fprintf(stderr, "%s run: cannot read the journal (%s); showing the summary only.\n", program_name,
+                cli_warn("run", "cannot read the journal (%s); showing the summary only.",
                         strerror(-r));
                 sd_journal_close(j);
                 j = NULL;
@@ -298,14 +282,14 @@ int verb_run(int argc, char *argv[]) {
                 return cli_bus_log_error("run", "cannot wait for the scripts", r, NULL, EXIT_USAGE);
         }
 
-        started = now_usec(CLOCK_MONOTONIC);
+        started = now(CLOCK_MONOTONIC);
         deadline = started + wait_usec + RUN_WAIT_GRACE_USEC;
         last_progress = started;
 
         for (;;) {
                 struct pollfd p[2];
                 size_t np = 0;
-                uint64_t now;
+                usec_t t;
 
                 while ((r = sd_bus_process(bus, NULL)) > 0)
                         ;
@@ -318,14 +302,14 @@ int verb_run(int argc, char *argv[]) {
                         (void) sd_journal_process(j);
                         r = drain_journal(j, &out);
                         if (r < 0) {
-                                fprintf(stderr, "%s run: cannot read the journal, ignoring: %s\n", program_name,
+                                cli_warn("run", "cannot read the journal, ignoring: %s",
                                         strerror(-r));
                                 sd_journal_close(j);
                                 j = NULL;
                         }
                 }
 
-                now = now_usec(CLOCK_MONOTONIC);
+                t = now(CLOCK_MONOTONIC);
                 if (wait.done && drain_until == 0) {
                         /* The result is in: the runs' summaries may still be on their way to journald. */
                         _cleanup_(sd_bus_error_free) sd_bus_error le = SD_BUS_ERROR_NULL;
@@ -337,25 +321,25 @@ int verb_run(int argc, char *argv[]) {
                         for (size_t i = 0; i < n_runs; i++)
                                 if (strcmp(runs[i].event, event_name) == 0)
                                         n_event_runs++;
-                        drain_until = now + RUN_JOURNAL_DRAIN_USEC;
+                        drain_until = t + RUN_JOURNAL_DRAIN_USEC;
                 }
-                if (drain_until > 0 && (!j || out.n_summaries >= n_event_runs || now >= drain_until))
+                if (drain_until > 0 && (!j || out.n_summaries >= n_event_runs || t >= drain_until))
                         break;
-                if (!wait.done && now >= deadline) {
+                if (!wait.done && t >= deadline) {
                         progress_show(NULL);
-                        fprintf(stderr, "%s run: no result from the daemon in time; giving up.\n", program_name);
+                        cli_warn("run", "no result from the daemon in time; giving up.");
                         json_object_put(out.lines);
                         return EXIT_FAILED;
                 }
 
                 /* The progress line, for a wait longer than a second without output. */
-                if (!json && !wait.done && now - started > USEC_PER_SEC && now - last_progress >= USEC_PER_SEC) {
+                if (!json && !wait.done && t - started > USEC_PER_SEC && t - last_progress >= USEC_PER_SEC) {
                         char text[160], el[32], max[32];
                         snprintf(text, sizeof text, "Waiting for %s… %s elapsed (at most %s)", event_name,
-                                 format_duration(el, sizeof el, (now - started) / USEC_PER_SEC * USEC_PER_SEC),
+                                 format_duration(el, sizeof el, (t - started) / USEC_PER_SEC * USEC_PER_SEC),
                                  format_duration(max, sizeof max, wait_usec));
                         progress_show(text);
-                        last_progress = now;
+                        last_progress = t;
                 }
 
                 p[np++] = (struct pollfd) { .fd = sd_bus_get_fd(bus), .events = (short) sd_bus_get_events(bus) };

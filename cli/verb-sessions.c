@@ -63,10 +63,8 @@ int verb_sessions(int argc, char *argv[]) {
                 default:
                         return EXIT_USAGE;
                 }
-        if (optind < argc) {
-                fprintf(stderr, "%s sessions: unexpected argument '%s'.\n", program_name, argv[optind]);
-                return EXIT_USAGE;
-        }
+        if (optind < argc)
+                return cli_error("sessions", EXIT_USAGE, "unexpected argument '%s'.", argv[optind]);
 
         r = cli_bus_open(&bus);
         if (r < 0)
@@ -79,8 +77,7 @@ int verb_sessions(int argc, char *argv[]) {
                 _cleanup_(json_object_putp) struct json_object *o = sessions_to_json(sessions, n);
                 if (!o) {
                         session_infos_free(sessions, n);
-                        fprintf(stderr, "%s sessions: out of memory\n", program_name);
-                        return EXIT_USAGE;
+                        return cli_oom("sessions");
                 }
                 json_print(stdout, o, true);
         } else

@@ -77,13 +77,6 @@ static void help(void) {
                program_name, FAILURES_MAX, FAILURES_DEFAULT);
 }
 
-static uint64_t now_realtime_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000U;
-}
-
 /* ActiveState, SubState and MainPID of a unit from systemd (LoadUnit works for units that are
  * not loaded, too). */
 static void unit_state_get(sd_bus *bus, const char *unit, UnitState *ret) {
@@ -152,7 +145,7 @@ static void spool_scan(const char *dir, SpoolState *ret) {
                         continue;
                 if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
                         continue;
-                mtime = (uint64_t) st.st_mtim.tv_sec * USEC_PER_SEC + (uint64_t) st.st_mtim.tv_nsec / 1000U;
+                mtime = timespec_load(&st.st_mtim);
                 if (is_log) {
                         /* A .log whose .meta is not written yet still counts as backlog bytes. */
                         ret->bytes += (uint64_t) st.st_size;
@@ -181,7 +174,7 @@ static void baseline_get(const char *path, BaselineState *ret) {
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
         if (fd >= 0 && fstat(fd, &st) >= 0 && S_ISREG(st.st_mode) && sha256_fd(fd, digest) >= 0) {
                 sha256_to_hex(digest, ret->sha256);
-                ret->mtime_usec = (uint64_t) st.st_mtim.tv_sec * USEC_PER_SEC + (uint64_t) st.st_mtim.tv_nsec / 1000U;
+                ret->mtime_usec = timespec_load(&st.st_mtim);
                 ret->have_file = true;
         }
 
@@ -363,21 +356,17 @@ int verb_status(int argc, char *argv[]) {
                         unsigned long v;
                         errno = 0;
                         v = strtoul(optarg, &end, 10);
-                        if (errno != 0 || end == optarg || *end || optarg[0] == '-' || v > FAILURES_MAX) {
-                                fprintf(stderr, "%s status: --failures must be 0…%u.\n", program_name,
+                        if (errno != 0 || end == optarg || *end || optarg[0] == '-' || v > FAILURES_MAX)
+                                return cli_error("status", EXIT_USAGE, "--failures must be 0…%u.",
                                         FAILURES_MAX);
-                                return EXIT_USAGE;
-                        }
                         n_failures_max = (unsigned) v;
                         break;
                 }
                 default:
                         return EXIT_USAGE;
                 }
-        if (optind < argc) {
-                fprintf(stderr, "%s status: unexpected argument '%s'.\n", program_name, argv[optind]);
-                return EXIT_USAGE;
-        }
+        if (optind < argc)
+                return cli_error("status", EXIT_USAGE, "unexpected argument '%s'.", argv[optind]);
 
         if (cli_bus_open(&bus) < 0)
                 bus = NULL;
@@ -604,8 +593,8 @@ int verb_status(int argc, char *argv[]) {
                 else
                         printf("Spool:     %" PRIu64 " entr%s, %s, oldest %s ago\n", spool.entries,
                                spool.entries == 1 ? "y" : "ies", format_bytes(b1, sizeof b1, spool.bytes),
-                               spool.oldest_usec ? format_duration(b3, sizeof b3, now_realtime_usec() > spool.oldest_usec ?
-                                                                   now_realtime_usec() - spool.oldest_usec : 0) : "-");
+                               spool.oldest_usec ? format_duration(b3, sizeof b3, now(CLOCK_REALTIME) > spool.oldest_usec ?
+                                                                   now(CLOCK_REALTIME) - spool.oldest_usec : 0) : "-");
 
                 if (n_failures_max > 0) {
                         if (n_failures == 0)

@@ -162,12 +162,10 @@ static int validate_fail(bool json, const char *path, const char *file, const ch
         va_start(ap, format);
         r = vasprintf(&message, format, ap);
         va_end(ap);
-        if (r < 0) {
-                fprintf(stderr, "%s validate: out of memory\n", program_name);
-                return EXIT_USAGE;
-        }
+        if (r < 0)
+                return cli_oom("validate");
 
-        fprintf(stderr, "%s validate: %s\n", program_name, message);
+        cli_warn("validate", "%s", message);
         if (json && finding_list_add(&l, FINDING_ERROR, 0, 0, "", file, "%s", message) >= 0 &&
             print_json(path, &l) >= 0)
                 (void) fflush(stdout);
@@ -298,10 +296,8 @@ static int validate_settings(bool json, const char *path, bool explicit_path) {
         } else
                 settings_print_human(path, &findings, &settings);
 
-        if (fflush(stdout) != 0) {
-                fprintf(stderr, "%s validate: cannot write the result: %m\n", program_name);
-                return EXIT_USAGE;
-        }
+        if (fflush(stdout) != 0)
+                return cli_error("validate", EXIT_USAGE, "cannot write the result: %m");
         return findings.n_errors > 0 ? EXIT_INVALID : EXIT_VALID;
 }
 
@@ -400,10 +396,8 @@ int verb_validate(int argc, char *argv[]) {
         } else
                 print_human(path, &findings);
 
-        if (fflush(stdout) != 0) {
-                fprintf(stderr, "%s validate: cannot write the result: %m\n", program_name);
-                return EXIT_USAGE;
-        }
+        if (fflush(stdout) != 0)
+                return cli_error("validate", EXIT_USAGE, "cannot write the result: %m");
 
         return findings.n_errors > 0 ? EXIT_INVALID : EXIT_VALID;
 }

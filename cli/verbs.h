@@ -19,7 +19,8 @@
 /* `session-scripts validate [--json] [--no-file-checks] [PATH]` (issue #2). */
 int verb_validate(int argc, char *argv[]);
 
-/* `session-scripts wait-home-folder [--timeout SECONDS] [--home DIR] [--json]` (SPEC §3). */
+/* `session-scripts wait-home-folder [--timeout SECONDS] [--home DIR] [--json]`
+ * (docs/behaviour.md §3). */
 int verb_wait_home_folder(int argc, char *argv[]);
 
 /* `session-scripts status [--json] [--failures N]`: daemon, uploader, config, spool, failures. */
