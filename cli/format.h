@@ -29,6 +29,8 @@
 int cli_error(const char *verb, int exit_status, const char *format, ...) __attribute__((format(printf, 3, 4)));
 void cli_warn(const char *verb, const char *format, ...) __attribute__((format(printf, 2, 3)));
 int cli_oom(const char *verb);
+/* A bad command line: cli_warn() of the message, and -EINVAL for the verbs' parse_argv(). */
+int cli_usage_error(const char *verb, const char *format, ...) __attribute__((format(printf, 2, 3)));
 void cli_notice(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
 /* Writes a sentence for people into reason (size bytes, may be NULL/0: then nothing) for the

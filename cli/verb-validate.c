@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "config-check.h"
 #include "fileio.h"
 #include "format.h"
 #include "json-util.h"
@@ -210,15 +211,6 @@ static int findings_respell_config(FindingList *l, size_t first, const char *abs
         return 0;
 }
 
-/* Every problem the settings loader reports is an ignored assignment (or section, or line): an
- * error, since what the administrator wrote does not take effect. */
-static void settings_collect(const char *file, unsigned line, const char *message, void *userdata) {
-        FindingList *l = userdata;
-
-        if (finding_list_add(l, FINDING_ERROR, line, 0, "", file, "%s", message) < 0)
-                l->n_errors++;  /* out of memory: at least the verdict stays right */
-}
-
 static void settings_print_human(const char *path, const FindingList *l, const Settings *s) {
         for (size_t i = 0; i < l->n; i++) {
                 const Finding *f = &l->items[i];
@@ -278,7 +270,7 @@ static int validate_settings(bool json, const char *path, bool explicit_path) {
         if (explicit_path && stat(path, &st) < 0)
                 return validate_fail_read(json, path, -errno);
 
-        r = settings_load(path, &settings, settings_collect, &findings);
+        r = settings_load(path, &settings, settings_collect_findings, &findings);
         if (r == -ENOMEM)
                 return validate_fail(json, path, NULL, "out of memory");
         if (r < 0)
