@@ -519,6 +519,20 @@ void finding_print(FILE *out, const char *config_path, const Finding *f) {
                 has_path ? "]" : "");
 }
 
+struct json_object *home_wait_to_json(const char *home, const char *file, bool mounted, usec_t waited_usec,
+                                      unsigned timeout_sec) {
+        struct json_object *o = json_object_new_object();
+
+        if (!o)
+                return NULL;
+        json_object_object_add(o, "home", json_object_new_string(home));
+        json_object_object_add(o, "file", json_object_new_string(file));
+        json_object_object_add(o, "mounted", json_object_new_boolean(mounted));
+        json_object_object_add(o, "waited_usec", json_object_new_int64((int64_t) waited_usec));
+        json_object_object_add(o, "timeout_sec", json_object_new_int64(timeout_sec));
+        return o;
+}
+
 void json_print(FILE *f, struct json_object *o, bool pretty) {
         int flags = JSON_C_TO_STRING_NOSLASHESCAPE;
 

@@ -199,5 +199,10 @@ struct json_object *finding_to_json(const Finding *f);
  * "CONFIG: error: MESSAGE" (config.json itself, the whole document). */
 void finding_print(FILE *out, const char *config_path, const Finding *f);
 
+/* `wait-home-folder --json`: {"home","file","mounted","waited_usec","timeout_sec"}. Returns a new
+ * object or NULL (OOM). */
+struct json_object *home_wait_to_json(const char *home, const char *file, bool mounted, usec_t waited_usec,
+                                      unsigned timeout_sec);
+
 /* Prints a JSON document on stdout: pretty (pretty) or as one line. */
 void json_print(FILE *f, struct json_object *o, bool pretty);

@@ -207,7 +207,14 @@ static int wait_loop(int inotify_fd, const char *file, const char *home, usec_t 
         }
 }
 
-int verb_wait_home_folder(int argc, char *argv[]) {
+typedef struct WaitHomeFolderOptions {
+        unsigned timeout_sec;
+        const char *home;       /* absolute; from --home, $HOME or the password database */
+        bool json;
+} WaitHomeFolderOptions;
+
+/* Returns 1 to go on, 0 when --help was shown, -EINVAL on a usage error (said on stderr). */
+static int wait_home_folder_parse_argv(int argc, char *argv[], WaitHomeFolderOptions *ret) {
         enum {
                 ARG_TIMEOUT = 0x100,
                 ARG_HOME,
@@ -220,14 +227,8 @@ int verb_wait_home_folder(int argc, char *argv[]) {
                 { "json",    no_argument,       NULL, ARG_JSON    },
                 {}
         };
-        _cleanup_(closep) int inotify_fd = -EBADF;
-        _cleanup_(freep) char *file = NULL;
-        Progress progress;
-        unsigned timeout_sec = DEFAULT_TIMEOUT_SEC;
-        const char *home = NULL;
-        usec_t deadline, started;
-        bool json = false;
-        int c, r, wd = -1;
+        WaitHomeFolderOptions o = { .timeout_sec = DEFAULT_TIMEOUT_SEC };
+        int c;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
@@ -235,70 +236,83 @@ int verb_wait_home_folder(int argc, char *argv[]) {
                         help();
                         return 0;
                 case ARG_TIMEOUT:
-                        if (parse_timeout(optarg, &timeout_sec) < 0)
-                                return cli_error("wait-home-folder", EXIT_USAGE,
-                                                 "invalid --timeout '%s' (expected whole seconds, 0…%u).", optarg,
-                                                 MAX_TIMEOUT_SEC);
+                        if (parse_timeout(optarg, &o.timeout_sec) < 0)
+                                return cli_usage_error("wait-home-folder",
+                                                       "invalid --timeout '%s' (expected whole seconds, 0…%u).",
+                                                       optarg, MAX_TIMEOUT_SEC);
                         break;
                 case ARG_HOME:
-                        home = optarg;
+                        o.home = optarg;
                         break;
                 case ARG_JSON:
-                        json = true;
+                        o.json = true;
                         break;
                 default:
-                        return EXIT_USAGE;
+                        return -EINVAL;
                 }
-
         if (optind < argc)
-                return cli_error("wait-home-folder", EXIT_USAGE, "unexpected argument '%s'.", argv[optind]);
+                return cli_usage_error("wait-home-folder", "unexpected argument '%s'.", argv[optind]);
 
-        if (!home) {
-                home = getenv("HOME");
-                if (!home || home[0] != '/') {
+        if (!o.home) {
+                o.home = getenv("HOME");
+                if (!o.home || o.home[0] != '/') {
                         struct passwd *pw;
 
                         errno = 0;
                         pw = getpwuid(getuid());
                         if (!pw || !pw->pw_dir || pw->pw_dir[0] != '/')
-                                return cli_error("wait-home-folder", EXIT_USAGE,
-                                                 "cannot determine the home directory (HOME unset, no passwd "
-                                                 "entry for uid %u); use --home.", (unsigned) getuid());
-                        home = pw->pw_dir;
+                                return cli_usage_error("wait-home-folder",
+                                                       "cannot determine the home directory (HOME unset, no "
+                                                       "passwd entry for uid %u); use --home.",
+                                                       (unsigned) getuid());
+                        o.home = pw->pw_dir;
                 }
         }
-        if (home[0] != '/')
-                return cli_error("wait-home-folder", EXIT_USAGE, "--home must be an absolute path.");
+        if (o.home[0] != '/')
+                return cli_usage_error("wait-home-folder", "--home must be an absolute path.");
 
-        if (asprintf(&file, "%s/%s", home, SESSION_SCRIPTS_HOME_FOLDER_STATUS_FILE) < 0)
+        *ret = o;
+        return 1;
+}
+
+int verb_wait_home_folder(int argc, char *argv[]) {
+        _cleanup_(closep) int inotify_fd = -EBADF;
+        _cleanup_(freep) char *file = NULL;
+        WaitHomeFolderOptions arg = {};
+        Progress progress;
+        usec_t deadline, started;
+        int r, wd = -1;
+
+        r = wait_home_folder_parse_argv(argc, argv, &arg);
+        if (r <= 0)
+                return r < 0 ? EXIT_USAGE : EXIT_VALID;
+
+        if (asprintf(&file, "%s/%s", arg.home, SESSION_SCRIPTS_HOME_FOLDER_STATUS_FILE) < 0)
                 return cli_oom("wait-home-folder");
 
         started = now(CLOCK_MONOTONIC);
-        deadline = started + (usec_t) timeout_sec * USEC_PER_SEC;
+        deadline = started + (usec_t) arg.timeout_sec * USEC_PER_SEC;
 
         inotify_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
         if (inotify_fd < 0)
                 return cli_error("wait-home-folder", EXIT_USAGE, "cannot create an inotify instance: %m");
 
         progress_begin(&progress, "Waiting for the home folder");
-        r = wait_loop(inotify_fd, file, home, deadline, &progress, &wd);
+        r = wait_loop(inotify_fd, file, arg.home, deadline, &progress, &wd);
         progress_end(&progress);
         if (r < 0)
                 return EXIT_USAGE;
         if (r == 0)
-                cli_warn("wait-home-folder", "the home folder was not mounted within %u s (%s does not "
-                                "read %s=True).", timeout_sec, file, SESSION_SCRIPTS_HOME_FOLDER_STATUS_KEY);
-        if (json) {
-                _cleanup_(json_object_putp) struct json_object *o = json_object_new_object();
+                cli_warn("wait-home-folder",
+                         "the home folder was not mounted within %u s (%s does not read %s=True).",
+                         arg.timeout_sec, file, SESSION_SCRIPTS_HOME_FOLDER_STATUS_KEY);
+        if (arg.json) {
+                _cleanup_(json_object_putp) struct json_object *o =
+                        home_wait_to_json(arg.home, file, r > 0, now(CLOCK_MONOTONIC) - started,
+                                          arg.timeout_sec);
 
                 if (!o)
                         return cli_oom("wait-home-folder");
-                json_object_object_add(o, "home", json_object_new_string(home));
-                json_object_object_add(o, "file", json_object_new_string(file));
-                json_object_object_add(o, "mounted", json_object_new_boolean(r > 0));
-                json_object_object_add(o, "waited_usec",
-                                       json_object_new_int64((int64_t) (now(CLOCK_MONOTONIC) - started)));
-                json_object_object_add(o, "timeout_sec", json_object_new_int64(timeout_sec));
                 json_print(stdout, o, false);
                 if (fflush(stdout) != 0)
                         return EXIT_USAGE;
