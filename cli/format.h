@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "script-config.h"
+#include "settings.h"
 #include "time-util.h"
 
 /*
@@ -199,10 +200,45 @@ struct json_object *finding_to_json(const Finding *f);
  * "CONFIG: error: MESSAGE" (config.json itself, the whole document). */
 void finding_print(FILE *out, const char *config_path, const Finding *f);
 
+/* `run`'s progress line: "Waiting for EVENT… 3s elapsed (at most 1min 30s)" (elapsed in whole
+ * seconds); returns buf. */
+char *run_progress_format(char *buf, size_t size, const char *event, usec_t elapsed_usec, usec_t max_usec);
+
+/* `run`: "Running EVENT for user USER (session ID)…" in bold, before the scripts' output. */
+void run_header_print(FILE *f, const char *event, const char *user, const char *session_id);
+
+/* `run`'s summary for people: the runs of event among runs[0..n), then "All scripts succeeded." or
+ * message (a default when NULL or empty). Coloured when colours are on for f. */
+void run_outcome_print(FILE *f, const char *event, const char *user, bool success, const char *message,
+                       const RunInfo *runs, size_t n);
+
+/* `run --json`: {"session_id","event","user","success","message","last_line","runs","output"}, the
+ * runs of event among runs[0..n); output (an array of log_entry_to_json() objects) is consumed, also
+ * on failure. Returns a new object or NULL (OOM). */
+struct json_object *run_outcome_to_json(const char *session_id, const char *event, const char *user, bool success,
+                                        const char *message, const char *last_line, const RunInfo *runs, size_t n,
+                                        struct json_object *output);
+
 /* `wait-home-folder --json`: {"home","file","mounted","waited_usec","timeout_sec"}. Returns a new
  * object or NULL (OOM). */
 struct json_object *home_wait_to_json(const char *home, const char *file, bool mounted, usec_t waited_usec,
                                       unsigned timeout_sec);
+
+/* `validate`: every finding (finding_print()) and the verdict "PATH: valid|invalid (N errors, M
+ * warnings)". */
+void findings_print(FILE *f, const char *path, const FindingList *l);
+
+/* `validate --json`: {"path","valid","errors","warnings","findings":[finding_to_json()…]}. Returns a
+ * new object or NULL (OOM). */
+struct json_object *findings_to_json(const char *path, const FindingList *l);
+
+/* `validate --settings`: "FILE:LINE: error: MESSAGE" for each problem, where uploads go (when a
+ * bucket is set) and the verdict as findings_print() says it. */
+void settings_findings_print(FILE *f, const char *path, const FindingList *l, const Settings *s);
+
+/* `validate --settings --json`: findings_to_json() plus "uploads":
+ * {"configured","bucket","region","endpoint"}. Returns a new object or NULL (OOM). */
+struct json_object *settings_findings_to_json(const char *path, const FindingList *l, const Settings *s);
 
 /* Prints a JSON document on stdout: pretty (pretty) or as one line. */
 void json_print(FILE *f, struct json_object *o, bool pretty);

@@ -44,7 +44,7 @@
 #define BUNDLE_DROPIN SESSION_SCRIPTS_SETTINGS_DROPIN_DIR "/50-install-bundle.conf"
 /* One step of the wait for the daemon's Reload reply (the progress line is refreshed in between);
  * the call itself is bounded by CLI_BUS_TIMEOUT_USEC. */
-#define RELOAD_TICK_USEC (250000ULL)
+#define RELOAD_TICK_USEC (250 * USEC_PER_MSEC)
 
 /* Everything that happened, for the JSON document and the exit status. */
 typedef struct Install {
@@ -365,7 +365,16 @@ static int install_finish(const Install *i, int exit_status) {
         return fflush(stdout) == 0 ? exit_status : EXIT_USAGE;
 }
 
-int verb_install_bundle(int argc, char *argv[]) {
+typedef struct InstallBundleOptions {
+        const char *source;     /* FILE.zip or s3://BUCKET/KEY.zip */
+        const char *target;
+        bool custom_target;     /* --target: nothing is activated or reloaded */
+        bool reload;
+        bool json;
+} InstallBundleOptions;
+
+/* Returns 1 to go on, 0 when --help was shown, -EINVAL on a usage error (said on stderr). */
+static int install_bundle_parse_argv(int argc, char *argv[], InstallBundleOptions *ret) {
         enum {
                 ARG_NO_RELOAD = 0x100,
                 ARG_TARGET,
@@ -379,11 +388,8 @@ int verb_install_bundle(int argc, char *argv[]) {
                 { "target",    required_argument, NULL, ARG_TARGET    },
                 {}
         };
-        _cleanup_(install_done) Install i = { .target = SESSION_SCRIPTS_BUNDLE_DIR };
-        _cleanup_(closep) int fd = -EBADF;
-        bool reload = true;
-        Progress progress;
-        int c, r;
+        InstallBundleOptions o = { .target = SESSION_SCRIPTS_BUNDLE_DIR, .reload = true };
+        int c;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
@@ -391,23 +397,43 @@ int verb_install_bundle(int argc, char *argv[]) {
                         help();
                         return 0;
                 case ARG_NO_RELOAD:
-                        reload = false;
+                        o.reload = false;
                         break;
                 case ARG_JSON:
-                        i.json = true;
+                        o.json = true;
                         break;
                 case ARG_TARGET:
-                        i.target = optarg;
-                        i.custom_target = true;
-                        reload = false;
+                        o.target = optarg;
+                        o.custom_target = true;
+                        o.reload = false;
                         break;
                 default:
-                        return EXIT_USAGE;
+                        return -EINVAL;
                 }
         if (argc - optind != 1)
-                return cli_error("install-bundle", EXIT_USAGE,
-                                 "expected exactly one FILE.zip or s3://BUCKET/KEY.zip.");
-        i.source = argv[optind];
+                return cli_usage_error("install-bundle",
+                                       "expected exactly one FILE.zip or s3://BUCKET/KEY.zip.");
+        o.source = argv[optind];
+
+        *ret = o;
+        return 1;
+}
+
+int verb_install_bundle(int argc, char *argv[]) {
+        _cleanup_(install_done) Install i = {};
+        _cleanup_(closep) int fd = -EBADF;
+        InstallBundleOptions arg = {};
+        Progress progress;
+        int r;
+
+        r = install_bundle_parse_argv(argc, argv, &arg);
+        if (r <= 0)
+                return r < 0 ? EXIT_USAGE : EXIT_VALID;
+        i.json = arg.json;
+        i.source = arg.source;
+        i.target = arg.target;
+        i.custom_target = arg.custom_target;
+
         /* The bundle's files run as root: only root installs one (and only root can write there). */
         if (!i.custom_target && geteuid() != 0) {
                 snprintf(i.error, sizeof i.error, "must be run as root");
@@ -458,7 +484,7 @@ int verb_install_bundle(int argc, char *argv[]) {
         if (!i.custom_target)
                 activate(&i);
 
-        if (reload) {
+        if (arg.reload) {
                 _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 
                 i.reload_requested = true;

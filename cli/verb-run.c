@@ -162,7 +162,15 @@ static int drain_journal(sd_journal *j, Output *out) {
         }
 }
 
-int verb_run(int argc, char *argv[]) {
+typedef struct RunOptions {
+        const char *event;              /* script_event_to_string(): SessionStart or SessionTermination */
+        const char *user;
+        const char *session_id;         /* NULL: a fresh one */
+        bool json;
+} RunOptions;
+
+/* Returns 1 to go on, 0 when --help was shown, -EINVAL on a usage error (said on stderr). */
+static int run_parse_argv(int argc, char *argv[], RunOptions *ret) {
         enum {
                 ARG_JSON = 0x100,
                 ARG_SESSION_ID,
@@ -174,21 +182,8 @@ int verb_run(int argc, char *argv[]) {
                 { "json",       no_argument,       NULL, ARG_JSON       },
                 {}
         };
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL, *reply = NULL;
-        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_(journal_closep_run) sd_journal *j = NULL;
-        _cleanup_(json_object_putp) struct json_object *doc = NULL;
-        RunWait wait = { .error = SD_BUS_ERROR_NULL };
-        Output out = {};
-        const char *user = NULL, *session_id_arg = NULL, *event_name, *id = NULL;
-        char generated[SESSION_SCRIPTS_SESSION_ID_UUID_LEN + 1];
-        RunInfo *runs = NULL;
-        size_t n_runs = 0, n_event_runs = 0;
-        uint64_t wait_usec = 0, started, deadline, drain_until = 0, last_progress = 0;
-        bool json = false, all_ok;
-        int c, r, e, ret;
+        RunOptions o = {};
+        int c, e;
 
         while ((c = getopt_long(argc, argv, "hu:", options, NULL)) >= 0)
                 switch (c) {
@@ -196,34 +191,61 @@ int verb_run(int argc, char *argv[]) {
                         help();
                         return 0;
                 case 'u':
-                        user = optarg;
+                        o.user = optarg;
                         break;
                 case ARG_SESSION_ID:
-                        session_id_arg = optarg;
+                        o.session_id = optarg;
                         break;
                 case ARG_JSON:
-                        json = true;
+                        o.json = true;
                         break;
                 default:
-                        return EXIT_USAGE;
+                        return -EINVAL;
                 }
         if (argc - optind != 1)
-                return cli_error("run", EXIT_USAGE,
-                                 "expected exactly one event, SessionStart or SessionTermination.");
+                return cli_usage_error("run", "expected exactly one event, SessionStart or SessionTermination.");
         e = script_event_from_string(argv[optind]);
         if (e < 0)
-                return cli_error("run", EXIT_USAGE,
-                                 "unknown event '%s'; expected SessionStart or SessionTermination.", argv[optind]);
-        event_name = script_event_to_string(e);
-        if (!user || !user[0])
-                return cli_error("run", EXIT_USAGE, "--user USER is required.");
-        if (session_id_arg) {
-                if (!session_id_is_valid(session_id_arg))
-                        return cli_error("run", EXIT_USAGE,
-                                         "invalid --session-id '%s': expected 1…%d characters of A-Z a-z 0-9 . _ -.",
-                                         session_id_arg, SESSION_SCRIPTS_SESSION_ID_MAX);
-                id = session_id_arg;
-        } else {
+                return cli_usage_error("run", "unknown event '%s'; expected SessionStart or SessionTermination.",
+                                       argv[optind]);
+        o.event = script_event_to_string(e);
+        if (!o.user || !o.user[0])
+                return cli_usage_error("run", "--user USER is required.");
+        if (o.session_id && !session_id_is_valid(o.session_id))
+                return cli_usage_error("run",
+                                       "invalid --session-id '%s': expected 1…%d characters of A-Z a-z 0-9 . _ -.",
+                                       o.session_id, SESSION_SCRIPTS_SESSION_ID_MAX);
+
+        *ret = o;
+        return 1;
+}
+
+int verb_run(int argc, char *argv[]) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL, *reply = NULL;
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(journal_closep_run) sd_journal *j = NULL;
+        _cleanup_(json_object_putp) struct json_object *doc = NULL;
+        RunWait wait = { .error = SD_BUS_ERROR_NULL };
+        RunOptions arg = {};
+        Output out = {};
+        const char *user, *event_name, *id;
+        char generated[SESSION_SCRIPTS_SESSION_ID_UUID_LEN + 1];
+        RunInfo *runs = NULL;
+        size_t n_runs = 0, n_event_runs = 0;
+        usec_t wait_usec = 0, started, deadline, drain_until = 0, last_progress = 0;
+        bool json;
+        int r, ret;
+
+        r = run_parse_argv(argc, argv, &arg);
+        if (r <= 0)
+                return r < 0 ? EXIT_USAGE : EXIT_VALID;
+        user = arg.user;
+        event_name = arg.event;
+        json = arg.json;
+        id = arg.session_id;
+        if (!id) {
                 r = session_id_generate(generated);
                 if (r < 0)
                         return cli_error("run", EXIT_USAGE, "cannot generate a session id: %s", strerror(-r));
@@ -270,8 +292,7 @@ int verb_run(int argc, char *argv[]) {
         }
 
         if (!json)
-                printf("%sRunning %s for user %s (session %s)…%s\n", color(ANSI_BOLD), event_name, user, id,
-                       color(ANSI_NORMAL));
+                run_header_print(stdout, event_name, user, id);
         fflush(stdout);
 
         r = sd_bus_call_method_async(bus, &slot, SESSION_SCRIPTS_BUS_NAME, SESSION_SCRIPTS_BUS_PATH,
@@ -334,11 +355,9 @@ int verb_run(int argc, char *argv[]) {
 
                 /* The progress line, for a wait longer than a second without output. */
                 if (!json && !wait.done && t - started > USEC_PER_SEC && t - last_progress >= USEC_PER_SEC) {
-                        char text[160], el[32], max[32];
-                        snprintf(text, sizeof text, "Waiting for %s… %s elapsed (at most %s)", event_name,
-                                 format_duration(el, sizeof el, (t - started) / USEC_PER_SEC * USEC_PER_SEC),
-                                 format_duration(max, sizeof max, wait_usec));
-                        progress_show(text);
+                        char text[160];
+
+                        progress_show(run_progress_format(text, sizeof text, event_name, t - started, wait_usec));
                         last_progress = t;
                 }
 
@@ -362,45 +381,14 @@ int verb_run(int argc, char *argv[]) {
                 return r;
         }
 
-        all_ok = wait.success;
         if (json) {
-                struct json_object *arr = json_object_new_array();
-
-                doc = json_object_new_object();
-                if (!doc || !arr) {
-                        json_object_put(arr);
-                        json_object_put(out.lines);
+                doc = run_outcome_to_json(id, event_name, user, wait.success, wait.message, wait.last_line, runs,
+                                          n_runs, TAKE_PTR(out.lines));
+                if (!doc)
                         return EXIT_USAGE;
-                }
-                json_object_object_add(doc, "session_id", json_object_new_string(id));
-                json_object_object_add(doc, "event", json_object_new_string(event_name));
-                json_object_object_add(doc, "user", json_object_new_string(user));
-                json_object_object_add(doc, "success", json_object_new_boolean(all_ok));
-                json_object_object_add(doc, "message", json_object_new_string(wait.message ?: ""));
-                json_object_object_add(doc, "last_line", json_object_new_string(wait.last_line ?: ""));
-                for (size_t i = 0; i < n_runs; i++)
-                        if (strcmp(runs[i].event, event_name) == 0)
-                                json_object_array_add(arr, run_info_to_json(&runs[i]));
-                json_object_object_add(doc, "runs", arr);
-                json_object_object_add(doc, "output", TAKE_PTR(out.lines));
                 json_print(stdout, doc, true);
-        } else {
-                size_t k = 0;
-
-                printf("\n%s%s for user %s:%s\n", color(ANSI_BOLD), event_name, user, color(ANSI_NORMAL));
-                for (size_t i = 0; i < n_runs; i++)
-                        if (strcmp(runs[i].event, event_name) == 0) {
-                                run_infos_print(stdout, &runs[i], 1, colors_enabled());
-                                k++;
-                        }
-                if (k == 0)
-                        printf("  (no executables configured for %s)\n", event_name);
-                if (all_ok)
-                        printf("%sAll scripts succeeded.%s\n", color(ANSI_GREEN), color(ANSI_NORMAL));
-                else
-                        printf("%s%s%s\n", color(ANSI_RED), wait.message && wait.message[0] ? wait.message :
-                               "A script did not succeed.", color(ANSI_NORMAL));
-        }
+        } else
+                run_outcome_print(stdout, event_name, user, wait.success, wait.message, runs, n_runs);
 
         for (size_t i = 0; i < n_runs; i++)
                 run_info_done(&runs[i]);
@@ -408,7 +396,7 @@ int verb_run(int argc, char *argv[]) {
         free(wait.message);
         free(wait.last_line);
         sd_bus_error_free(&wait.error);
-        ret = all_ok ? EXIT_VALID : EXIT_FAILED;
+        ret = wait.success ? EXIT_VALID : EXIT_FAILED;
         if (fflush(stdout) != 0)
                 ret = EXIT_USAGE;
         return ret;
