@@ -48,25 +48,6 @@ int cli_error(const char *verb, int exit_status, const char *format, ...) {
         return exit_status;
 }
 
-void cli_warn(const char *verb, const char *format, ...) {
-        int errno_saved = errno;
-        va_list ap;
-
-        va_start(ap, format);
-        message_print(true, verb, errno_saved, format, ap);
-        va_end(ap);
-}
-
-int cli_usage_error(const char *verb, const char *format, ...) {
-        int errno_saved = errno;
-        va_list ap;
-
-        va_start(ap, format);
-        message_print(true, verb, errno_saved, format, ap);
-        va_end(ap);
-        return -EINVAL;
-}
-
 int cli_oom(const char *verb) {
         return cli_error(verb, EXIT_USAGE, "out of memory");
 }

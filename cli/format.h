@@ -9,6 +9,7 @@
  */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,18 +21,17 @@
 #include "time-util.h"
 
 /*
- * The one way the verbs print messages on stderr. cli_error() and cli_warn() write
- * "session-scripts VERB: MESSAGE\n" ("session-scripts: MESSAGE\n" when verb is NULL); the format
- * has no trailing newline and may use %m (errno is kept as it was at the call). cli_error()
- * returns exit_status, for `return cli_error(…)`. cli_oom() is cli_error(verb, EXIT_USAGE,
- * "out of memory"). cli_notice() writes "MESSAGE\n" without the prefix (hints and notes for
- * people, such as "No journal entries.").
+ * The one way the verbs print messages on stderr. cli_error() writes "session-scripts VERB: MESSAGE\n"
+ * ("session-scripts: MESSAGE\n" when verb is NULL); the format has no trailing newline and may use
+ * %m (errno is kept as it was at the call). It returns exit_status, for `return cli_error(…)`.
+ * cli_warn() is the same where the verb goes on; cli_usage_error() returns -EINVAL, for the verbs'
+ * parse_argv(); cli_oom() is cli_error(verb, EXIT_USAGE, "out of memory"). cli_notice() writes
+ * "MESSAGE\n" without the prefix (hints and notes for people, such as "No journal entries.").
  */
 int cli_error(const char *verb, int exit_status, const char *format, ...) __attribute__((format(printf, 3, 4)));
-void cli_warn(const char *verb, const char *format, ...) __attribute__((format(printf, 2, 3)));
+#define cli_warn(verb, ...) ((void) cli_error((verb), 0, __VA_ARGS__))
+#define cli_usage_error(verb, ...) cli_error((verb), -EINVAL, __VA_ARGS__)
 int cli_oom(const char *verb);
-/* A bad command line: cli_warn() of the message, and -EINVAL for the verbs' parse_argv(). */
-int cli_usage_error(const char *verb, const char *format, ...) __attribute__((format(printf, 2, 3)));
 void cli_notice(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
 /* Writes a sentence for people into reason (size bytes, may be NULL/0: then nothing) for the
