@@ -10,7 +10,7 @@
  * is what runs — the point of installing it. When the administrator chose another ConfigFile=,
  * that choice stays and the tool says what to set instead.
  *
- * --json prints one document on stdout for every outcome (see install_to_json() and
+ * --json prints one document on stdout for every outcome (see format-install.h and
  * session-scripts(1)); people get sentences on stdout, and refusals, warnings and notes on stderr,
  * coloured only when stderr itself is a terminal.
  *
@@ -35,6 +35,7 @@
 #include "bus-client.h"
 #include "cleanup.h"
 #include "format.h"
+#include "format-install.h"
 #include "json-util.h"
 #include "session-scripts/session-scripts.h"
 #include "settings.h"
@@ -45,30 +46,6 @@
 /* One step of the wait for the daemon's Reload reply (the progress line is refreshed in between);
  * the call itself is bounded by CLI_BUS_TIMEOUT_USEC. */
 #define RELOAD_TICK_USEC (250 * USEC_PER_MSEC)
-
-/* Everything that happened, for the JSON document and the exit status. */
-typedef struct Install {
-        bool json;
-        const char *source;
-        const char *target;
-        bool custom_target;
-        bool installed;
-        FindingList findings;
-        BundleReport report;
-        CredentialSource credentials;   /* s3:// only */
-        const char *dropin;             /* the drop-in that makes the bundle active, NULL = none */
-        bool active;                    /* the daemon's ConfigFile= is the bundle's config.json */
-        bool reload_requested;
-        bool reloaded;
-        char *reload_error;
-        char error[1024];               /* why it was not installed, "" when it was */
-} Install;
-
-static void install_done(Install *i) {
-        finding_list_done(&i->findings);
-        bundle_report_done(&i->report);
-        free(i->reload_error);
-}
 
 static void help(void) {
         printf("%s install-bundle [OPTIONS…] FILE.zip|s3://BUCKET/KEY.zip\n\n"
@@ -86,11 +63,6 @@ static void help(void) {
                "Exit status: 0 installed, 1 bundle refused, 2 usage or system error,\n"
                "3 installed but the daemon could not be asked to reload or refused the config.\n",
                program_name, SESSION_SCRIPTS_BUNDLE_DIR);
-}
-
-static void print_findings(const FindingList *l, const char *config_path) {
-        for (size_t i = 0; i < l->n; i++)
-                finding_print(stderr, config_path, &l->items[i]);
 }
 
 /* A sentence for people: on stderr, unless --json (then the document says it). stdout first, so
@@ -298,61 +270,6 @@ static int open_source(Install *i) {
         return TAKE_FD(fd);
 }
 
-static struct json_object *install_to_json(const Install *i) {
-        _cleanup_(json_object_putp) struct json_object *doc = json_object_new_object();
-        struct json_object *files = json_object_new_array(), *warnings = json_object_new_array(),
-                           *errors = json_object_new_array();
-
-        if (!doc || !files || !warnings || !errors) {
-                json_object_put(files);
-                json_object_put(warnings);
-                json_object_put(errors);
-                return NULL;
-        }
-        for (size_t k = 0; k < i->report.n_files; k++) {
-                struct json_object *o = json_object_new_object();
-                char mode[8];
-
-                if (!o)
-                        goto oom;
-                snprintf(mode, sizeof mode, "%04o", (unsigned) i->report.files[k].mode);
-                json_object_object_add(o, "path", json_object_new_string(i->report.files[k].path));
-                json_object_object_add(o, "mode", json_object_new_string(mode));
-                json_object_object_add(o, "size", json_object_new_int64((int64_t) i->report.files[k].size));
-                json_object_array_add(files, o);
-        }
-        for (size_t k = 0; k < i->findings.n; k++) {
-                struct json_object *o = finding_to_json(&i->findings.items[k]);
-
-                if (!o)
-                        goto oom;
-                json_object_array_add(i->findings.items[k].severity == FINDING_ERROR ? errors : warnings, o);
-        }
-
-        json_object_object_add(doc, "source", json_object_new_string(i->source));
-        json_object_object_add(doc, "path", json_object_new_string(i->target));
-        json_object_object_add(doc, "installed", json_object_new_boolean(i->installed));
-        json_object_object_add(doc, "files", files);
-        json_object_object_add(doc, "warnings", warnings);
-        json_object_object_add(doc, "errors", errors);
-        json_object_object_add(doc, "credentials", i->credentials != CREDENTIAL_SOURCE_NONE ?
-                               json_object_new_string(credential_source_to_string(i->credentials)) : NULL);
-        json_object_object_add(doc, "dropin", i->dropin ? json_object_new_string(i->dropin) : NULL);
-        json_object_object_add(doc, "active", json_object_new_boolean(i->active));
-        json_object_object_add(doc, "reload_requested", json_object_new_boolean(i->reload_requested));
-        json_object_object_add(doc, "reloaded", json_object_new_boolean(i->reloaded));
-        json_object_object_add(doc, "reload_error",
-                               i->reload_error ? json_object_new_string(i->reload_error) : NULL);
-        json_object_object_add(doc, "error", i->error[0] ? json_object_new_string(i->error) : NULL);
-        return TAKE_PTR(doc);
-
-oom:
-        json_object_put(files);
-        json_object_put(warnings);
-        json_object_put(errors);
-        return NULL;
-}
-
 /* Ends the verb: the JSON document when asked for, then the exit status (2 when stdout fails). */
 static int install_finish(const Install *i, int exit_status) {
         if (i->json) {
@@ -456,30 +373,14 @@ int verb_install_bundle(int argc, char *argv[]) {
                 if (!i.error[0])
                         snprintf(i.error, sizeof i.error, "%s", strerror(-r));
                 if (!i.json) {
-                        _cleanup_(freep) char *cfg = NULL;
-
                         fflush(stdout);
-                        if (asprintf(&cfg, "%s/config.json", i.target) >= 0)
-                                print_findings(&i.findings, cfg);
-                        /* Colour by the stream written to: stdout may be a terminal while stderr
-                         * goes to a file, or the other way round. */
-                        cli_notice("%s%s install-bundle: bundle %s refused: %s%s",
-                                   color_for(stderr, ANSI_RED), program_name, i.source, i.error,
-                                   color_for(stderr, ANSI_NORMAL));
-                        cli_notice("The installed bundle (if any) was left as it was.");
+                        install_refused_print(stderr, &i);
                 }
                 return install_finish(&i, r == -EINVAL ? EXIT_FAILED : EXIT_USAGE);
         }
         i.installed = true;
-        if (!i.json) {
-                _cleanup_(freep) char *cfg = NULL;
-
-                if (asprintf(&cfg, "%s/config.json", i.target) >= 0)
-                        print_findings(&i.findings, cfg);
-                printf("Installed %s into %s (%zu file%s, %zu warning%s).\n", i.source, i.target,
-                       i.report.n_files, i.report.n_files == 1 ? "" : "s", i.findings.n_warnings,
-                       i.findings.n_warnings == 1 ? "" : "s");
-        }
+        if (!i.json)
+                install_installed_print(stdout, &i);
 
         if (!i.custom_target)
                 activate(&i);
