@@ -28,9 +28,9 @@ int s3_url_parse(const char *url, char **ret_bucket, char **ret_key) {
         const char *b, *slash;
         char *bucket, *key;
 
-        if (strncmp(url, "s3://", 5) != 0)
+        b = startswith(url, "s3://");
+        if (!b)
                 return -EINVAL;
-        b = url + 5;
         slash = strchr(b, '/');
         if (!slash || slash == b || !slash[1] || (size_t) (slash - b) > 63 || strlen(slash + 1) > 1024)
                 return -EINVAL;

@@ -232,7 +232,7 @@ static int open_source(Install *i) {
         struct stat st;
         int r;
 
-        if (strncmp(i->source, "s3://", 5) == 0) {
+        if (startswith(i->source, "s3://")) {
                 _cleanup_(credentials_done) Credentials creds = {};
                 Settings s = {};
                 Progress progress;

@@ -26,8 +26,6 @@
 /* How long one sd_journal_wait() blocks while following (it returns earlier on new entries). */
 #define LOGS_FOLLOW_WAIT_USEC (1 * USEC_PER_SEC)
 
-DEFINE_POINTER_CLEANUP_FUNC(sd_journal *, sd_journal_close, journal_closep_logs);
-
 static void help(void) {
         printf("%s logs [OPTIONS…] [SESSION]\n\n"
                "Show the journal lines of a session's runs (all sessions when SESSION is omitted):\n"
@@ -120,7 +118,7 @@ static int logs_parse_argv(int argc, char *argv[], LogsOptions *ret) {
 }
 
 int verb_logs(int argc, char *argv[]) {
-        _cleanup_(journal_closep_logs) sd_journal *j = NULL;
+        _cleanup_(sd_journal_closep) sd_journal *j = NULL;
         LogsOptions arg = {};
         int r, n;
 

@@ -48,8 +48,6 @@ static const char *const passthrough_env[] = {
         SESSION_SCRIPTS_ENV_RESOURCE_NAME,
 };
 
-DEFINE_POINTER_CLEANUP_FUNC(sd_journal *, sd_journal_close, journal_closep_run);
-
 static void help(void) {
         printf("%s run SessionStart|SessionTermination --user USER [OPTIONS…]\n\n"
                "Run an event's session scripts for USER exactly as a login would (same units,\n"
@@ -225,7 +223,7 @@ int verb_run(int argc, char *argv[]) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL, *reply = NULL;
         _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_(journal_closep_run) sd_journal *j = NULL;
+        _cleanup_(sd_journal_closep) sd_journal *j = NULL;
         _cleanup_(json_object_putp) struct json_object *doc = NULL;
         RunWait wait = { .error = SD_BUS_ERROR_NULL };
         RunOptions arg = {};

@@ -51,8 +51,6 @@
 /* Spool files looked at (the spool is size-bounded by MaxSpoolSize= anyway). */
 #define SPOOL_SCAN_MAX 100000U
 
-DEFINE_POINTER_CLEANUP_FUNC(sd_journal *, sd_journal_close, journal_closep_status);
-
 static void help(void) {
         printf("%s status [OPTIONS…]\n\n"
                "Show the state of the daemon and the uploader, the validity and tamper baseline of\n"
@@ -138,7 +136,7 @@ static void spool_scan(const char *dir, SpoolState *ret) {
 }
 
 static void baseline_get(const char *path, BaselineState *ret) {
-        _cleanup_(journal_closep_status) sd_journal *j = NULL;
+        _cleanup_(sd_journal_closep) sd_journal *j = NULL;
         _cleanup_(closep) int fd = -EBADF;
         uint8_t digest[SHA256_DIGEST_SIZE];
         struct stat st;
@@ -162,7 +160,7 @@ static void baseline_get(const char *path, BaselineState *ret) {
 
                 if (journal_get_field(j, "MESSAGE", &msg, NULL) < 0)
                         continue;
-                if (strncmp(msg, "Loaded configuration ", strlen("Loaded configuration ")) == 0) {
+                if (startswith(msg, "Loaded configuration ")) {
                         (void) sd_journal_get_realtime_usec(j, &ret->recorded_usec);
                         break;
                 }
@@ -174,7 +172,7 @@ static void baseline_get(const char *path, BaselineState *ret) {
 /* The last n failures, oldest first: run summaries whose result is not success (tampered runs
  * included) and the uploader's failures. */
 static size_t failures_get(unsigned n, Failure *ret) {
-        _cleanup_(journal_closep_status) sd_journal *j = NULL;
+        _cleanup_(sd_journal_closep) sd_journal *j = NULL;
         size_t k = 0;
 
         /* (a run's summary AND written by the daemon) OR (an upload failure AND written by the
@@ -219,7 +217,7 @@ static size_t failures_get(unsigned n, Failure *ret) {
 /* The uploader's last success and last failure, from its own journal entries (newest first,
  * bounded like the other scans). */
 static void upload_state_get(UploadState *ret) {
-        _cleanup_(journal_closep_status) sd_journal *j = NULL;
+        _cleanup_(sd_journal_closep) sd_journal *j = NULL;
 
         if (sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM) < 0 ||
             journal_add_uploader_matches(j) < 0 || sd_journal_seek_tail(j) < 0)
@@ -234,7 +232,7 @@ static void upload_state_get(UploadState *ret) {
                 if (ret->last_failure_usec == 0 && mid && strcmp(mid, SESSION_SCRIPTS_MESSAGE_UPLOAD_FAILED) == 0) {
                         (void) sd_journal_get_realtime_usec(j, &ret->last_failure_usec);
                         ret->last_failure_message = TAKE_PTR(msg);
-                } else if (ret->last_success_usec == 0 && strncmp(msg, "Uploaded s3://", strlen("Uploaded s3://")) == 0)
+                } else if (ret->last_success_usec == 0 && startswith(msg, "Uploaded s3://"))
                         (void) sd_journal_get_realtime_usec(j, &ret->last_success_usec);
         }
 }
