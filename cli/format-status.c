@@ -62,8 +62,8 @@ struct json_object *status_report_to_json(const StatusReport *s) {
         errs = json_object_new_array();
         json_object_object_add(cfg, "path", json_object_new_string(s->config_path));
         json_object_object_add(cfg, "valid", json_object_new_boolean(s->config_valid));
-        json_object_object_add(cfg, "read_error",
-                               s->config_read_error ? json_object_new_string(strerror(-s->config_read_error)) : NULL);
+        json_object_object_add(cfg, "read_error", json_string_or_null(s->config_read_error ?
+                                                                      strerror(-s->config_read_error) : NULL));
         json_object_object_add(cfg, "errors", json_object_new_int64((int64_t) s->findings.n_errors));
         json_object_object_add(cfg, "warnings", json_object_new_int64((int64_t) s->findings.n_warnings));
         for (size_t i = 0; i < s->findings.n; i++)
@@ -74,11 +74,10 @@ struct json_object *status_report_to_json(const StatusReport *s) {
 
         bl = json_object_new_object();
         json_object_object_add(bl, "sha256",
-                               s->baseline.have_file ? json_object_new_string(s->baseline.sha256) : NULL);
+                               json_string_or_null(s->baseline.have_file ? s->baseline.sha256 : NULL));
         json_object_object_add(bl, "mtime", s->baseline.have_file ? json_object_new_string(
                                            format_timestamp_utc(ts, sizeof ts, s->baseline.mtime_usec)) : NULL);
-        json_object_object_add(bl, "recorded", s->baseline.recorded_usec ? json_object_new_string(
-                                           format_timestamp_utc(ts, sizeof ts, s->baseline.recorded_usec)) : NULL);
+        json_object_object_add(bl, "recorded", json_timestamp_or_null(s->baseline.recorded_usec));
         json_object_object_add(bl, "changed_since_recorded",
                                json_object_new_boolean(s->baseline.have_file && s->baseline.recorded_usec &&
                                                        s->baseline.mtime_usec > s->baseline.recorded_usec));
@@ -91,8 +90,7 @@ struct json_object *status_report_to_json(const StatusReport *s) {
         json_object_object_add(sp, "readable", json_object_new_boolean(s->spool.error == 0));
         json_object_object_add(sp, "entries", json_object_new_int64((int64_t) s->spool.entries));
         json_object_object_add(sp, "bytes", json_object_new_int64((int64_t) s->spool.bytes));
-        json_object_object_add(sp, "oldest", s->spool.oldest_usec ? json_object_new_string(
-                                           format_timestamp_utc(ts, sizeof ts, s->spool.oldest_usec)) : NULL);
+        json_object_object_add(sp, "oldest", json_timestamp_or_null(s->spool.oldest_usec));
         json_object_object_add(doc, "spool", sp);
 
         st = json_object_new_object();
@@ -100,11 +98,12 @@ struct json_object *status_report_to_json(const StatusReport *s) {
         json_object_object_add(st, "path", json_object_new_string(SESSION_SCRIPTS_SETTINGS_PATH));
         json_object_object_add(st, "valid", json_object_new_boolean(s->settings_problems.n_errors == 0));
         for (size_t i = 0; i < s->settings_problems.n; i++) {
+                const Finding *p = &s->settings_problems.items[i];
                 struct json_object *o = json_object_new_object();
 
-                json_object_object_add(o, "file", json_object_new_string(s->settings_problems.items[i].file ?: ""));
-                json_object_object_add(o, "line", json_object_new_int64(s->settings_problems.items[i].line));
-                json_object_object_add(o, "message", json_object_new_string(s->settings_problems.items[i].message));
+                json_object_object_add(o, "file", json_object_new_string(p->file ?: ""));
+                json_object_object_add(o, "line", json_object_new_int64(p->line));
+                json_object_object_add(o, "message", json_object_new_string(p->message));
                 json_object_array_add(sperr, o);
         }
         json_object_object_add(st, "problems", sperr);
@@ -112,16 +111,13 @@ struct json_object *status_report_to_json(const StatusReport *s) {
 
         up = json_object_new_object();
         json_object_object_add(up, "configured", json_object_new_boolean(s->settings.bucket != NULL));
-        json_object_object_add(up, "bucket", s->settings.bucket ? json_object_new_string(s->settings.bucket) : NULL);
+        json_object_object_add(up, "bucket", json_string_or_null(s->settings.bucket));
         json_object_object_add(up, "region", json_object_new_string(s->settings.region ?: ""));
-        json_object_object_add(up, "endpoint", s->settings.endpoint ? json_object_new_string(s->settings.endpoint) : NULL);
+        json_object_object_add(up, "endpoint", json_string_or_null(s->settings.endpoint));
         json_object_object_add(up, "working", json_object_new_boolean(s->uploads_working));
-        json_object_object_add(up, "last_success", s->upload.last_success_usec ? json_object_new_string(
-                                           format_timestamp_utc(ts, sizeof ts, s->upload.last_success_usec)) : NULL);
-        json_object_object_add(up, "last_failure", s->upload.last_failure_usec ? json_object_new_string(
-                                           format_timestamp_utc(ts, sizeof ts, s->upload.last_failure_usec)) : NULL);
-        json_object_object_add(up, "last_failure_message", s->upload.last_failure_message ?
-                                       json_object_new_string(s->upload.last_failure_message) : NULL);
+        json_object_object_add(up, "last_success", json_timestamp_or_null(s->upload.last_success_usec));
+        json_object_object_add(up, "last_failure", json_timestamp_or_null(s->upload.last_failure_usec));
+        json_object_object_add(up, "last_failure_message", json_string_or_null(s->upload.last_failure_message));
         json_object_object_add(up, "backlog_entries", json_object_new_int64((int64_t) s->spool.entries));
         json_object_object_add(up, "backlog_bytes", json_object_new_int64((int64_t) s->spool.bytes));
         json_object_object_add(doc, "uploads", up);
@@ -134,8 +130,7 @@ struct json_object *status_report_to_json(const StatusReport *s) {
                 json_object_object_add(o, "time", json_object_new_string(
                                                format_timestamp_utc(ts, sizeof ts, s->failures[i].realtime_usec)));
                 json_object_object_add(o, "kind", json_object_new_string(s->failures[i].kind ?: "run"));
-                json_object_object_add(o, "session_id", s->failures[i].session_id ?
-                                               json_object_new_string(s->failures[i].session_id) : NULL);
+                json_object_object_add(o, "session_id", json_string_or_null(s->failures[i].session_id));
                 json_object_object_add(o, "message", json_object_new_string(
                                                text_sanitize(text, sizeof text, s->failures[i].message,
                                                              strlen(s->failures[i].message))));
@@ -157,29 +152,32 @@ static const char *unit_color(FILE *f, const UnitState *u) {
 }
 
 static void print_unit(FILE *f, const char *label, const char *unit, const UnitState *u) {
-        fprintf(f, "%-10s %s: %s%s (%s)%s", label, unit, unit_color(f, u), u->known ? u->active_state : "unknown",
-                u->known ? u->sub_state : "systemd not reachable", color_for(f, ANSI_NORMAL));
+        fprintf(f, "%-10s %s: %s%s (%s)%s", label, unit, unit_color(f, u),
+                u->known ? u->active_state : "unknown", u->known ? u->sub_state : "systemd not reachable",
+                color_for(f, ANSI_NORMAL));
         if (u->main_pid > 0)
                 fprintf(f, ", PID %" PRIu32, u->main_pid);
 }
 
 void status_report_print(FILE *f, const StatusReport *s, usec_t now_usec) {
+        const char *red = color_for(f, ANSI_RED), *green = color_for(f, ANSI_GREEN),
+                *yellow = color_for(f, ANSI_YELLOW), *normal = color_for(f, ANSI_NORMAL);
         char b1[64], b2[64], b3[64];
 
         print_unit(f, "Daemon:", DAEMON_UNIT, &s->daemon);
-        fprintf(f, ", %s%s%s\n", s->daemon_answers ? "" : color_for(f, ANSI_YELLOW),
+        fprintf(f, ", %s%s%s\n", s->daemon_answers ? "" : yellow,
                 s->daemon_answers ? "answers on " SESSION_SCRIPTS_BUS_NAME : "does not answer on " SESSION_SCRIPTS_BUS_NAME,
-                s->daemon_answers ? "" : color_for(f, ANSI_NORMAL));
+                s->daemon_answers ? "" : normal);
         print_unit(f, "Uploader:", UPLOADER_UNIT, &s->uploader);
         fprintf(f, "\n");
 
         if (s->config_read_error)
-                fprintf(f, "Config:    %s: %scannot be read: %s%s\n", s->config_path, color_for(f, ANSI_RED),
-                        strerror(-s->config_read_error), color_for(f, ANSI_NORMAL));
+                fprintf(f, "Config:    %s: %scannot be read: %s%s\n", s->config_path, red,
+                        strerror(-s->config_read_error), normal);
         else {
                 fprintf(f, "Config:    %s: %s%s%s (%zu error%s, %zu warning%s)\n", s->config_path,
-                        s->config_valid ? color_for(f, ANSI_GREEN) : color_for(f, ANSI_RED), s->config_valid ? "valid" : "invalid",
-                        color_for(f, ANSI_NORMAL), s->findings.n_errors, s->findings.n_errors == 1 ? "" : "s",
+                        s->config_valid ? green : red, s->config_valid ? "valid" : "invalid",
+                        normal, s->findings.n_errors, s->findings.n_errors == 1 ? "" : "s",
                         s->findings.n_warnings, s->findings.n_warnings == 1 ? "" : "s");
                 for (size_t i = 0, shown = 0; i < s->findings.n && shown < 5; i++)
                         if (s->findings.items[i].severity == FINDING_ERROR) {
@@ -202,17 +200,17 @@ void status_report_print(FILE *f, const StatusReport *s, usec_t now_usec) {
                 fprintf(f, "           no baseline recorded by the daemon in the journal\n");
         if (s->baseline.have_file && s->baseline.recorded_usec && s->baseline.mtime_usec > s->baseline.recorded_usec)
                 fprintf(f, "           %sconfig.json changed after the baseline was recorded; "
-                        "run 'systemctl reload %s'%s\n", color_for(f, ANSI_YELLOW), DAEMON_UNIT, color_for(f, ANSI_NORMAL));
+                        "run 'systemctl reload %s'%s\n", yellow, DAEMON_UNIT, normal);
         if (s->baseline.last_load_refused)
                 fprintf(f, "           %sthe last reload found an invalid config; "
-                        "the daemon keeps the previous one%s\n", color_for(f, ANSI_YELLOW), color_for(f, ANSI_NORMAL));
+                        "the daemon keeps the previous one%s\n", yellow, normal);
 
         if (s->settings_problems.n == 0)
-                fprintf(f, "Settings:  %s: %sno problems%s\n", SESSION_SCRIPTS_SETTINGS_PATH, color_for(f, ANSI_GREEN),
-                        color_for(f, ANSI_NORMAL));
+                fprintf(f, "Settings:  %s: %sno problems%s\n", SESSION_SCRIPTS_SETTINGS_PATH, green,
+                        normal);
         else {
-                fprintf(f, "Settings:  %s%zu problem%s: these assignments are ignored%s\n", color_for(f, ANSI_RED),
-                        s->settings_problems.n, s->settings_problems.n == 1 ? "" : "s", color_for(f, ANSI_NORMAL));
+                fprintf(f, "Settings:  %s%zu problem%s: these assignments are ignored%s\n", red,
+                        s->settings_problems.n, s->settings_problems.n == 1 ? "" : "s", normal);
                 for (size_t i = 0; i < s->settings_problems.n && i < 5; i++) {
                         const Finding *p = &s->settings_problems.items[i];
 
@@ -226,14 +224,14 @@ void status_report_print(FILE *f, const StatusReport *s, usec_t now_usec) {
 
         if (!s->settings.bucket)
                 fprintf(f, "Uploads:   %snot configured%s (no Bucket= in [S3]): logs stay in the journal\n",
-                        color_for(f, ANSI_YELLOW), color_for(f, ANSI_NORMAL));
+                        yellow, normal);
         else {
                 fprintf(f, "Uploads:   s3://%s/ (Region=%s%s%s): %s%s%s\n", s->settings.bucket, s->settings.region,
                         s->settings.endpoint ? ", Endpoint=" : "", s->settings.endpoint ?: "",
-                        s->uploads_working ? color_for(f, ANSI_GREEN) : color_for(f, ANSI_YELLOW),
+                        s->uploads_working ? green : yellow,
                         s->uploads_working ? "working" :
                         !s->uploader_active ? "the uploader is not running" :
-                        "failing since the last success", color_for(f, ANSI_NORMAL));
+                        "failing since the last success", normal);
                 if (s->upload.last_success_usec)
                         fprintf(f, "           last upload at %s\n",
                                 format_timestamp(b1, sizeof b1, s->upload.last_success_usec));
@@ -268,9 +266,9 @@ void status_report_print(FILE *f, const StatusReport *s, usec_t now_usec) {
                 for (size_t i = 0; i < s->n_failures; i++) {
                         char text[4096];
                         fprintf(f, "  %s %s%s%s\n", format_timestamp(b1, sizeof b1, s->failures[i].realtime_usec),
-                                color_for(f, ANSI_RED),
+                                red,
                                 text_sanitize(text, sizeof text, s->failures[i].message, strlen(s->failures[i].message)),
-                                color_for(f, ANSI_NORMAL));
+                                normal);
                 }
         }
 }

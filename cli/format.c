@@ -348,10 +348,15 @@ void sessions_print(FILE *f, const SessionInfo *s, size_t n, bool colors) {
         fprintf(f, "\n%zu session%s.\n", n, n == 1 ? "" : "s");
 }
 
-/* json-c: a string value, or null for NULL. For values that came over D-Bus or were written by
- * the daemon (valid UTF-8); script output goes through the sanitising path in log_entry_to_json(). */
-static struct json_object *json_string_or_null(const char *s) {
+struct json_object *json_string_or_null(const char *s) {
         return s ? json_object_new_string(s) : NULL;
+}
+
+struct json_object *json_timestamp_or_null(usec_t realtime_usec) {
+        char ts[64];
+
+        return realtime_usec > 0 ?
+                json_object_new_string(format_timestamp_utc(ts, sizeof ts, realtime_usec)) : NULL;
 }
 
 struct json_object *run_info_to_json(const RunInfo *r) {

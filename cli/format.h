@@ -118,6 +118,13 @@ char *format_timestamp_utc(char *buf, size_t size, uint64_t realtime_usec);
  */
 char *text_sanitize(char *dst, size_t size, const char *src, size_t len);
 
+/* json-c: a string value, or null for NULL. For values that came over D-Bus or were written by
+ * the daemon (valid UTF-8); script output goes through the sanitising path in log_entry_to_json(). */
+struct json_object *json_string_or_null(const char *s);
+
+/* json-c: format_timestamp_utc() of a CLOCK_REALTIME µs value as a string, or null for 0. */
+struct json_object *json_timestamp_or_null(usec_t realtime_usec);
+
 /* One run as ListRuns reports it. */
 typedef struct RunInfo {
         char *event;
