@@ -228,20 +228,16 @@ int verb_run(int argc, char *argv[]) {
         RunWait wait = { .error = SD_BUS_ERROR_NULL };
         RunOptions arg = {};
         Output out = {};
-        const char *user, *event_name, *id;
+        const char *id;
         char generated[SESSION_SCRIPTS_SESSION_ID_UUID_LEN + 1];
         RunInfo *runs = NULL;
         size_t n_runs = 0, n_event_runs = 0;
         usec_t wait_usec = 0, started, deadline, drain_until = 0, last_progress = 0;
-        bool json;
         int r, ret;
 
         r = run_parse_argv(argc, argv, &arg);
         if (r <= 0)
                 return r < 0 ? EXIT_USAGE : EXIT_VALID;
-        user = arg.user;
-        event_name = arg.event;
-        json = arg.json;
         id = arg.session_id;
         if (!id) {
                 r = session_id_generate(generated);
@@ -255,13 +251,12 @@ int verb_run(int argc, char *argv[]) {
         if (r >= 0)
                 r = sd_journal_seek_realtime_usec(j, now(CLOCK_REALTIME));
         if (r < 0) {
-                cli_warn("run", "cannot read the journal (%s); showing the summary only.",
-                        strerror(-r));
+                cli_warn("run", "cannot read the journal (%s); showing the summary only.", strerror(-r));
                 sd_journal_close(j);
                 j = NULL;
         }
 
-        if (json) {
+        if (arg.json) {
                 out.json = true;
                 out.lines = json_object_new_array();
                 if (!out.lines)
@@ -277,7 +272,7 @@ int verb_run(int argc, char *argv[]) {
         r = sd_bus_message_new_method_call(bus, &call, SESSION_SCRIPTS_BUS_NAME, SESSION_SCRIPTS_BUS_PATH,
                                            SESSION_SCRIPTS_BUS_INTERFACE, "RunEvent");
         if (r >= 0)
-                r = sd_bus_message_append(call, "ss", user, event_name);
+                r = sd_bus_message_append(call, "ss", arg.user, arg.event);
         if (r >= 0)
                 r = append_environment(call, id);
         if (r >= 0)
@@ -289,13 +284,13 @@ int verb_run(int argc, char *argv[]) {
                 return cli_bus_log_error("run", "cannot run the scripts", r, &error, EXIT_USAGE);
         }
 
-        if (!json)
-                run_header_print(stdout, event_name, user, id);
+        if (!arg.json)
+                run_header_print(stdout, arg.event, arg.user, id);
         fflush(stdout);
 
         r = sd_bus_call_method_async(bus, &slot, SESSION_SCRIPTS_BUS_NAME, SESSION_SCRIPTS_BUS_PATH,
                                      SESSION_SCRIPTS_BUS_INTERFACE, "WaitSessionEvent", on_wait_reply, &wait, "ss",
-                                     id, event_name);
+                                     id, arg.event);
         if (r < 0) {
                 json_object_put(out.lines);
                 return cli_bus_log_error("run", "cannot wait for the scripts", r, NULL, EXIT_USAGE);
@@ -321,8 +316,7 @@ int verb_run(int argc, char *argv[]) {
                         (void) sd_journal_process(j);
                         r = drain_journal(j, &out);
                         if (r < 0) {
-                                cli_warn("run", "cannot read the journal, ignoring: %s",
-                                        strerror(-r));
+                                cli_warn("run", "cannot read the journal, ignoring: %s", strerror(-r));
                                 sd_journal_close(j);
                                 j = NULL;
                         }
@@ -338,7 +332,7 @@ int verb_run(int argc, char *argv[]) {
                                 n_runs = 0;
                         }
                         for (size_t i = 0; i < n_runs; i++)
-                                if (strcmp(runs[i].event, event_name) == 0)
+                                if (strcmp(runs[i].event, arg.event) == 0)
                                         n_event_runs++;
                         drain_until = t + RUN_JOURNAL_DRAIN_USEC;
                 }
@@ -352,10 +346,11 @@ int verb_run(int argc, char *argv[]) {
                 }
 
                 /* The progress line, for a wait longer than a second without output. */
-                if (!json && !wait.done && t - started > USEC_PER_SEC && t - last_progress >= USEC_PER_SEC) {
+                if (!arg.json && !wait.done && t - started > USEC_PER_SEC && t - last_progress >= USEC_PER_SEC) {
                         char text[160];
 
-                        progress_show(run_progress_format(text, sizeof text, event_name, t - started, wait_usec));
+                        progress_show(run_progress_format(text, sizeof text, arg.event, t - started,
+                                                          wait_usec));
                         last_progress = t;
                 }
 
@@ -379,14 +374,14 @@ int verb_run(int argc, char *argv[]) {
                 return r;
         }
 
-        if (json) {
-                doc = run_outcome_to_json(id, event_name, user, wait.success, wait.message, wait.last_line, runs,
-                                          n_runs, TAKE_PTR(out.lines));
+        if (arg.json) {
+                doc = run_outcome_to_json(id, arg.event, arg.user, wait.success, wait.message, wait.last_line,
+                                          runs, n_runs, TAKE_PTR(out.lines));
                 if (!doc)
                         return EXIT_USAGE;
                 json_print(stdout, doc, true);
         } else
-                run_outcome_print(stdout, event_name, user, wait.success, wait.message, runs, n_runs);
+                run_outcome_print(stdout, arg.event, arg.user, wait.success, wait.message, runs, n_runs);
 
         for (size_t i = 0; i < n_runs; i++)
                 run_info_done(&runs[i]);

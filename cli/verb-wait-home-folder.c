@@ -149,16 +149,14 @@ static int wait_loop(int inotify_fd, const char *file, const char *home, usec_t 
                 r = watch_arm(inotify_fd, file, wd);
                 if (r < 0) {
                         progress_end(progress);
-                        cli_warn("wait-home-folder", "cannot watch %s: %s", file,
-                                strerror(-r));
+                        cli_warn("wait-home-folder", "cannot watch %s: %s", file, strerror(-r));
                         return r;
                 }
 
                 r = status_is_true(home, &ok);
                 if (r < 0) {
                         progress_end(progress);
-                        cli_warn("wait-home-folder", "cannot read %s: %s", file,
-                                strerror(-r));
+                        cli_warn("wait-home-folder", "cannot read %s: %s", file, strerror(-r));
                         return r;
                 }
                 if (ok)
