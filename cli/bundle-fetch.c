@@ -24,26 +24,13 @@
 /* SHA-256 of the empty body: a GET's payload hash (SigV4 needs x-amz-content-sha256). */
 #define EMPTY_PAYLOAD_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-static int reasonf(char *reason, size_t size, int r, const char *format, ...)
-        __attribute__((format(printf, 4, 5)));
-static int reasonf(char *reason, size_t size, int r, const char *format, ...) {
-        va_list ap;
-
-        if (reason && size > 0) {
-                va_start(ap, format);
-                (void) vsnprintf(reason, size, format, ap);
-                va_end(ap);
-        }
-        return r;
-}
-
 int s3_url_parse(const char *url, char **ret_bucket, char **ret_key) {
         const char *b, *slash;
         char *bucket, *key;
 
-        if (strncmp(url, "s3://", 5) != 0)
+        b = startswith(url, "s3://");
+        if (!b)
                 return -EINVAL;
-        b = url + 5;
         slash = strchr(b, '/');
         if (!slash || slash == b || !slash[1] || (size_t) (slash - b) > 63 || strlen(slash + 1) > 1024)
                 return -EINVAL;
@@ -72,13 +59,6 @@ static void on_credentials_resolved(CredentialProvider *p, int error, void *user
         bool *done = userdata;
 
         *done = true;
-}
-
-static uint64_t monotonic_now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000U;
 }
 
 static int credentials_copy(const Credentials *c, Credentials *ret) {
@@ -110,7 +90,7 @@ int bundle_credentials_get(const char *profile, Progress *progress, Credentials 
         _cleanup_(credential_provider_freep) CredentialProvider *p = NULL;
         const Credentials *c = NULL;
         bool done = false;
-        uint64_t deadline;
+        usec_t deadline;
         int r;
 
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
@@ -127,22 +107,22 @@ int bundle_credentials_get(const char *profile, Progress *progress, Credentials 
 
         /* 1: from the environment or the file, right away; 0: IMDS is being asked, the callback
          * says when it is done; -errno: the chain failed. */
-        deadline = monotonic_now_usec() + BUNDLE_CREDENTIALS_TIMEOUT_USEC;
+        deadline = now(CLOCK_MONOTONIC) + BUNDLE_CREDENTIALS_TIMEOUT_USEC;
         r = credential_provider_get(p, &c);
         while (r == 0) {
-                uint64_t now = monotonic_now_usec();
+                usec_t n = now(CLOCK_MONOTONIC);
 
                 if (done) {
                         done = false;
                         r = credential_provider_get(p, &c);
                         continue;
                 }
-                if (now >= deadline)
+                if (n >= deadline)
                         return reasonf(reason, reason_size, -ETIMEDOUT,
                                        "no AWS credentials: the instance metadata service did not answer "
-                                       "within %llu s", BUNDLE_CREDENTIALS_TIMEOUT_USEC / 1000000ULL);
+                                       "within %llu s", BUNDLE_CREDENTIALS_TIMEOUT_USEC / USEC_PER_SEC);
                 /* Short steps, for the progress line. */
-                r = sd_event_run(event, deadline - now < 250000U ? deadline - now : 250000U);
+                r = sd_event_run(event, MIN(deadline - n, PROGRESS_REFRESH_USEC));
                 if (r < 0)
                         return reasonf(reason, reason_size, r, "cannot run the event loop: %s", strerror(-r));
                 if (progress)

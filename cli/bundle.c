@@ -23,6 +23,7 @@
 #include "bundle.h"
 #include "cleanup.h"
 #include "fileio.h"
+#include "format.h"
 
 #define COPY_BUFFER_SIZE (64U * 1024U)
 /* Bound on the recursion of the tree removal (an old bundle made by hand may be deeper than what
@@ -30,19 +31,6 @@
 #define REMOVE_MAX_DEPTH 64U
 
 DEFINE_POINTER_CLEANUP_FUNC(struct archive *, archive_read_free, archive_read_freep);
-
-static int reasonf(char *reason, size_t size, int r, const char *format, ...)
-        __attribute__((format(printf, 4, 5)));
-static int reasonf(char *reason, size_t size, int r, const char *format, ...) {
-        va_list ap;
-
-        if (reason && size > 0) {
-                va_start(ap, format);
-                (void) vsnprintf(reason, size, format, ap);
-                va_end(ap);
-        }
-        return r;
-}
 
 int bundle_path_split(const char *path, char **ret_buf, const char *ret_components[static BUNDLE_MAX_DEPTH + 1]) {
         _cleanup_(freep) char *buf = NULL;
@@ -644,8 +632,8 @@ int bundle_install(int archive_fd, const char *target_dir, const BundleLimits *l
         if (exists) {
                 r = tree_remove_at(parent_fd, tmp_name, 0);
                 if (r < 0)
-                        fprintf(stderr, "Warning: cannot remove the previous bundle at %s: %s\n", tmp_path,
-                                strerror(-r));
+                        cli_notice("Warning: cannot remove the previous bundle at %s: %s", tmp_path,
+                                   strerror(-r));
         }
         return 0;
 

@@ -176,8 +176,6 @@ fail:
 
 int cli_bus_log_error(const char *verb, const char *what, int r, const sd_bus_error *error, int exit_status) {
         if (error && sd_bus_error_is_set(error))
-                fprintf(stderr, "%s %s: %s: %s\n", program_name, verb, what, error->message ?: error->name);
-        else
-                fprintf(stderr, "%s %s: %s: %s\n", program_name, verb, what, strerror(r < 0 ? -r : r));
-        return exit_status;
+                return cli_error(verb, exit_status, "%s: %s", what, error->message ?: error->name);
+        return cli_error(verb, exit_status, "%s: %s", what, strerror(r < 0 ? -r : r));
 }

@@ -12,7 +12,7 @@
 #include "format.h"
 
 /* A method call to the daemon may take this long at most (RunEvent, Reload, lists). */
-#define CLI_BUS_TIMEOUT_USEC (30ULL * 1000000ULL)
+#define CLI_BUS_TIMEOUT_USEC (30 * USEC_PER_SEC)
 
 /* Connects to the system bus. Returns 0 or -errno. */
 int cli_bus_open(sd_bus **ret);

@@ -51,3 +51,10 @@ int config_check_buffer(const char *buf, size_t len, const char *config_path, bo
                 *ret_config = TAKE_PTR(c);
         return 0;
 }
+
+void settings_collect_findings(const char *file, unsigned line, const char *message, void *userdata) {
+        FindingList *l = userdata;
+
+        if (finding_list_add(l, FINDING_ERROR, line, 0, "", file, "%s", message) < 0)
+                l->n_errors++;
+}

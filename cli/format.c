@@ -2,7 +2,9 @@
 /*
  * Output helpers and formatters of the command line tool; see format.h.
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -13,8 +15,9 @@
 #include "format.h"
 #include "json-util.h"
 #include "session-scripts/session-scripts.h"
-#include "utf8.h"
 #include "time-util.h"
+#include "utf8.h"
+#include "verbs.h"
 
 #define USEC_PER_MIN (UINT64_C(60) * USEC_PER_SEC)
 #define USEC_PER_HOUR (UINT64_C(60) * USEC_PER_MIN)
@@ -25,6 +28,49 @@
 
 /* A bounded line of script output on screen (the daemon bounds lines too). */
 #define LINE_SCREEN_MAX 16384
+
+/* errno_saved: errno at the caller's call, for %m (the prefix may change errno). */
+static void message_print(bool prefix, const char *verb, int errno_saved, const char *format, va_list ap) {
+        if (prefix)
+                fprintf(stderr, "%s%s%s: ", program_name, verb ? " " : "", verb ?: "");
+        errno = errno_saved;
+        vfprintf(stderr, format, ap);
+        fputc('\n', stderr);
+}
+
+int cli_error(const char *verb, int exit_status, const char *format, ...) {
+        int errno_saved = errno;
+        va_list ap;
+
+        va_start(ap, format);
+        message_print(true, verb, errno_saved, format, ap);
+        va_end(ap);
+        return exit_status;
+}
+
+int cli_oom(const char *verb) {
+        return cli_error(verb, EXIT_USAGE, "out of memory");
+}
+
+void cli_notice(const char *format, ...) {
+        int errno_saved = errno;
+        va_list ap;
+
+        va_start(ap, format);
+        message_print(false, NULL, errno_saved, format, ap);
+        va_end(ap);
+}
+
+int reasonf(char *reason, size_t size, int r, const char *format, ...) {
+        va_list ap;
+
+        if (reason && size > 0) {
+                va_start(ap, format);
+                (void) vsnprintf(reason, size, format, ap);
+                va_end(ap);
+        }
+        return r;
+}
 
 /* A boolean of SYSTEMD_COLORS: 1 on, 0 off, -1 not a boolean (unset or a value we do not know). */
 static int systemd_colors_parse(const char *s) {
@@ -100,13 +146,6 @@ void progress_show(const char *text) {
         fflush(stderr);
 }
 
-static uint64_t monotonic_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000U;
-}
-
 char *progress_format(char *buf, size_t size, const char *what, const char *detail, uint64_t elapsed_usec) {
         snprintf(buf, size, "%s… %s%s%" PRIu64 "s", what, detail ?: "", detail ? ", " : "",
                  elapsed_usec / USEC_PER_SEC);
@@ -114,24 +153,24 @@ char *progress_format(char *buf, size_t size, const char *what, const char *deta
 }
 
 void progress_begin(Progress *p, const char *what) {
-        *p = (Progress) { .what = what, .start_usec = monotonic_usec() };
+        *p = (Progress) { .what = what, .start_usec = now(CLOCK_MONOTONIC) };
 }
 
 void progress_update(Progress *p, const char *detail) {
-        uint64_t now;
+        usec_t n;
         char text[256];
 
         if (!p->what || !progress_enabled())
                 return;
-        now = monotonic_usec();
-        if (now - p->start_usec < PROGRESS_DELAY_USEC ||
-            (p->shown_usec > 0 && now - p->shown_usec < PROGRESS_REFRESH_USEC))
+        n = now(CLOCK_MONOTONIC);
+        if (n - p->start_usec < PROGRESS_DELAY_USEC ||
+            (p->shown_usec > 0 && n - p->shown_usec < PROGRESS_REFRESH_USEC))
                 return;
-        progress_format(text, sizeof text, p->what, detail, now - p->start_usec);
+        progress_format(text, sizeof text, p->what, detail, n - p->start_usec);
         if (p->shown_usec > 0 && strcmp(text, p->shown) == 0)
                 return;
         progress_show(text);
-        p->shown_usec = now;
+        p->shown_usec = n;
         snprintf(p->shown, sizeof p->shown, "%s", text);
 }
 
@@ -309,10 +348,15 @@ void sessions_print(FILE *f, const SessionInfo *s, size_t n, bool colors) {
         fprintf(f, "\n%zu session%s.\n", n, n == 1 ? "" : "s");
 }
 
-/* json-c: a string value, or null for NULL. For values that came over D-Bus or were written by
- * the daemon (valid UTF-8); script output goes through the sanitising path in log_entry_to_json(). */
-static struct json_object *json_string_or_null(const char *s) {
+struct json_object *json_string_or_null(const char *s) {
         return s ? json_object_new_string(s) : NULL;
+}
+
+struct json_object *json_timestamp_or_null(usec_t realtime_usec) {
+        char ts[64];
+
+        return realtime_usec > 0 ?
+                json_object_new_string(format_timestamp_utc(ts, sizeof ts, realtime_usec)) : NULL;
 }
 
 struct json_object *run_info_to_json(const RunInfo *r) {
@@ -459,6 +503,145 @@ void finding_print(FILE *out, const char *config_path, const Finding *f) {
                 fprintf(out, "%s: ", config_path);
         fprintf(out, "%s: %s%s%s%s\n", sev, f->message, has_path ? " [" : "", has_path ? f->json_path : "",
                 has_path ? "]" : "");
+}
+
+char *run_progress_format(char *buf, size_t size, const char *event, usec_t elapsed_usec, usec_t max_usec) {
+        char el[32], max[32];
+
+        snprintf(buf, size, "Waiting for %s… %s elapsed (at most %s)", event,
+                 format_duration(el, sizeof el, elapsed_usec / USEC_PER_SEC * USEC_PER_SEC),
+                 format_duration(max, sizeof max, max_usec));
+        return buf;
+}
+
+void run_header_print(FILE *f, const char *event, const char *user, const char *session_id) {
+        fprintf(f, "%sRunning %s for user %s (session %s)…%s\n", color_for(f, ANSI_BOLD), event, user, session_id,
+                color_for(f, ANSI_NORMAL));
+}
+
+void run_outcome_print(FILE *f, const char *event, const char *user, bool success, const char *message,
+                       const RunInfo *runs, size_t n) {
+        size_t k = 0;
+
+        fprintf(f, "\n%s%s for user %s:%s\n", color_for(f, ANSI_BOLD), event, user, color_for(f, ANSI_NORMAL));
+        for (size_t i = 0; i < n; i++)
+                if (streq(runs[i].event, event)) {
+                        run_infos_print(f, &runs[i], 1, colors_enabled_for(f));
+                        k++;
+                }
+        if (k == 0)
+                fprintf(f, "  (no executables configured for %s)\n", event);
+        if (success)
+                fprintf(f, "%sAll scripts succeeded.%s\n", color_for(f, ANSI_GREEN), color_for(f, ANSI_NORMAL));
+        else
+                fprintf(f, "%s%s%s\n", color_for(f, ANSI_RED), message && message[0] ? message :
+                        "A script did not succeed.", color_for(f, ANSI_NORMAL));
+}
+
+struct json_object *run_outcome_to_json(const char *session_id, const char *event, const char *user, bool success,
+                                        const char *message, const char *last_line, const RunInfo *runs, size_t n,
+                                        struct json_object *output) {
+        _cleanup_(json_object_putp) struct json_object *doc = json_object_new_object();
+        struct json_object *arr = json_object_new_array();
+
+        if (!doc || !arr) {
+                json_object_put(arr);
+                json_object_put(output);
+                return NULL;
+        }
+        json_object_object_add(doc, "session_id", json_object_new_string(session_id));
+        json_object_object_add(doc, "event", json_object_new_string(event));
+        json_object_object_add(doc, "user", json_object_new_string(user));
+        json_object_object_add(doc, "success", json_object_new_boolean(success));
+        json_object_object_add(doc, "message", json_object_new_string(message ?: ""));
+        json_object_object_add(doc, "last_line", json_object_new_string(last_line ?: ""));
+        for (size_t i = 0; i < n; i++)
+                if (streq(runs[i].event, event))
+                        json_object_array_add(arr, run_info_to_json(&runs[i]));
+        json_object_object_add(doc, "runs", arr);
+        json_object_object_add(doc, "output", output);
+        return TAKE_PTR(doc);
+}
+
+struct json_object *home_wait_to_json(const char *home, const char *file, bool mounted, usec_t waited_usec,
+                                      unsigned timeout_sec) {
+        struct json_object *o = json_object_new_object();
+
+        if (!o)
+                return NULL;
+        json_object_object_add(o, "home", json_object_new_string(home));
+        json_object_object_add(o, "file", json_object_new_string(file));
+        json_object_object_add(o, "mounted", json_object_new_boolean(mounted));
+        json_object_object_add(o, "waited_usec", json_object_new_int64((int64_t) waited_usec));
+        json_object_object_add(o, "timeout_sec", json_object_new_int64(timeout_sec));
+        return o;
+}
+
+static void verdict_print(FILE *f, const char *path, const FindingList *l) {
+        fprintf(f, "%s: %s (%zu error%s, %zu warning%s)\n", path, l->n_errors > 0 ? "invalid" : "valid",
+                l->n_errors, l->n_errors == 1 ? "" : "s", l->n_warnings, l->n_warnings == 1 ? "" : "s");
+}
+
+void findings_print(FILE *f, const char *path, const FindingList *l) {
+        for (size_t i = 0; i < l->n; i++)
+                finding_print(f, path, &l->items[i]);
+        verdict_print(f, path, l);
+}
+
+struct json_object *findings_to_json(const char *path, const FindingList *l) {
+        _cleanup_(json_object_putp) struct json_object *doc = json_object_new_object();
+        struct json_object *arr = json_object_new_array();
+
+        if (!doc || !arr) {
+                json_object_put(arr);
+                return NULL;
+        }
+        json_object_object_add(doc, "path", json_object_new_string(path));
+        json_object_object_add(doc, "valid", json_object_new_boolean(l->n_errors == 0));
+        json_object_object_add(doc, "errors", json_object_new_int64((int64_t) l->n_errors));
+        json_object_object_add(doc, "warnings", json_object_new_int64((int64_t) l->n_warnings));
+        json_object_object_add(doc, "findings", arr);
+        for (size_t i = 0; i < l->n; i++) {
+                struct json_object *o = finding_to_json(&l->items[i]);
+
+                if (!o || json_object_array_add(arr, o) < 0) {
+                        json_object_put(o);
+                        return NULL;
+                }
+        }
+        return TAKE_PTR(doc);
+}
+
+void settings_findings_print(FILE *f, const char *path, const FindingList *l, const Settings *s) {
+        for (size_t i = 0; i < l->n; i++) {
+                const Finding *p = &l->items[i];
+
+                if (p->line > 0)
+                        fprintf(f, "%s:%u: ", p->file ?: path, p->line);
+                else
+                        fprintf(f, "%s: ", p->file ?: path);
+                fprintf(f, "%s: %s\n", p->severity == FINDING_ERROR ? "error" : "warning", p->message);
+        }
+        if (s->bucket)
+                fprintf(f, "%s: uploads to s3://%s/ (Region=%s%s%s)\n", path, s->bucket, s->region,
+                        s->endpoint ? ", Endpoint=" : "", s->endpoint ?: "");
+        verdict_print(f, path, l);
+}
+
+struct json_object *settings_findings_to_json(const char *path, const FindingList *l, const Settings *s) {
+        _cleanup_(json_object_putp) struct json_object *doc = findings_to_json(path, l);
+        struct json_object *up = json_object_new_object();
+
+        if (!doc || !up) {
+                json_object_put(up);
+                return NULL;
+        }
+        json_object_object_add(up, "configured", json_object_new_boolean(s->bucket != NULL));
+        json_object_object_add(up, "bucket", s->bucket ? json_object_new_string(s->bucket) : NULL);
+        json_object_object_add(up, "region", json_object_new_string(s->region));
+        json_object_object_add(up, "endpoint", s->endpoint ? json_object_new_string(s->endpoint) : NULL);
+        json_object_object_add(doc, "uploads", up);
+        return TAKE_PTR(doc);
 }
 
 void json_print(FILE *f, struct json_object *o, bool pretty) {

@@ -9,6 +9,7 @@
  */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +17,27 @@
 #include <json-c/json.h>
 
 #include "script-config.h"
+#include "settings.h"
+#include "time-util.h"
+
+/*
+ * The one way the verbs print messages on stderr. cli_error() writes "session-scripts VERB: MESSAGE\n"
+ * ("session-scripts: MESSAGE\n" when verb is NULL); the format has no trailing newline and may use
+ * %m (errno is kept as it was at the call). It returns exit_status, for `return cli_error(…)`.
+ * cli_warn() is the same where the verb goes on; cli_usage_error() returns -EINVAL, for the verbs'
+ * parse_argv(); cli_oom() is cli_error(verb, EXIT_USAGE, "out of memory"). cli_notice() writes
+ * "MESSAGE\n" without the prefix (hints and notes for people, such as "No journal entries.").
+ */
+int cli_error(const char *verb, int exit_status, const char *format, ...) __attribute__((format(printf, 3, 4)));
+#define cli_warn(verb, ...) ((void) cli_error((verb), 0, __VA_ARGS__))
+#define cli_usage_error(verb, ...) cli_error((verb), -EINVAL, __VA_ARGS__)
+int cli_oom(const char *verb);
+void cli_notice(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+/* Writes a sentence for people into reason (size bytes, may be NULL/0: then nothing) for the
+ * functions that report why they failed into a caller's buffer; returns r, for
+ * `return reasonf(reason, reason_size, -EINVAL, …)`. */
+int reasonf(char *reason, size_t size, int r, const char *format, ...) __attribute__((format(printf, 4, 5)));
 
 #define ANSI_RED "\x1b[0;31m"
 #define ANSI_GREEN "\x1b[0;32m"
@@ -55,12 +77,12 @@ void progress_show(const char *text);
 /* A progress line for a wait: nothing during the first PROGRESS_DELAY_USEC (most waits are short),
  * then "WHAT… [DETAIL, ]Ns" on stderr when progress_enabled(), refreshed at most every
  * PROGRESS_REFRESH_USEC. */
-#define PROGRESS_DELAY_USEC (1000000ULL)
-#define PROGRESS_REFRESH_USEC (250000ULL)
+#define PROGRESS_DELAY_USEC (1 * USEC_PER_SEC)
+#define PROGRESS_REFRESH_USEC (250 * USEC_PER_MSEC)
 typedef struct Progress {
         const char *what;       /* e.g. "Waiting for the home folder"; not copied */
-        uint64_t start_usec;    /* CLOCK_MONOTONIC */
-        uint64_t shown_usec;    /* when the line was last written, 0 = never */
+        usec_t start_usec;      /* CLOCK_MONOTONIC */
+        usec_t shown_usec;      /* when the line was last written, 0 = never */
         char shown[256];        /* what it said then (unchanged text is not written again) */
 } Progress;
 
@@ -95,6 +117,13 @@ char *format_timestamp_utc(char *buf, size_t size, uint64_t realtime_usec);
  * Returns dst.
  */
 char *text_sanitize(char *dst, size_t size, const char *src, size_t len);
+
+/* json-c: a string value, or null for NULL. For values that came over D-Bus or were written by
+ * the daemon (valid UTF-8); script output goes through the sanitising path in log_entry_to_json(). */
+struct json_object *json_string_or_null(const char *s);
+
+/* json-c: format_timestamp_utc() of a CLOCK_REALTIME µs value as a string, or null for 0. */
+struct json_object *json_timestamp_or_null(usec_t realtime_usec);
 
 /* One run as ListRuns reports it. */
 typedef struct RunInfo {
@@ -177,6 +206,46 @@ struct json_object *finding_to_json(const Finding *f);
  * executable: it points at the "filename" value naming it, and the message names the file), else
  * "CONFIG: error: MESSAGE" (config.json itself, the whole document). */
 void finding_print(FILE *out, const char *config_path, const Finding *f);
+
+/* `run`'s progress line: "Waiting for EVENT… 3s elapsed (at most 1min 30s)" (elapsed in whole
+ * seconds); returns buf. */
+char *run_progress_format(char *buf, size_t size, const char *event, usec_t elapsed_usec, usec_t max_usec);
+
+/* `run`: "Running EVENT for user USER (session ID)…" in bold, before the scripts' output. */
+void run_header_print(FILE *f, const char *event, const char *user, const char *session_id);
+
+/* `run`'s summary for people: the runs of event among runs[0..n), then "All scripts succeeded." or
+ * message (a default when NULL or empty). Coloured when colours are on for f. */
+void run_outcome_print(FILE *f, const char *event, const char *user, bool success, const char *message,
+                       const RunInfo *runs, size_t n);
+
+/* `run --json`: {"session_id","event","user","success","message","last_line","runs","output"}, the
+ * runs of event among runs[0..n); output (an array of log_entry_to_json() objects) is consumed, also
+ * on failure. Returns a new object or NULL (OOM). */
+struct json_object *run_outcome_to_json(const char *session_id, const char *event, const char *user, bool success,
+                                        const char *message, const char *last_line, const RunInfo *runs, size_t n,
+                                        struct json_object *output);
+
+/* `wait-home-folder --json`: {"home","file","mounted","waited_usec","timeout_sec"}. Returns a new
+ * object or NULL (OOM). */
+struct json_object *home_wait_to_json(const char *home, const char *file, bool mounted, usec_t waited_usec,
+                                      unsigned timeout_sec);
+
+/* `validate`: every finding (finding_print()) and the verdict "PATH: valid|invalid (N errors, M
+ * warnings)". */
+void findings_print(FILE *f, const char *path, const FindingList *l);
+
+/* `validate --json`: {"path","valid","errors","warnings","findings":[finding_to_json()…]}. Returns a
+ * new object or NULL (OOM). */
+struct json_object *findings_to_json(const char *path, const FindingList *l);
+
+/* `validate --settings`: "FILE:LINE: error: MESSAGE" for each problem, where uploads go (when a
+ * bucket is set) and the verdict as findings_print() says it. */
+void settings_findings_print(FILE *f, const char *path, const FindingList *l, const Settings *s);
+
+/* `validate --settings --json`: findings_to_json() plus "uploads":
+ * {"configured","bucket","region","endpoint"}. Returns a new object or NULL (OOM). */
+struct json_object *settings_findings_to_json(const char *path, const FindingList *l, const Settings *s);
 
 /* Prints a JSON document on stdout: pretty (pretty) or as one line. */
 void json_print(FILE *f, struct json_object *o, bool pretty);

@@ -15,7 +15,6 @@
 /* Longest field value we copy (a script line is bounded by the daemon well below this). */
 #define JOURNAL_FIELD_MAX (64U * 1024U)
 
-DEFINE_POINTER_CLEANUP_FUNC(sd_journal *, sd_journal_close, journal_closep);
 
 int journal_add_daemon_matches(sd_journal *j) {
         int r;
@@ -66,7 +65,7 @@ bool journal_entry_from_daemon(sd_journal *j) {
 }
 
 int journal_open_sessions(const char *session_id, sd_journal **ret) {
-        _cleanup_(journal_closep) sd_journal *j = NULL;
+        _cleanup_(sd_journal_closep) sd_journal *j = NULL;
         _cleanup_(freep) char *match = NULL;
         int r;
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "format.h"
 #include "verbs.h"
 
 const char *program_name = "session-scripts";
@@ -68,7 +69,7 @@ int main(int argc, char *argv[]) {
                 }
 
         if (optind >= argc) {
-                fprintf(stderr, "%s: missing command.\n\n", program_name);
+                cli_warn(NULL, "missing command.\n");
                 help(stderr);
                 return EXIT_USAGE;
         }
@@ -83,7 +84,6 @@ int main(int argc, char *argv[]) {
                         return verb_table[i].run(verb_argc, verb_argv);
                 }
 
-        fprintf(stderr, "%s: unknown command '%s'; see '%s --help'.\n",
-                program_name, argv[optind], program_name);
-        return EXIT_USAGE;
+        return cli_error(NULL, EXIT_USAGE, "unknown command '%s'; see '%s --help'.", argv[optind],
+                         program_name);
 }

@@ -10,7 +10,7 @@
  * is what runs — the point of installing it. When the administrator chose another ConfigFile=,
  * that choice stays and the tool says what to set instead.
  *
- * --json prints one document on stdout for every outcome (see install_to_json() and
+ * --json prints one document on stdout for every outcome (see format-install.h and
  * session-scripts(1)); people get sentences on stdout, and refusals, warnings and notes on stderr,
  * coloured only when stderr itself is a terminal.
  *
@@ -35,6 +35,7 @@
 #include "bus-client.h"
 #include "cleanup.h"
 #include "format.h"
+#include "format-install.h"
 #include "json-util.h"
 #include "session-scripts/session-scripts.h"
 #include "settings.h"
@@ -44,31 +45,7 @@
 #define BUNDLE_DROPIN SESSION_SCRIPTS_SETTINGS_DROPIN_DIR "/50-install-bundle.conf"
 /* One step of the wait for the daemon's Reload reply (the progress line is refreshed in between);
  * the call itself is bounded by CLI_BUS_TIMEOUT_USEC. */
-#define RELOAD_TICK_USEC (250000ULL)
-
-/* Everything that happened, for the JSON document and the exit status. */
-typedef struct Install {
-        bool json;
-        const char *source;
-        const char *target;
-        bool custom_target;
-        bool installed;
-        FindingList findings;
-        BundleReport report;
-        CredentialSource credentials;   /* s3:// only */
-        const char *dropin;             /* the drop-in that makes the bundle active, NULL = none */
-        bool active;                    /* the daemon's ConfigFile= is the bundle's config.json */
-        bool reload_requested;
-        bool reloaded;
-        char *reload_error;
-        char error[1024];               /* why it was not installed, "" when it was */
-} Install;
-
-static void install_done(Install *i) {
-        finding_list_done(&i->findings);
-        bundle_report_done(&i->report);
-        free(i->reload_error);
-}
+#define RELOAD_TICK_USEC (250 * USEC_PER_MSEC)
 
 static void help(void) {
         printf("%s install-bundle [OPTIONS…] FILE.zip|s3://BUCKET/KEY.zip\n\n"
@@ -88,18 +65,21 @@ static void help(void) {
                program_name, SESSION_SCRIPTS_BUNDLE_DIR);
 }
 
-static void print_findings(const FindingList *l, const char *config_path) {
-        for (size_t i = 0; i < l->n; i++)
-                finding_print(stderr, config_path, &l->items[i]);
-}
-
 /* A sentence for people: on stderr, unless --json (then the document says it). stdout first, so
  * that both streams on one terminal or in one file keep their order. */
 #define install_note(i, ...)                                    \
         do {                                                    \
                 if (!(i)->json) {                               \
                         fflush(stdout);                         \
-                        fprintf(stderr, __VA_ARGS__);           \
+                        cli_notice(__VA_ARGS__);                \
+                }                                               \
+        } while (0)
+/* The same as "session-scripts install-bundle: MESSAGE". */
+#define install_warn(i, ...)                                    \
+        do {                                                    \
+                if (!(i)->json) {                               \
+                        fflush(stdout);                         \
+                        cli_warn("install-bundle", __VA_ARGS__); \
                 }                                               \
         } while (0)
 
@@ -147,9 +127,8 @@ static void activate(Install *i) {
 
         r = settings_load(NULL, &s, NULL, NULL);
         if (r < 0) {
-                install_note(i, "%s install-bundle: cannot read the settings (%s); "
-                             "set ConfigFile=%s in [Session] of %s.\n",
-                             program_name, strerror(-r), BUNDLE_CONFIG_PATH, SESSION_SCRIPTS_SETTINGS_PATH);
+                install_warn(i, "cannot read the settings (%s); set ConfigFile=%s in [Session] of %s.",
+                             strerror(-r), BUNDLE_CONFIG_PATH, SESSION_SCRIPTS_SETTINGS_PATH);
                 return;
         }
         if (s.config_file && strcmp(s.config_file, BUNDLE_CONFIG_PATH) == 0) {
@@ -161,9 +140,9 @@ static void activate(Install *i) {
         } else if (!s.config_file || strcmp(s.config_file, SESSION_SCRIPTS_CONFIG_PATH) == 0) {
                 r = write_dropin();
                 if (r < 0)
-                        install_note(i, "%s install-bundle: cannot write %s (%s); "
-                                     "set ConfigFile=%s in [Session] of %s.\n", program_name, BUNDLE_DROPIN,
-                                     strerror(-r), BUNDLE_CONFIG_PATH, SESSION_SCRIPTS_SETTINGS_PATH);
+                        install_warn(i, "cannot write %s (%s); set ConfigFile=%s in [Session] of %s.",
+                                     BUNDLE_DROPIN, strerror(-r), BUNDLE_CONFIG_PATH,
+                                     SESSION_SCRIPTS_SETTINGS_PATH);
                 else {
                         i->active = true;
                         i->dropin = BUNDLE_DROPIN;
@@ -173,7 +152,7 @@ static void activate(Install *i) {
                 }
         } else
                 install_note(i, "%sNote: ConfigFile=%s is configured, so the bundle is not what runs;\n"
-                             "set ConfigFile=%s in [Session] of %s to use it.%s\n",
+                             "set ConfigFile=%s in [Session] of %s to use it.%s",
                              color_for(stderr, ANSI_YELLOW), s.config_file, BUNDLE_CONFIG_PATH,
                              SESSION_SCRIPTS_SETTINGS_PATH, color_for(stderr, ANSI_NORMAL));
         settings_done(&s);
@@ -253,7 +232,7 @@ static int open_source(Install *i) {
         struct stat st;
         int r;
 
-        if (strncmp(i->source, "s3://", 5) == 0) {
+        if (startswith(i->source, "s3://")) {
                 _cleanup_(credentials_done) Credentials creds = {};
                 Settings s = {};
                 Progress progress;
@@ -291,76 +270,28 @@ static int open_source(Install *i) {
         return TAKE_FD(fd);
 }
 
-static struct json_object *install_to_json(const Install *i) {
-        _cleanup_(json_object_putp) struct json_object *doc = json_object_new_object();
-        struct json_object *files = json_object_new_array(), *warnings = json_object_new_array(),
-                           *errors = json_object_new_array();
-
-        if (!doc || !files || !warnings || !errors) {
-                json_object_put(files);
-                json_object_put(warnings);
-                json_object_put(errors);
-                return NULL;
-        }
-        for (size_t k = 0; k < i->report.n_files; k++) {
-                struct json_object *o = json_object_new_object();
-                char mode[8];
-
-                if (!o)
-                        goto oom;
-                snprintf(mode, sizeof mode, "%04o", (unsigned) i->report.files[k].mode);
-                json_object_object_add(o, "path", json_object_new_string(i->report.files[k].path));
-                json_object_object_add(o, "mode", json_object_new_string(mode));
-                json_object_object_add(o, "size", json_object_new_int64((int64_t) i->report.files[k].size));
-                json_object_array_add(files, o);
-        }
-        for (size_t k = 0; k < i->findings.n; k++) {
-                struct json_object *o = finding_to_json(&i->findings.items[k]);
-
-                if (!o)
-                        goto oom;
-                json_object_array_add(i->findings.items[k].severity == FINDING_ERROR ? errors : warnings, o);
-        }
-
-        json_object_object_add(doc, "source", json_object_new_string(i->source));
-        json_object_object_add(doc, "path", json_object_new_string(i->target));
-        json_object_object_add(doc, "installed", json_object_new_boolean(i->installed));
-        json_object_object_add(doc, "files", files);
-        json_object_object_add(doc, "warnings", warnings);
-        json_object_object_add(doc, "errors", errors);
-        json_object_object_add(doc, "credentials", i->credentials != CREDENTIAL_SOURCE_NONE ?
-                               json_object_new_string(credential_source_to_string(i->credentials)) : NULL);
-        json_object_object_add(doc, "dropin", i->dropin ? json_object_new_string(i->dropin) : NULL);
-        json_object_object_add(doc, "active", json_object_new_boolean(i->active));
-        json_object_object_add(doc, "reload_requested", json_object_new_boolean(i->reload_requested));
-        json_object_object_add(doc, "reloaded", json_object_new_boolean(i->reloaded));
-        json_object_object_add(doc, "reload_error",
-                               i->reload_error ? json_object_new_string(i->reload_error) : NULL);
-        json_object_object_add(doc, "error", i->error[0] ? json_object_new_string(i->error) : NULL);
-        return TAKE_PTR(doc);
-
-oom:
-        json_object_put(files);
-        json_object_put(warnings);
-        json_object_put(errors);
-        return NULL;
-}
-
 /* Ends the verb: the JSON document when asked for, then the exit status (2 when stdout fails). */
 static int install_finish(const Install *i, int exit_status) {
         if (i->json) {
                 _cleanup_(json_object_putp) struct json_object *doc = install_to_json(i);
 
-                if (!doc) {
-                        fprintf(stderr, "%s install-bundle: out of memory\n", program_name);
-                        return EXIT_USAGE;
-                }
+                if (!doc)
+                        return cli_oom("install-bundle");
                 json_print(stdout, doc, true);
         }
         return fflush(stdout) == 0 ? exit_status : EXIT_USAGE;
 }
 
-int verb_install_bundle(int argc, char *argv[]) {
+typedef struct InstallBundleOptions {
+        const char *source;     /* FILE.zip or s3://BUCKET/KEY.zip */
+        const char *target;
+        bool custom_target;     /* --target: nothing is activated or reloaded */
+        bool reload;
+        bool json;
+} InstallBundleOptions;
+
+/* Returns 1 to go on, 0 when --help was shown, -EINVAL on a usage error (said on stderr). */
+static int install_bundle_parse_argv(int argc, char *argv[], InstallBundleOptions *ret) {
         enum {
                 ARG_NO_RELOAD = 0x100,
                 ARG_TARGET,
@@ -374,11 +305,8 @@ int verb_install_bundle(int argc, char *argv[]) {
                 { "target",    required_argument, NULL, ARG_TARGET    },
                 {}
         };
-        _cleanup_(install_done) Install i = { .target = SESSION_SCRIPTS_BUNDLE_DIR };
-        _cleanup_(closep) int fd = -EBADF;
-        bool reload = true;
-        Progress progress;
-        int c, r;
+        InstallBundleOptions o = { .target = SESSION_SCRIPTS_BUNDLE_DIR, .reload = true };
+        int c;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
@@ -386,35 +314,53 @@ int verb_install_bundle(int argc, char *argv[]) {
                         help();
                         return 0;
                 case ARG_NO_RELOAD:
-                        reload = false;
+                        o.reload = false;
                         break;
                 case ARG_JSON:
-                        i.json = true;
+                        o.json = true;
                         break;
                 case ARG_TARGET:
-                        i.target = optarg;
-                        i.custom_target = true;
-                        reload = false;
+                        o.target = optarg;
+                        o.custom_target = true;
+                        o.reload = false;
                         break;
                 default:
-                        return EXIT_USAGE;
+                        return -EINVAL;
                 }
-        if (argc - optind != 1) {
-                fprintf(stderr, "%s install-bundle: expected exactly one FILE.zip or s3://BUCKET/KEY.zip.\n",
-                        program_name);
-                return EXIT_USAGE;
-        }
-        i.source = argv[optind];
+        if (argc - optind != 1)
+                return cli_usage_error("install-bundle",
+                                       "expected exactly one FILE.zip or s3://BUCKET/KEY.zip.");
+        o.source = argv[optind];
+
+        *ret = o;
+        return 1;
+}
+
+int verb_install_bundle(int argc, char *argv[]) {
+        _cleanup_(install_done) Install i = {};
+        _cleanup_(closep) int fd = -EBADF;
+        InstallBundleOptions arg = {};
+        Progress progress;
+        int r;
+
+        r = install_bundle_parse_argv(argc, argv, &arg);
+        if (r <= 0)
+                return r < 0 ? EXIT_USAGE : EXIT_VALID;
+        i.json = arg.json;
+        i.source = arg.source;
+        i.target = arg.target;
+        i.custom_target = arg.custom_target;
+
         /* The bundle's files run as root: only root installs one (and only root can write there). */
         if (!i.custom_target && geteuid() != 0) {
                 snprintf(i.error, sizeof i.error, "must be run as root");
-                install_note(&i, "%s install-bundle: must be run as root.\n", program_name);
+                install_warn(&i, "must be run as root.");
                 return install_finish(&i, EXIT_USAGE);
         }
 
         fd = open_source(&i);
         if (fd < 0) {
-                install_note(&i, "%s install-bundle: %s\n", program_name, i.error);
+                install_warn(&i, "%s", i.error);
                 return install_finish(&i, EXIT_USAGE);
         }
 
@@ -427,35 +373,19 @@ int verb_install_bundle(int argc, char *argv[]) {
                 if (!i.error[0])
                         snprintf(i.error, sizeof i.error, "%s", strerror(-r));
                 if (!i.json) {
-                        _cleanup_(freep) char *cfg = NULL;
-
                         fflush(stdout);
-                        if (asprintf(&cfg, "%s/config.json", i.target) >= 0)
-                                print_findings(&i.findings, cfg);
-                        /* Colour by the stream written to: stdout may be a terminal while stderr
-                         * goes to a file, or the other way round. */
-                        fprintf(stderr, "%s%s install-bundle: bundle %s refused: %s%s\n",
-                                color_for(stderr, ANSI_RED), program_name, i.source, i.error,
-                                color_for(stderr, ANSI_NORMAL));
-                        fprintf(stderr, "The installed bundle (if any) was left as it was.\n");
+                        install_refused_print(stderr, &i);
                 }
                 return install_finish(&i, r == -EINVAL ? EXIT_FAILED : EXIT_USAGE);
         }
         i.installed = true;
-        if (!i.json) {
-                _cleanup_(freep) char *cfg = NULL;
-
-                if (asprintf(&cfg, "%s/config.json", i.target) >= 0)
-                        print_findings(&i.findings, cfg);
-                printf("Installed %s into %s (%zu file%s, %zu warning%s).\n", i.source, i.target,
-                       i.report.n_files, i.report.n_files == 1 ? "" : "s", i.findings.n_warnings,
-                       i.findings.n_warnings == 1 ? "" : "s");
-        }
+        if (!i.json)
+                install_installed_print(stdout, &i);
 
         if (!i.custom_target)
                 activate(&i);
 
-        if (reload) {
+        if (arg.reload) {
                 _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 
                 i.reload_requested = true;
@@ -477,7 +407,7 @@ int verb_install_bundle(int argc, char *argv[]) {
                                 i.reload_error = NULL;
                         msg = i.reload_error ?: msg;
                         /* The daemon's message may end in a period already. */
-                        install_note(&i, "%s install-bundle: the bundle is installed, but %s%s\n", program_name,
+                        install_warn(&i, "the bundle is installed, but %s%s",
                                      msg, msg[0] && msg[strlen(msg) - 1] == '.' ? "" : ".");
                         return install_finish(&i, EXIT_RELOAD_FAILED);
                 }

@@ -8,6 +8,7 @@
  * Exit status: 0 success (also when there are no entries), 2 usage error or the journal cannot be
  * read.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -19,12 +20,11 @@
 #include "format.h"
 #include "journal-read.h"
 #include "json-util.h"
+#include "session-scripts/session-scripts.h"
 #include "verbs.h"
 
 /* How long one sd_journal_wait() blocks while following (it returns earlier on new entries). */
-#define LOGS_FOLLOW_WAIT_USEC (1000000ULL)
-
-DEFINE_POINTER_CLEANUP_FUNC(sd_journal *, sd_journal_close, journal_closep_logs);
+#define LOGS_FOLLOW_WAIT_USEC (1 * USEC_PER_SEC)
 
 static void help(void) {
         printf("%s logs [OPTIONS…] [SESSION]\n\n"
@@ -71,7 +71,14 @@ static int print_entries(sd_journal *j, bool show_session, bool json) {
         return n;
 }
 
-int verb_logs(int argc, char *argv[]) {
+typedef struct LogsOptions {
+        const char *session;    /* NULL: all sessions */
+        bool json;
+        bool follow;
+} LogsOptions;
+
+/* Returns 1 to go on, 0 when --help was shown, -EINVAL on a usage error (said on stderr). */
+static int logs_parse_argv(int argc, char *argv[], LogsOptions *ret) {
         enum {
                 ARG_JSON = 0x100,
         };
@@ -81,10 +88,8 @@ int verb_logs(int argc, char *argv[]) {
                 { "json",   no_argument, NULL, ARG_JSON },
                 {}
         };
-        _cleanup_(journal_closep_logs) sd_journal *j = NULL;
-        const char *session = NULL;
-        bool json = false, follow = false;
-        int c, r, n;
+        LogsOptions o = {};
+        int c;
 
         while ((c = getopt_long(argc, argv, "hf", options, NULL)) >= 0)
                 switch (c) {
@@ -92,54 +97,55 @@ int verb_logs(int argc, char *argv[]) {
                         help();
                         return 0;
                 case 'f':
-                        follow = true;
+                        o.follow = true;
                         break;
                 case ARG_JSON:
-                        json = true;
+                        o.json = true;
                         break;
                 default:
-                        return EXIT_USAGE;
+                        return -EINVAL;
                 }
-        if (argc - optind > 1) {
-                fprintf(stderr, "%s logs: too many arguments; expected at most one SESSION.\n", program_name);
-                return EXIT_USAGE;
-        }
+        if (argc - optind > 1)
+                return cli_usage_error("logs", "too many arguments; expected at most one SESSION.");
         if (optind < argc) {
-                session = argv[optind];
-                if (!session[0] || strlen(session) > 64) {
-                        fprintf(stderr, "%s logs: invalid session id.\n", program_name);
-                        return EXIT_USAGE;
-                }
+                o.session = argv[optind];
+                if (!o.session[0] || strlen(o.session) > SESSION_SCRIPTS_SESSION_ID_MAX)
+                        return cli_usage_error("logs", "invalid session id.");
         }
 
-        r = journal_open_sessions(session, &j);
+        *ret = o;
+        return 1;
+}
+
+int verb_logs(int argc, char *argv[]) {
+        _cleanup_(sd_journal_closep) sd_journal *j = NULL;
+        LogsOptions arg = {};
+        int r, n;
+
+        r = logs_parse_argv(argc, argv, &arg);
+        if (r <= 0)
+                return r < 0 ? EXIT_USAGE : EXIT_VALID;
+
+        r = journal_open_sessions(arg.session, &j);
         if (r >= 0)
                 r = sd_journal_seek_head(j);
-        if (r < 0) {
-                fprintf(stderr, "%s logs: cannot open the journal: %s\n", program_name, strerror(-r));
-                return EXIT_USAGE;
-        }
+        if (r < 0)
+                return cli_error("logs", EXIT_USAGE, "cannot open the journal: %s", strerror(-r));
 
-        n = print_entries(j, !session, json);
-        if (n < 0) {
-                fprintf(stderr, "%s logs: cannot read the journal: %s\n", program_name, strerror(-n));
-                return EXIT_USAGE;
-        }
-        if (n == 0 && !follow && !json)
-                fprintf(stderr, "No journal entries%s%s%s.\n", session ? " of session " : "", session ?: "",
-                        geteuid() != 0 ? " (are you allowed to read the system journal?)" : "");
+        n = print_entries(j, !arg.session, arg.json);
+        if (n < 0)
+                return cli_error("logs", EXIT_USAGE, "cannot read the journal: %s", strerror(-n));
+        if (n == 0 && !arg.follow && !arg.json)
+                cli_notice("No journal entries%s%s%s.", arg.session ? " of session " : "", arg.session ?: "",
+                           geteuid() != 0 ? " (are you allowed to read the system journal?)" : "");
 
-        while (follow) {
+        while (arg.follow) {
                 r = sd_journal_wait(j, LOGS_FOLLOW_WAIT_USEC);
-                if (r < 0) {
-                        fprintf(stderr, "%s logs: cannot follow the journal: %s\n", program_name, strerror(-r));
-                        return EXIT_USAGE;
-                }
-                n = print_entries(j, !session, json);
-                if (n < 0) {
-                        fprintf(stderr, "%s logs: cannot read the journal: %s\n", program_name, strerror(-n));
-                        return EXIT_USAGE;
-                }
+                if (r < 0)
+                        return cli_error("logs", EXIT_USAGE, "cannot follow the journal: %s", strerror(-r));
+                n = print_entries(j, !arg.session, arg.json);
+                if (n < 0)
+                        return cli_error("logs", EXIT_USAGE, "cannot read the journal: %s", strerror(-n));
         }
 
         return fflush(stdout) == 0 ? EXIT_VALID : EXIT_USAGE;

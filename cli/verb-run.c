@@ -48,8 +48,6 @@ static const char *const passthrough_env[] = {
         SESSION_SCRIPTS_ENV_RESOURCE_NAME,
 };
 
-DEFINE_POINTER_CLEANUP_FUNC(sd_journal *, sd_journal_close, journal_closep_run);
-
 static void help(void) {
         printf("%s run SessionStart|SessionTermination --user USER [OPTIONS…]\n\n"
                "Run an event's session scripts for USER exactly as a login would (same units,\n"
@@ -64,13 +62,6 @@ static void help(void) {
                "Exit status: 0 every run succeeded, 1 a run failed, timed out or was skipped,\n"
                "2 usage error or the run could not be started.\n",
                program_name);
-}
-
-static uint64_t now_usec(clockid_t clock) {
-        struct timespec ts;
-
-        (void) clock_gettime(clock, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000U;
 }
 
 typedef struct RunWait {
@@ -169,7 +160,15 @@ static int drain_journal(sd_journal *j, Output *out) {
         }
 }
 
-int verb_run(int argc, char *argv[]) {
+typedef struct RunOptions {
+        const char *event;              /* script_event_to_string(): SessionStart or SessionTermination */
+        const char *user;
+        const char *session_id;         /* NULL: a fresh one */
+        bool json;
+} RunOptions;
+
+/* Returns 1 to go on, 0 when --help was shown, -EINVAL on a usage error (said on stderr). */
+static int run_parse_argv(int argc, char *argv[], RunOptions *ret) {
         enum {
                 ARG_JSON = 0x100,
                 ARG_SESSION_ID,
@@ -181,21 +180,8 @@ int verb_run(int argc, char *argv[]) {
                 { "json",       no_argument,       NULL, ARG_JSON       },
                 {}
         };
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL, *reply = NULL;
-        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_(journal_closep_run) sd_journal *j = NULL;
-        _cleanup_(json_object_putp) struct json_object *doc = NULL;
-        RunWait wait = { .error = SD_BUS_ERROR_NULL };
-        Output out = {};
-        const char *user = NULL, *session_id_arg = NULL, *event_name, *id = NULL;
-        char generated[SESSION_SCRIPTS_SESSION_ID_UUID_LEN + 1];
-        RunInfo *runs = NULL;
-        size_t n_runs = 0, n_event_runs = 0;
-        uint64_t wait_usec = 0, started, deadline, drain_until = 0, last_progress = 0;
-        bool json = false, all_ok;
-        int c, r, e, ret;
+        RunOptions o = {};
+        int c, e;
 
         while ((c = getopt_long(argc, argv, "hu:", options, NULL)) >= 0)
                 switch (c) {
@@ -203,61 +189,74 @@ int verb_run(int argc, char *argv[]) {
                         help();
                         return 0;
                 case 'u':
-                        user = optarg;
+                        o.user = optarg;
                         break;
                 case ARG_SESSION_ID:
-                        session_id_arg = optarg;
+                        o.session_id = optarg;
                         break;
                 case ARG_JSON:
-                        json = true;
+                        o.json = true;
                         break;
                 default:
-                        return EXIT_USAGE;
+                        return -EINVAL;
                 }
-        if (argc - optind != 1) {
-                fprintf(stderr, "%s run: expected exactly one event, SessionStart or SessionTermination.\n",
-                        program_name);
-                return EXIT_USAGE;
-        }
+        if (argc - optind != 1)
+                return cli_usage_error("run", "expected exactly one event, SessionStart or SessionTermination.");
         e = script_event_from_string(argv[optind]);
-        if (e < 0) {
-                fprintf(stderr, "%s run: unknown event '%s'; expected SessionStart or SessionTermination.\n",
-                        program_name, argv[optind]);
-                return EXIT_USAGE;
-        }
-        event_name = script_event_to_string(e);
-        if (!user || !user[0]) {
-                fprintf(stderr, "%s run: --user USER is required.\n", program_name);
-                return EXIT_USAGE;
-        }
-        if (session_id_arg) {
-                if (!session_id_is_valid(session_id_arg)) {
-                        fprintf(stderr, "%s run: invalid --session-id '%s': expected 1…%d characters of A-Z a-z 0-9 . _ -.\n",
-                                program_name, session_id_arg, SESSION_SCRIPTS_SESSION_ID_MAX);
-                        return EXIT_USAGE;
-                }
-                id = session_id_arg;
-        } else {
+        if (e < 0)
+                return cli_usage_error("run", "unknown event '%s'; expected SessionStart or SessionTermination.",
+                                       argv[optind]);
+        o.event = script_event_to_string(e);
+        if (!o.user || !o.user[0])
+                return cli_usage_error("run", "--user USER is required.");
+        if (o.session_id && !session_id_is_valid(o.session_id))
+                return cli_usage_error("run",
+                                       "invalid --session-id '%s': expected 1…%d characters of A-Z a-z 0-9 . _ -.",
+                                       o.session_id, SESSION_SCRIPTS_SESSION_ID_MAX);
+
+        *ret = o;
+        return 1;
+}
+
+int verb_run(int argc, char *argv[]) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL, *reply = NULL;
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_journal_closep) sd_journal *j = NULL;
+        _cleanup_(json_object_putp) struct json_object *doc = NULL;
+        RunWait wait = { .error = SD_BUS_ERROR_NULL };
+        RunOptions arg = {};
+        Output out = {};
+        const char *id;
+        char generated[SESSION_SCRIPTS_SESSION_ID_UUID_LEN + 1];
+        RunInfo *runs = NULL;
+        size_t n_runs = 0, n_event_runs = 0;
+        usec_t wait_usec = 0, started, deadline, drain_until = 0, last_progress = 0;
+        int r, ret;
+
+        r = run_parse_argv(argc, argv, &arg);
+        if (r <= 0)
+                return r < 0 ? EXIT_USAGE : EXIT_VALID;
+        id = arg.session_id;
+        if (!id) {
                 r = session_id_generate(generated);
-                if (r < 0) {
-                        fprintf(stderr, "%s run: cannot generate a session id: %s\n", program_name, strerror(-r));
-                        return EXIT_USAGE;
-                }
+                if (r < 0)
+                        return cli_error("run", EXIT_USAGE, "cannot generate a session id: %s", strerror(-r));
                 id = generated;
         }
 
         /* The journal first, positioned at "now", so that not a line of the run is missed. */
         r = journal_open_sessions(id, &j);
         if (r >= 0)
-                r = sd_journal_seek_realtime_usec(j, now_usec(CLOCK_REALTIME));
+                r = sd_journal_seek_realtime_usec(j, now(CLOCK_REALTIME));
         if (r < 0) {
-                fprintf(stderr, "%s run: cannot read the journal (%s); showing the summary only.\n", program_name,
-                        strerror(-r));
+                cli_warn("run", "cannot read the journal (%s); showing the summary only.", strerror(-r));
                 sd_journal_close(j);
                 j = NULL;
         }
 
-        if (json) {
+        if (arg.json) {
                 out.json = true;
                 out.lines = json_object_new_array();
                 if (!out.lines)
@@ -273,7 +272,7 @@ int verb_run(int argc, char *argv[]) {
         r = sd_bus_message_new_method_call(bus, &call, SESSION_SCRIPTS_BUS_NAME, SESSION_SCRIPTS_BUS_PATH,
                                            SESSION_SCRIPTS_BUS_INTERFACE, "RunEvent");
         if (r >= 0)
-                r = sd_bus_message_append(call, "ss", user, event_name);
+                r = sd_bus_message_append(call, "ss", arg.user, arg.event);
         if (r >= 0)
                 r = append_environment(call, id);
         if (r >= 0)
@@ -285,27 +284,26 @@ int verb_run(int argc, char *argv[]) {
                 return cli_bus_log_error("run", "cannot run the scripts", r, &error, EXIT_USAGE);
         }
 
-        if (!json)
-                printf("%sRunning %s for user %s (session %s)…%s\n", color(ANSI_BOLD), event_name, user, id,
-                       color(ANSI_NORMAL));
+        if (!arg.json)
+                run_header_print(stdout, arg.event, arg.user, id);
         fflush(stdout);
 
         r = sd_bus_call_method_async(bus, &slot, SESSION_SCRIPTS_BUS_NAME, SESSION_SCRIPTS_BUS_PATH,
                                      SESSION_SCRIPTS_BUS_INTERFACE, "WaitSessionEvent", on_wait_reply, &wait, "ss",
-                                     id, event_name);
+                                     id, arg.event);
         if (r < 0) {
                 json_object_put(out.lines);
                 return cli_bus_log_error("run", "cannot wait for the scripts", r, NULL, EXIT_USAGE);
         }
 
-        started = now_usec(CLOCK_MONOTONIC);
+        started = now(CLOCK_MONOTONIC);
         deadline = started + wait_usec + RUN_WAIT_GRACE_USEC;
         last_progress = started;
 
         for (;;) {
                 struct pollfd p[2];
                 size_t np = 0;
-                uint64_t now;
+                usec_t t;
 
                 while ((r = sd_bus_process(bus, NULL)) > 0)
                         ;
@@ -318,14 +316,13 @@ int verb_run(int argc, char *argv[]) {
                         (void) sd_journal_process(j);
                         r = drain_journal(j, &out);
                         if (r < 0) {
-                                fprintf(stderr, "%s run: cannot read the journal, ignoring: %s\n", program_name,
-                                        strerror(-r));
+                                cli_warn("run", "cannot read the journal, ignoring: %s", strerror(-r));
                                 sd_journal_close(j);
                                 j = NULL;
                         }
                 }
 
-                now = now_usec(CLOCK_MONOTONIC);
+                t = now(CLOCK_MONOTONIC);
                 if (wait.done && drain_until == 0) {
                         /* The result is in: the runs' summaries may still be on their way to journald. */
                         _cleanup_(sd_bus_error_free) sd_bus_error le = SD_BUS_ERROR_NULL;
@@ -335,27 +332,26 @@ int verb_run(int argc, char *argv[]) {
                                 n_runs = 0;
                         }
                         for (size_t i = 0; i < n_runs; i++)
-                                if (strcmp(runs[i].event, event_name) == 0)
+                                if (strcmp(runs[i].event, arg.event) == 0)
                                         n_event_runs++;
-                        drain_until = now + RUN_JOURNAL_DRAIN_USEC;
+                        drain_until = t + RUN_JOURNAL_DRAIN_USEC;
                 }
-                if (drain_until > 0 && (!j || out.n_summaries >= n_event_runs || now >= drain_until))
+                if (drain_until > 0 && (!j || out.n_summaries >= n_event_runs || t >= drain_until))
                         break;
-                if (!wait.done && now >= deadline) {
+                if (!wait.done && t >= deadline) {
                         progress_show(NULL);
-                        fprintf(stderr, "%s run: no result from the daemon in time; giving up.\n", program_name);
+                        cli_warn("run", "no result from the daemon in time; giving up.");
                         json_object_put(out.lines);
                         return EXIT_FAILED;
                 }
 
                 /* The progress line, for a wait longer than a second without output. */
-                if (!json && !wait.done && now - started > USEC_PER_SEC && now - last_progress >= USEC_PER_SEC) {
-                        char text[160], el[32], max[32];
-                        snprintf(text, sizeof text, "Waiting for %s… %s elapsed (at most %s)", event_name,
-                                 format_duration(el, sizeof el, (now - started) / USEC_PER_SEC * USEC_PER_SEC),
-                                 format_duration(max, sizeof max, wait_usec));
-                        progress_show(text);
-                        last_progress = now;
+                if (!arg.json && !wait.done && t - started > USEC_PER_SEC && t - last_progress >= USEC_PER_SEC) {
+                        char text[160];
+
+                        progress_show(run_progress_format(text, sizeof text, arg.event, t - started,
+                                                          wait_usec));
+                        last_progress = t;
                 }
 
                 p[np++] = (struct pollfd) { .fd = sd_bus_get_fd(bus), .events = (short) sd_bus_get_events(bus) };
@@ -378,45 +374,14 @@ int verb_run(int argc, char *argv[]) {
                 return r;
         }
 
-        all_ok = wait.success;
-        if (json) {
-                struct json_object *arr = json_object_new_array();
-
-                doc = json_object_new_object();
-                if (!doc || !arr) {
-                        json_object_put(arr);
-                        json_object_put(out.lines);
+        if (arg.json) {
+                doc = run_outcome_to_json(id, arg.event, arg.user, wait.success, wait.message, wait.last_line,
+                                          runs, n_runs, TAKE_PTR(out.lines));
+                if (!doc)
                         return EXIT_USAGE;
-                }
-                json_object_object_add(doc, "session_id", json_object_new_string(id));
-                json_object_object_add(doc, "event", json_object_new_string(event_name));
-                json_object_object_add(doc, "user", json_object_new_string(user));
-                json_object_object_add(doc, "success", json_object_new_boolean(all_ok));
-                json_object_object_add(doc, "message", json_object_new_string(wait.message ?: ""));
-                json_object_object_add(doc, "last_line", json_object_new_string(wait.last_line ?: ""));
-                for (size_t i = 0; i < n_runs; i++)
-                        if (strcmp(runs[i].event, event_name) == 0)
-                                json_object_array_add(arr, run_info_to_json(&runs[i]));
-                json_object_object_add(doc, "runs", arr);
-                json_object_object_add(doc, "output", TAKE_PTR(out.lines));
                 json_print(stdout, doc, true);
-        } else {
-                size_t k = 0;
-
-                printf("\n%s%s for user %s:%s\n", color(ANSI_BOLD), event_name, user, color(ANSI_NORMAL));
-                for (size_t i = 0; i < n_runs; i++)
-                        if (strcmp(runs[i].event, event_name) == 0) {
-                                run_infos_print(stdout, &runs[i], 1, colors_enabled());
-                                k++;
-                        }
-                if (k == 0)
-                        printf("  (no executables configured for %s)\n", event_name);
-                if (all_ok)
-                        printf("%sAll scripts succeeded.%s\n", color(ANSI_GREEN), color(ANSI_NORMAL));
-                else
-                        printf("%s%s%s\n", color(ANSI_RED), wait.message && wait.message[0] ? wait.message :
-                               "A script did not succeed.", color(ANSI_NORMAL));
-        }
+        } else
+                run_outcome_print(stdout, arg.event, arg.user, wait.success, wait.message, runs, n_runs);
 
         for (size_t i = 0; i < n_runs; i++)
                 run_info_done(&runs[i]);
@@ -424,7 +389,7 @@ int verb_run(int argc, char *argv[]) {
         free(wait.message);
         free(wait.last_line);
         sd_bus_error_free(&wait.error);
-        ret = all_ok ? EXIT_VALID : EXIT_FAILED;
+        ret = wait.success ? EXIT_VALID : EXIT_FAILED;
         if (fflush(stdout) != 0)
                 ret = EXIT_USAGE;
         return ret;

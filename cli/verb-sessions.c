@@ -8,6 +8,7 @@
  * Exit status: 0 listed (also when there are none), 1 the daemon could not be asked (or is not
  * running, with --no-auto-start), 2 usage.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -30,7 +31,13 @@ static void help(void) {
                program_name);
 }
 
-int verb_sessions(int argc, char *argv[]) {
+typedef struct SessionsOptions {
+        bool json;
+        bool auto_start;
+} SessionsOptions;
+
+/* Returns 1 to go on, 0 when --help was shown, -EINVAL on a usage error (said on stderr). */
+static int sessions_parse_argv(int argc, char *argv[], SessionsOptions *ret) {
         enum {
                 ARG_JSON = 0x100,
                 ARG_NO_AUTO_START,
@@ -41,12 +48,8 @@ int verb_sessions(int argc, char *argv[]) {
                 { "no-auto-start", no_argument, NULL, ARG_NO_AUTO_START },
                 {}
         };
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        SessionInfo *sessions = NULL;
-        size_t n = 0;
-        bool json = false;
-        int c, r;
+        SessionsOptions o = { .auto_start = true };
+        int c;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
@@ -54,19 +57,34 @@ int verb_sessions(int argc, char *argv[]) {
                         help();
                         return 0;
                 case ARG_JSON:
-                        json = true;
+                        o.json = true;
                         break;
                 case ARG_NO_AUTO_START:
                         /* For shell completion: pressing TAB must not start a system service. */
-                        cli_bus_set_auto_start(false);
+                        o.auto_start = false;
                         break;
                 default:
-                        return EXIT_USAGE;
+                        return -EINVAL;
                 }
-        if (optind < argc) {
-                fprintf(stderr, "%s sessions: unexpected argument '%s'.\n", program_name, argv[optind]);
-                return EXIT_USAGE;
-        }
+        if (optind < argc)
+                return cli_usage_error("sessions", "unexpected argument '%s'.", argv[optind]);
+
+        *ret = o;
+        return 1;
+}
+
+int verb_sessions(int argc, char *argv[]) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        SessionsOptions arg = {};
+        SessionInfo *sessions = NULL;
+        size_t n = 0;
+        int r;
+
+        r = sessions_parse_argv(argc, argv, &arg);
+        if (r <= 0)
+                return r < 0 ? EXIT_USAGE : EXIT_VALID;
+        cli_bus_set_auto_start(arg.auto_start);
 
         r = cli_bus_open(&bus);
         if (r < 0)
@@ -75,12 +93,11 @@ int verb_sessions(int argc, char *argv[]) {
         if (r < 0)
                 return cli_bus_log_error("sessions", "cannot list the sessions", r, &error, EXIT_FAILED);
 
-        if (json) {
+        if (arg.json) {
                 _cleanup_(json_object_putp) struct json_object *o = sessions_to_json(sessions, n);
                 if (!o) {
                         session_infos_free(sessions, n);
-                        fprintf(stderr, "%s sessions: out of memory\n", program_name);
-                        return EXIT_USAGE;
+                        return cli_oom("sessions");
                 }
                 json_print(stdout, o, true);
         } else

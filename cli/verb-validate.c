@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "config-check.h"
 #include "fileio.h"
 #include "format.h"
 #include "json-util.h"
@@ -105,47 +106,6 @@ static int make_absolute(const char *path, char **ret) {
         return 0;
 }
 
-static void print_human(const char *path, const FindingList *l) {
-        for (size_t i = 0; i < l->n; i++)
-                finding_print(stdout, path, &l->items[i]);
-
-        printf("%s: %s (%zu error%s, %zu warning%s)\n", path, l->n_errors > 0 ? "invalid" : "valid",
-               l->n_errors, l->n_errors == 1 ? "" : "s", l->n_warnings, l->n_warnings == 1 ? "" : "s");
-}
-
-static int print_json(const char *path, const FindingList *l) {
-        _cleanup_(json_object_putp) struct json_object *doc = NULL;
-        struct json_object *arr;
-
-        doc = json_object_new_object();
-        arr = json_object_new_array();
-        if (!doc || !arr) {
-                json_object_put(arr);
-                return -ENOMEM;
-        }
-
-        json_object_object_add(doc, "path", json_object_new_string(path));
-        json_object_object_add(doc, "valid", json_object_new_boolean(l->n_errors == 0));
-        json_object_object_add(doc, "errors", json_object_new_int64((int64_t) l->n_errors));
-        json_object_object_add(doc, "warnings", json_object_new_int64((int64_t) l->n_warnings));
-        json_object_object_add(doc, "findings", arr);
-
-        for (size_t i = 0; i < l->n; i++) {
-                struct json_object *o = finding_to_json(&l->items[i]);
-
-                if (!o)
-                        return -ENOMEM;
-                if (json_object_array_add(arr, o) < 0) {
-                        json_object_put(o);
-                        return -ENOMEM;
-                }
-        }
-
-        puts(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                 JSON_C_TO_STRING_NOSLASHESCAPE));
-        return 0;
-}
-
 /*
  * Stops before (or instead of) a verdict on the contents: a usage error, an unreadable file, no
  * memory. Says why on stderr and — with --json — also prints a JSON document with that one error on
@@ -162,15 +122,18 @@ static int validate_fail(bool json, const char *path, const char *file, const ch
         va_start(ap, format);
         r = vasprintf(&message, format, ap);
         va_end(ap);
-        if (r < 0) {
-                fprintf(stderr, "%s validate: out of memory\n", program_name);
-                return EXIT_USAGE;
-        }
+        if (r < 0)
+                return cli_oom("validate");
 
-        fprintf(stderr, "%s validate: %s\n", program_name, message);
-        if (json && finding_list_add(&l, FINDING_ERROR, 0, 0, "", file, "%s", message) >= 0 &&
-            print_json(path, &l) >= 0)
-                (void) fflush(stdout);
+        cli_warn("validate", "%s", message);
+        if (json && finding_list_add(&l, FINDING_ERROR, 0, 0, "", file, "%s", message) >= 0) {
+                _cleanup_(json_object_putp) struct json_object *doc = findings_to_json(path, &l);
+
+                if (doc) {
+                        json_print(stdout, doc, true);
+                        (void) fflush(stdout);
+                }
+        }
         return EXIT_USAGE;
 }
 
@@ -212,63 +175,6 @@ static int findings_respell_config(FindingList *l, size_t first, const char *abs
         return 0;
 }
 
-/* Every problem the settings loader reports is an ignored assignment (or section, or line): an
- * error, since what the administrator wrote does not take effect. */
-static void settings_collect(const char *file, unsigned line, const char *message, void *userdata) {
-        FindingList *l = userdata;
-
-        if (finding_list_add(l, FINDING_ERROR, line, 0, "", file, "%s", message) < 0)
-                l->n_errors++;  /* out of memory: at least the verdict stays right */
-}
-
-static void settings_print_human(const char *path, const FindingList *l, const Settings *s) {
-        for (size_t i = 0; i < l->n; i++) {
-                const Finding *f = &l->items[i];
-
-                if (f->line > 0)
-                        printf("%s:%u: ", f->file ?: path, f->line);
-                else
-                        printf("%s: ", f->file ?: path);
-                printf("%s: %s\n", f->severity == FINDING_ERROR ? "error" : "warning", f->message);
-        }
-        if (s->bucket)
-                printf("%s: uploads to s3://%s/ (Region=%s%s%s)\n", path, s->bucket, s->region,
-                       s->endpoint ? ", Endpoint=" : "", s->endpoint ?: "");
-        printf("%s: %s (%zu error%s, %zu warning%s)\n", path, l->n_errors > 0 ? "invalid" : "valid",
-               l->n_errors, l->n_errors == 1 ? "" : "s", l->n_warnings, l->n_warnings == 1 ? "" : "s");
-}
-
-static int settings_print_json(const char *path, const FindingList *l, const Settings *s) {
-        _cleanup_(json_object_putp) struct json_object *doc = json_object_new_object();
-        struct json_object *arr = json_object_new_array(), *up = json_object_new_object();
-
-        if (!doc || !arr || !up) {
-                json_object_put(arr);
-                json_object_put(up);
-                return -ENOMEM;
-        }
-        json_object_object_add(doc, "path", json_object_new_string(path));
-        json_object_object_add(doc, "valid", json_object_new_boolean(l->n_errors == 0));
-        json_object_object_add(doc, "errors", json_object_new_int64((int64_t) l->n_errors));
-        json_object_object_add(doc, "warnings", json_object_new_int64((int64_t) l->n_warnings));
-        json_object_object_add(doc, "findings", arr);
-        for (size_t i = 0; i < l->n; i++) {
-                struct json_object *o = finding_to_json(&l->items[i]);
-
-                if (!o || json_object_array_add(arr, o) < 0) {
-                        json_object_put(o);
-                        return -ENOMEM;
-                }
-        }
-        json_object_object_add(up, "configured", json_object_new_boolean(s->bucket != NULL));
-        json_object_object_add(up, "bucket", s->bucket ? json_object_new_string(s->bucket) : NULL);
-        json_object_object_add(up, "region", json_object_new_string(s->region));
-        json_object_object_add(up, "endpoint", s->endpoint ? json_object_new_string(s->endpoint) : NULL);
-        json_object_object_add(doc, "uploads", up);
-        json_print(stdout, doc, true);
-        return 0;
-}
-
 /* `validate --settings [PATH]`. A missing default file is fine (the built-in defaults apply); a
  * PATH given explicitly must exist. */
 static int validate_settings(bool json, const char *path, bool explicit_path) {
@@ -280,7 +186,7 @@ static int validate_settings(bool json, const char *path, bool explicit_path) {
         if (explicit_path && stat(path, &st) < 0)
                 return validate_fail_read(json, path, -errno);
 
-        r = settings_load(path, &settings, settings_collect, &findings);
+        r = settings_load(path, &settings, settings_collect_findings, &findings);
         if (r == -ENOMEM)
                 return validate_fail(json, path, NULL, "out of memory");
         if (r < 0)
@@ -293,19 +199,35 @@ static int validate_settings(bool json, const char *path, bool explicit_path) {
                 return validate_fail(json, path, NULL, "out of memory");
 
         if (json) {
-                if (settings_print_json(path, &findings, &settings) < 0)
-                        return validate_fail(false, path, NULL, "out of memory");
-        } else
-                settings_print_human(path, &findings, &settings);
+                _cleanup_(json_object_putp) struct json_object *doc = settings_findings_to_json(path, &findings,
+                                                                                                 &settings);
 
-        if (fflush(stdout) != 0) {
-                fprintf(stderr, "%s validate: cannot write the result: %m\n", program_name);
-                return EXIT_USAGE;
-        }
+                if (!doc)
+                        return validate_fail(false, path, NULL, "out of memory");
+                json_print(stdout, doc, true);
+        } else
+                settings_findings_print(stdout, path, &findings, &settings);
+
+        if (fflush(stdout) != 0)
+                return cli_error("validate", EXIT_USAGE, "cannot write the result: %m");
         return findings.n_errors > 0 ? EXIT_INVALID : EXIT_VALID;
 }
 
-int verb_validate(int argc, char *argv[]) {
+typedef struct ValidateOptions {
+        const char *path;
+        bool explicit_path;     /* PATH was given (else the default of config.json or --settings) */
+        bool json;
+        bool file_checks;
+        bool settings;
+        /* The first bad option, reported by the verb (with --json as a document, also when --json
+         * comes after it): bad_option_char for an unknown short option, else bad_option. */
+        int bad_option_char;
+        const char *bad_option;
+        size_t n_args;          /* positional arguments */
+} ValidateOptions;
+
+/* Returns 1 to go on, 0 when --help was shown. Usage errors are left in *ret for the verb. */
+static int validate_parse_argv(int argc, char *argv[], ValidateOptions *ret) {
         enum {
                 ARG_JSON = 0x100,
                 ARG_NO_FILE_CHECKS,
@@ -318,16 +240,11 @@ int verb_validate(int argc, char *argv[]) {
                 { "settings",       no_argument, NULL, ARG_SETTINGS       },
                 {}
         };
-        _cleanup_(script_config_freep) ScriptConfig *config = NULL;
-        _cleanup_(finding_list_done) FindingList findings = {};
-        _cleanup_(freep) char *buf = NULL, *abs_path = NULL, *usage = NULL;
-        bool json = false, file_checks = true, settings = false;
-        const char *path = SESSION_SCRIPTS_CONFIG_PATH;
-        size_t len = 0;
-        int c, r;
+        ValidateOptions o = { .file_checks = true };
+        int c;
 
-        /* getopt's own messages are off: a bad option is reported below, after all options are read,
-         * so that --json (also when it comes later) gets its JSON document. */
+        /* getopt's own messages are off: a bad option is reported by the verb, after all options are
+         * read, so that --json (also when it comes later) gets its JSON document. */
         opterr = 0;
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
@@ -335,40 +252,64 @@ int verb_validate(int argc, char *argv[]) {
                         help();
                         return 0;
                 case ARG_JSON:
-                        json = true;
+                        o.json = true;
                         break;
                 case ARG_NO_FILE_CHECKS:
-                        file_checks = false;
+                        o.file_checks = false;
                         break;
                 case ARG_SETTINGS:
-                        settings = true;
+                        o.settings = true;
                         break;
                 default:
-                        if (usage)
+                        if (o.bad_option_char || o.bad_option)
                                 break;
                         if (optopt > 0 && optopt < 0x80 && optopt != '-')
-                                r = asprintf(&usage, "unknown option '-%c'; see --help", optopt);
+                                o.bad_option_char = optopt;
                         else
-                                r = asprintf(&usage, "unknown or invalid option '%s'; see --help",
-                                             argv[optind - 1]);
-                        if (r < 0)
-                                return validate_fail(json, path, NULL, "out of memory");
+                                o.bad_option = argv[optind - 1];
                 }
 
-        if (settings)
-                path = SESSION_SCRIPTS_SETTINGS_PATH;
-        if (optind < argc)
-                path = argv[optind];
-        if (usage)
-                return validate_fail(json, path, NULL, "%s", usage);
-        if (argc - optind > 1)
+        o.path = o.settings ? SESSION_SCRIPTS_SETTINGS_PATH : SESSION_SCRIPTS_CONFIG_PATH;
+        if (optind < argc) {
+                o.path = argv[optind];
+                o.explicit_path = true;
+        }
+        o.n_args = (size_t) (argc - optind);
+
+        *ret = o;
+        return 1;
+}
+
+int verb_validate(int argc, char *argv[]) {
+        _cleanup_(script_config_freep) ScriptConfig *config = NULL;
+        _cleanup_(finding_list_done) FindingList findings = {};
+        _cleanup_(freep) char *buf = NULL, *abs_path = NULL;
+        ValidateOptions arg = {};
+        const char *path;
+        bool json;
+        size_t len = 0;
+        int r;
+
+        r = validate_parse_argv(argc, argv, &arg);
+        if (r <= 0)
+                return EXIT_VALID;
+        path = arg.path;
+        json = arg.json;
+
+        if (arg.bad_option_char)
+                return validate_fail(json, path, NULL, "unknown option '-%c'; see --help", arg.bad_option_char);
+        if (arg.bad_option)
+                return validate_fail(json, path, NULL, "unknown or invalid option '%s'; see --help",
+                                     arg.bad_option);
+        if (arg.n_args > 1)
                 return validate_fail(json, path, NULL, "too many arguments; expected at most one PATH");
         if (path[0] == 0)
                 return validate_fail(json, path, NULL, "PATH must not be empty");
-        if (settings && !file_checks)
-                return validate_fail(json, path, NULL, "--no-file-checks applies to config.json, not to --settings");
-        if (settings)
-                return validate_settings(json, path, optind < argc);
+        if (arg.settings && !arg.file_checks)
+                return validate_fail(json, path, NULL,
+                                     "--no-file-checks applies to config.json, not to --settings");
+        if (arg.settings)
+                return validate_settings(json, path, arg.explicit_path);
 
         r = read_config(path, &buf, &len);
         if (r < 0)
@@ -378,7 +319,7 @@ int verb_validate(int argc, char *argv[]) {
         if (r == -ENOMEM)
                 return validate_fail(json, path, NULL, "out of memory");
 
-        if (file_checks) {
+        if (arg.file_checks) {
                 size_t first = findings.n;
 
                 r = make_absolute(path, &abs_path);
@@ -394,16 +335,16 @@ int verb_validate(int argc, char *argv[]) {
         }
 
         if (json) {
-                r = print_json(path, &findings);
-                if (r < 0)
-                        return validate_fail(false, path, NULL, "out of memory");
-        } else
-                print_human(path, &findings);
+                _cleanup_(json_object_putp) struct json_object *doc = findings_to_json(path, &findings);
 
-        if (fflush(stdout) != 0) {
-                fprintf(stderr, "%s validate: cannot write the result: %m\n", program_name);
-                return EXIT_USAGE;
-        }
+                if (!doc)
+                        return validate_fail(false, path, NULL, "out of memory");
+                json_print(stdout, doc, true);
+        } else
+                findings_print(stdout, path, &findings);
+
+        if (fflush(stdout) != 0)
+                return cli_error("validate", EXIT_USAGE, "cannot write the result: %m");
 
         return findings.n_errors > 0 ? EXIT_INVALID : EXIT_VALID;
 }

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * `session-scripts wait-home-folder [--timeout SECONDS] [--home DIR] [--json]`: for a session script that
- * needs the user's home folder (SPEC §3). Waits until the mount-status file below the home
- * directory says True, using inotify — no polling: it watches the deepest directory on the way to
- * the file that exists, re-arms as the missing directories appear, and re-reads the file on every
- * change.
+ * `session-scripts wait-home-folder [--timeout SECONDS] [--home DIR] [--json]`: for a session script
+ * that needs the user's home folder (docs/behaviour.md §3). Waits until the mount-status file below
+ * the home directory says True, using inotify — no polling: it watches the deepest directory on the
+ * way to the file that exists, re-arms as the missing directories appear, and re-reads the file on
+ * every change.
  *
  * While it waits, and only when stderr is a terminal (a person ran it), a progress line
  * "Waiting for the home folder… Ns" appears after the first second; scripts' stderr is a pipe to the
@@ -72,13 +72,6 @@ static int parse_timeout(const char *s, unsigned *ret) {
         return 0;
 }
 
-static uint64_t now_msec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000U + (uint64_t) ts.tv_nsec / 1000000U;
-}
-
 /*
  * Watches the deepest existing directory of `file`'s ancestors. When the file's own directory
  * exists, the watch reports the file being written, replaced or created; otherwise it reports the
@@ -139,43 +132,42 @@ static int status_is_true(const char *home, bool *ret) {
 }
 
 /*
- * Waits until the status file says True or deadline (now_msec() clock) passes, refreshing progress.
+ * Waits until the status file says True or deadline (CLOCK_MONOTONIC) passes, refreshing progress.
  * Returns 1 mounted, 0 timed out, -errno (already reported on stderr) on a system error.
  */
-static int wait_loop(int inotify_fd, const char *file, const char *home, uint64_t deadline, Progress *progress,
+static int wait_loop(int inotify_fd, const char *file, const char *home, usec_t deadline, Progress *progress,
                      int *wd) {
         bool ok = false;
         int r;
 
         for (;;) {
                 struct pollfd p = { .fd = inotify_fd, .events = POLLIN };
-                uint64_t now;
+                usec_t t;
                 int timeout_ms;
 
                 /* Arm first, then read: a change between the two is caught by the watch. */
                 r = watch_arm(inotify_fd, file, wd);
                 if (r < 0) {
                         progress_end(progress);
-                        fprintf(stderr, "%s wait-home-folder: cannot watch %s: %s\n", program_name, file,
-                                strerror(-r));
+                        cli_warn("wait-home-folder", "cannot watch %s: %s", file, strerror(-r));
                         return r;
                 }
 
                 r = status_is_true(home, &ok);
                 if (r < 0) {
                         progress_end(progress);
-                        fprintf(stderr, "%s wait-home-folder: cannot read %s: %s\n", program_name, file,
-                                strerror(-r));
+                        cli_warn("wait-home-folder", "cannot read %s: %s", file, strerror(-r));
                         return r;
                 }
                 if (ok)
                         return 1;
 
-                now = now_msec();
-                if (now >= deadline)
+                t = now(CLOCK_MONOTONIC);
+                if (t >= deadline)
                         return 0;
-                /* The wait is bounded by --timeout (≤ a day, so this fits an int). */
-                timeout_ms = (int) (deadline - now);
+                /* The wait is bounded by --timeout (≤ a day, so this fits an int); rounded up, so
+                 * that poll() does not wake up just before the deadline. */
+                timeout_ms = (int) ((deadline - t + USEC_PER_MSEC - 1) / USEC_PER_MSEC);
                 if (progress_enabled() && timeout_ms > PROGRESS_TICK_MSEC)
                         timeout_ms = PROGRESS_TICK_MSEC;
                 progress_update(progress, NULL);
@@ -186,7 +178,7 @@ static int wait_loop(int inotify_fd, const char *file, const char *home, uint64_
                                 continue;
                         r = -errno;
                         progress_end(progress);
-                        fprintf(stderr, "%s wait-home-folder: poll() failed: %s\n", program_name, strerror(-r));
+                        cli_warn("wait-home-folder", "poll() failed: %s", strerror(-r));
                         return r;
                 }
                 if (r == 0)
@@ -204,8 +196,7 @@ static int wait_loop(int inotify_fd, const char *file, const char *home, uint64_
                                         break;
                                 r = -errno;
                                 progress_end(progress);
-                                fprintf(stderr, "%s wait-home-folder: cannot read inotify events: %s\n",
-                                        program_name, strerror(-r));
+                                cli_warn("wait-home-folder", "cannot read inotify events: %s", strerror(-r));
                                 return r;
                         }
                         if (n == 0)
@@ -214,7 +205,14 @@ static int wait_loop(int inotify_fd, const char *file, const char *home, uint64_
         }
 }
 
-int verb_wait_home_folder(int argc, char *argv[]) {
+typedef struct WaitHomeFolderOptions {
+        unsigned timeout_sec;
+        const char *home;       /* absolute; from --home, $HOME or the password database */
+        bool json;
+} WaitHomeFolderOptions;
+
+/* Returns 1 to go on, 0 when --help was shown, -EINVAL on a usage error (said on stderr). */
+static int wait_home_folder_parse_argv(int argc, char *argv[], WaitHomeFolderOptions *ret) {
         enum {
                 ARG_TIMEOUT = 0x100,
                 ARG_HOME,
@@ -227,14 +225,8 @@ int verb_wait_home_folder(int argc, char *argv[]) {
                 { "json",    no_argument,       NULL, ARG_JSON    },
                 {}
         };
-        _cleanup_(closep) int inotify_fd = -EBADF;
-        _cleanup_(freep) char *file = NULL;
-        Progress progress;
-        unsigned timeout_sec = DEFAULT_TIMEOUT_SEC;
-        const char *home = NULL;
-        uint64_t deadline, started;
-        bool json = false;
-        int c, r, wd = -1;
+        WaitHomeFolderOptions o = { .timeout_sec = DEFAULT_TIMEOUT_SEC };
+        int c;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
@@ -242,87 +234,83 @@ int verb_wait_home_folder(int argc, char *argv[]) {
                         help();
                         return 0;
                 case ARG_TIMEOUT:
-                        if (parse_timeout(optarg, &timeout_sec) < 0) {
-                                fprintf(stderr, "%s wait-home-folder: invalid --timeout '%s' (expected "
-                                                "whole seconds, 0…%u).\n",
-                                                program_name, optarg, MAX_TIMEOUT_SEC);
-                                return EXIT_USAGE;
-                        }
+                        if (parse_timeout(optarg, &o.timeout_sec) < 0)
+                                return cli_usage_error("wait-home-folder",
+                                                       "invalid --timeout '%s' (expected whole seconds, 0…%u).",
+                                                       optarg, MAX_TIMEOUT_SEC);
                         break;
                 case ARG_HOME:
-                        home = optarg;
+                        o.home = optarg;
                         break;
                 case ARG_JSON:
-                        json = true;
+                        o.json = true;
                         break;
                 default:
-                        return EXIT_USAGE;
+                        return -EINVAL;
                 }
+        if (optind < argc)
+                return cli_usage_error("wait-home-folder", "unexpected argument '%s'.", argv[optind]);
 
-        if (optind < argc) {
-                fprintf(stderr, "%s wait-home-folder: unexpected argument '%s'.\n",
-                                program_name, argv[optind]);
-                return EXIT_USAGE;
-        }
-
-        if (!home) {
-                home = getenv("HOME");
-                if (!home || home[0] != '/') {
+        if (!o.home) {
+                o.home = getenv("HOME");
+                if (!o.home || o.home[0] != '/') {
                         struct passwd *pw;
 
                         errno = 0;
                         pw = getpwuid(getuid());
-                        if (!pw || !pw->pw_dir || pw->pw_dir[0] != '/') {
-                                fprintf(stderr, "%s wait-home-folder: cannot determine the home directory "
-                                        "(HOME unset, no passwd entry for uid %u); use --home.\n",
-                                        program_name, (unsigned) getuid());
-                                return EXIT_USAGE;
-                        }
-                        home = pw->pw_dir;
+                        if (!pw || !pw->pw_dir || pw->pw_dir[0] != '/')
+                                return cli_usage_error("wait-home-folder",
+                                                       "cannot determine the home directory (HOME unset, no "
+                                                       "passwd entry for uid %u); use --home.",
+                                                       (unsigned) getuid());
+                        o.home = pw->pw_dir;
                 }
         }
-        if (home[0] != '/') {
-                fprintf(stderr, "%s wait-home-folder: --home must be an absolute path.\n", program_name);
-                return EXIT_USAGE;
-        }
+        if (o.home[0] != '/')
+                return cli_usage_error("wait-home-folder", "--home must be an absolute path.");
 
-        if (asprintf(&file, "%s/%s", home, SESSION_SCRIPTS_HOME_FOLDER_STATUS_FILE) < 0) {
-                fprintf(stderr, "%s wait-home-folder: out of memory\n", program_name);
-                return EXIT_USAGE;
-        }
+        *ret = o;
+        return 1;
+}
 
-        started = now_msec();
-        deadline = started + (uint64_t) timeout_sec * 1000U;
+int verb_wait_home_folder(int argc, char *argv[]) {
+        _cleanup_(closep) int inotify_fd = -EBADF;
+        _cleanup_(freep) char *file = NULL;
+        WaitHomeFolderOptions arg = {};
+        Progress progress;
+        usec_t deadline, started;
+        int r, wd = -1;
+
+        r = wait_home_folder_parse_argv(argc, argv, &arg);
+        if (r <= 0)
+                return r < 0 ? EXIT_USAGE : EXIT_VALID;
+
+        if (asprintf(&file, "%s/%s", arg.home, SESSION_SCRIPTS_HOME_FOLDER_STATUS_FILE) < 0)
+                return cli_oom("wait-home-folder");
+
+        started = now(CLOCK_MONOTONIC);
+        deadline = started + (usec_t) arg.timeout_sec * USEC_PER_SEC;
 
         inotify_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-        if (inotify_fd < 0) {
-                fprintf(stderr, "%s wait-home-folder: cannot create an inotify instance: %m\n",
-                                program_name);
-                return EXIT_USAGE;
-        }
+        if (inotify_fd < 0)
+                return cli_error("wait-home-folder", EXIT_USAGE, "cannot create an inotify instance: %m");
 
         progress_begin(&progress, "Waiting for the home folder");
-        r = wait_loop(inotify_fd, file, home, deadline, &progress, &wd);
+        r = wait_loop(inotify_fd, file, arg.home, deadline, &progress, &wd);
         progress_end(&progress);
         if (r < 0)
                 return EXIT_USAGE;
         if (r == 0)
-                fprintf(stderr, "%s wait-home-folder: the home folder was not mounted within %u s (%s does not "
-                                "read %s=True).\n",
-                        program_name, timeout_sec, file, SESSION_SCRIPTS_HOME_FOLDER_STATUS_KEY);
-        if (json) {
-                _cleanup_(json_object_putp) struct json_object *o = json_object_new_object();
+                cli_warn("wait-home-folder",
+                         "the home folder was not mounted within %u s (%s does not read %s=True).",
+                         arg.timeout_sec, file, SESSION_SCRIPTS_HOME_FOLDER_STATUS_KEY);
+        if (arg.json) {
+                _cleanup_(json_object_putp) struct json_object *o =
+                        home_wait_to_json(arg.home, file, r > 0, now(CLOCK_MONOTONIC) - started,
+                                          arg.timeout_sec);
 
-                if (!o) {
-                        fprintf(stderr, "%s wait-home-folder: out of memory\n", program_name);
-                        return EXIT_USAGE;
-                }
-                json_object_object_add(o, "home", json_object_new_string(home));
-                json_object_object_add(o, "file", json_object_new_string(file));
-                json_object_object_add(o, "mounted", json_object_new_boolean(r > 0));
-                json_object_object_add(o, "waited_usec",
-                                       json_object_new_int64((int64_t) ((now_msec() - started) * 1000U)));
-                json_object_object_add(o, "timeout_sec", json_object_new_int64(timeout_sec));
+                if (!o)
+                        return cli_oom("wait-home-folder");
                 json_print(stdout, o, false);
                 if (fflush(stdout) != 0)
                         return EXIT_USAGE;

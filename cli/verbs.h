@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The verbs of the session-scripts command line tool. Each verb gets the arguments from its own
- * name on (argv[0] is the verb), parses its own options with getopt_long, and returns the
- * process exit status. main.c dispatches through the table in verb_table[].
+ * name on (argv[0] is the verb) and returns the process exit status. Each first parses its options
+ * with getopt_long into its own XxxOptions struct (a static xxx_parse_argv(): 1 go on, 0 --help
+ * was shown, -EINVAL a usage error already said with cli_usage_error(); validate keeps its usage
+ * errors for the verb, which says them in its --json document too), then acts; everything it
+ * prints is rendered by format.c (format-status.c for `status`), messages on stderr go through
+ * cli_error()/cli_warn()/cli_notice(). main.c dispatches through the table in verb_table[].
  */
 #pragma once
 
@@ -10,16 +14,17 @@
 #define EXIT_VALID 0
 #define EXIT_INVALID 1          /* validate: errors found; wait-home-folder: timed out */
 #define EXIT_USAGE 2            /* bad command line, unreadable file, system error */
-/* The newer verbs: 1 = "the thing asked about is not fine" (a run failed, the daemon is down, the
+/* The other verbs: 1 = "the thing asked about is not fine" (a run failed, the daemon is down, the
  * bundle was refused), 2 = usage or system error, as above. */
 #define EXIT_FAILED 1
 /* install-bundle: the bundle is installed, but the daemon could not be asked to reload. */
 #define EXIT_RELOAD_FAILED 3
 
-/* `session-scripts validate [--json] [--no-file-checks] [PATH]` (issue #2). */
+/* `session-scripts validate [--json] [--no-file-checks] [PATH]` (session-scripts(1)). */
 int verb_validate(int argc, char *argv[]);
 
-/* `session-scripts wait-home-folder [--timeout SECONDS] [--home DIR] [--json]` (SPEC §3). */
+/* `session-scripts wait-home-folder [--timeout SECONDS] [--home DIR] [--json]`
+ * (docs/behaviour.md §3). */
 int verb_wait_home_folder(int argc, char *argv[]);
 
 /* `session-scripts status [--json] [--failures N]`: daemon, uploader, config, spool, failures. */

@@ -469,8 +469,8 @@ static mode_t victim_mode(const char *path) {
 
 /*
  * config.json naming executables that are not files of the bundle. Each is refused, and the file
- * named keeps its mode: the installer used to test "inside the bundle" as a string prefix and then
- * chmod 0755 the name, which made "/opt/appstream/SessionScripts/SessionScript/../../../../etc/shadow"
+ * named keeps its mode: testing "inside the bundle" as a string prefix and then chmod 0755 of the
+ * name would make "/opt/appstream/SessionScripts/SessionScript/../../../../etc/shadow"
  * world-readable. Here the same climb lands on a stand-in below the scratch directory (the bundle's
  * temporary tree is scratch/opt/SessionScripts/.SessionScript.new-X, so "../../../etc/shadow" from
  * there, or from the installed SessionScript, is scratch/etc/shadow).
