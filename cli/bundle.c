@@ -23,6 +23,7 @@
 #include "bundle.h"
 #include "cleanup.h"
 #include "fileio.h"
+#include "regular-file.h"
 #include "format.h"
 
 #define COPY_BUFFER_SIZE (64U * 1024U)
@@ -381,17 +382,14 @@ static int bundle_unpack(int archive_fd, int root, const BundleLimits *limits, B
 /* Reads root/config.json (a regular file), from the descriptor that was checked. */
 static int read_config_at(int root, char **ret, size_t *ret_len) {
         _cleanup_(closep) int fd = -EBADF;
-        struct stat st;
+        int r;
 
         fd = bundle_open_beneath(root, "config.json", O_RDONLY | O_NONBLOCK | O_NOCTTY);
         if (fd < 0)
                 return fd;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
-        if ((uint64_t) st.st_size > SCRIPT_CONFIG_MAX_FILE_SIZE)
-                return -EFBIG;
+        r = fd_check_regular_bounded(fd, SCRIPT_CONFIG_MAX_FILE_SIZE, NULL);
+        if (r < 0)
+                return r;
         return read_fd_bounded(fd, SCRIPT_CONFIG_MAX_FILE_SIZE, ret, ret_len);
 }
 

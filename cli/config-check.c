@@ -11,26 +11,12 @@
 
 #include "cleanup.h"
 #include "config-check.h"
-#include "fileio.h"
+#include "regular-file.h"
 
 int config_read(const char *path, char **ret, size_t *ret_len) {
-        _cleanup_(closep) int fd = -EBADF;
-        const size_t max = SCRIPT_CONFIG_MAX_FILE_SIZE;
-        struct stat st;
-
-        /* O_NONBLOCK: a FIFO must not hang us; O_NOFOLLOW: a symlinked config.json is not read (the
-         * file checks would call it an error anyway). */
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
-        if ((uint64_t) st.st_size > max)
-                return -EFBIG;
-
-        return read_fd_bounded(fd, max, ret, ret_len);
+        /* A FIFO must not hang us; a symlinked config.json is not read (the file checks would call it
+         * an error anyway). */
+        return read_regular_file_at(AT_FDCWD, path, O_NOFOLLOW, SCRIPT_CONFIG_MAX_FILE_SIZE, ret, ret_len);
 }
 
 int config_check_buffer(const char *buf, size_t len, const char *config_path, bool file_checks,

@@ -24,6 +24,7 @@
 #include "cleanup.h"
 #include "config-check.h"
 #include "fileio.h"
+#include "regular-file.h"
 #include "format.h"
 #include "json-util.h"
 #include "script-config.h"
@@ -56,19 +57,12 @@ static int read_config(const char *path, char **ret, size_t *ret_len) {
         _cleanup_(freep) char *buf = NULL;
         const size_t max = SCRIPT_CONFIG_MAX_FILE_SIZE + 1;
         ssize_t n;
-        struct stat st;
 
-        /* O_NONBLOCK: a FIFO given by mistake must not hang the validator. -EISDIR and -EBADFD (not a
-         * regular file) are told apart by validate_fail_read(). */
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        /* A FIFO given by mistake must not hang the validator. -EISDIR and -EBADFD (not a regular
+         * file) are told apart by validate_fail_read(). No size bound here: see above. */
+        fd = open_regular_file_bounded(AT_FDCWD, path, O_NOCTTY, UINT64_MAX, NULL);
         if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (S_ISDIR(st.st_mode))
-                return -EISDIR;
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
+                return fd;
 
         buf = malloc(max);
         if (!buf)

@@ -718,7 +718,7 @@ static int spool_recover_one(int dir_fd, gid_t gid, const char *run_id) {
         int r;
 
         r = spool_meta_load(dir_fd, run_id, &meta);
-        if (r == -ENOENT || r == -ELOOP || r == -EBADFD || r == -EBADMSG || r == -EFBIG)
+        if (r == -ENOENT || r == -ELOOP || r == -EBADFD || r == -EISDIR || r == -EBADMSG || r == -EFBIG)
                 return 0;
         if (r < 0)
                 return r;

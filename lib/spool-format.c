@@ -3,6 +3,7 @@
  * The spool format: names, run ids, .meta text, the marker line of a cut log (see spool-format.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -294,7 +295,7 @@ int spool_meta_load(int dir_fd, const char *run_id, SpoolMeta *ret) {
         if (r < 0)
                 return r;
 
-        r = read_regular_file_at(dir_fd, name, SPOOL_META_SIZE_MAX, &text, &len);
+        r = read_regular_file_at(dir_fd, name, O_NOFOLLOW, SPOOL_META_SIZE_MAX, &text, &len);
         if (r < 0)
                 return r;
 

@@ -8,15 +8,13 @@
 #include "fileio.h"
 #include "regular-file.h"
 
-int open_regular_file_bounded(int dir_fd, const char *path, int flags, uint64_t max, struct stat *ret_stat) {
-        _cleanup_(closep) int fd = -EBADF;
+int fd_check_regular_bounded(int fd, uint64_t max, struct stat *ret_stat) {
         struct stat st;
 
-        fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | flags);
-        if (fd < 0)
-                return -errno;
         if (fstat(fd, &st) < 0)
                 return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
         if (!S_ISREG(st.st_mode))
                 return -EBADFD;
         if ((uint64_t) st.st_size > max)
@@ -24,13 +22,31 @@ int open_regular_file_bounded(int dir_fd, const char *path, int flags, uint64_t 
 
         if (ret_stat)
                 *ret_stat = st;
+        return 0;
+}
+
+int open_regular_file_bounded(int dir_fd, const char *path, int flags, uint64_t max, struct stat *ret_stat) {
+        _cleanup_(closep) int fd = -EBADF;
+        struct stat st;
+
+        int r;
+
+        fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | flags);
+        if (fd < 0)
+                return -errno;
+        r = fd_check_regular_bounded(fd, max, &st);
+        if (r < 0)
+                return r;
+
+        if (ret_stat)
+                *ret_stat = st;
         return TAKE_FD(fd);
 }
 
-int read_regular_file_at(int dir_fd, const char *path, size_t max, char **ret, size_t *ret_len) {
+int read_regular_file_at(int dir_fd, const char *path, int flags, size_t max, char **ret, size_t *ret_len) {
         _cleanup_(closep) int fd = -EBADF;
 
-        fd = open_regular_file_bounded(dir_fd, path, O_NOFOLLOW | O_NOCTTY, max, NULL);
+        fd = open_regular_file_bounded(dir_fd, path, O_NOCTTY | flags, max, NULL);
         if (fd < 0)
                 return fd;
         return read_fd_bounded(fd, max, ret, ret_len);

@@ -14,17 +14,23 @@
  * Opens path (relative to dir_fd; AT_FDCWD for the working directory) read-only, close-on-exec and
  * non-blocking, with flags added (e.g. O_NOFOLLOW, O_NOCTTY), and checks that it is a regular file
  * of at most max bytes. Returns the descriptor (owned by the caller) and, when ret_stat is not NULL,
- * its fstat() in *ret_stat; -EBADFD when it is not a regular file, -EFBIG when it is larger than
- * max, or -errno of open()/fstat().
+ * its fstat() in *ret_stat; -EISDIR for a directory, -EBADFD when it is something else that is not
+ * a regular file (a FIFO, a device, a socket), -EFBIG when it is larger than max, or -errno of
+ * open()/fstat().
  */
 int open_regular_file_bounded(int dir_fd, const char *path, int flags, uint64_t max, struct stat *ret_stat);
+
+/* The checks of open_regular_file_bounded() on a descriptor opened elsewhere (e.g. beneath a
+ * directory with openat2()): 0 and, when ret_stat is not NULL, its fstat() in *ret_stat; -EISDIR,
+ * -EBADFD, -EFBIG or -errno of fstat(). */
+int fd_check_regular_bounded(int fd, uint64_t max, struct stat *ret_stat);
 
 /*
  * Reads the regular file at path (relative to dir_fd, or AT_FDCWD) whole, at most max bytes, into a
  * new NUL-terminated buffer owned by the caller, and its length: open_regular_file_bounded() with
- * O_NOFOLLOW | O_NOCTTY, then read_fd_bounded() (which is what counts for a file still growing).
- * Never follows a symlink in the last component of path, never blocks on a FIFO or device. Returns
- * 0, -ELOOP for a symlink, -EBADFD for something other than a regular file, -EFBIG for more than
+ * O_NOCTTY and flags (O_NOFOLLOW: -ELOOP for a symlink in the last component), then
+ * read_fd_bounded() (which is what counts for a file still growing). Never blocks on a FIFO or
+ * device. Returns 0, -EISDIR, -EBADFD for something else than a regular file, -EFBIG for more than
  * max bytes, -ENOMEM or another -errno (-ENOENT…); the out-parameters are set only on success.
  */
-int read_regular_file_at(int dir_fd, const char *path, size_t max, char **ret, size_t *ret_len);
+int read_regular_file_at(int dir_fd, const char *path, int flags, size_t max, char **ret, size_t *ret_len);

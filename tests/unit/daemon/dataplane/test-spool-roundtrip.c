@@ -357,7 +357,7 @@ static void test_wrong_types(const char *dir) {
         ASSERT_ERROR(spool_meta_load(dir_fd, fifo_id, &got), EBADFD);
         ASSERT_OK(spool_name_format(name, dir_id, SPOOL_FILE_META));
         ASSERT_EQ(mkdirat(dir_fd, name, 0700), 0);
-        ASSERT_ERROR(spool_meta_load(dir_fd, dir_id, &got), EBADFD);
+        ASSERT_ERROR(spool_meta_load(dir_fd, dir_id, &got), EISDIR);
         ASSERT_OK(spool_name_format(name, link_id, SPOOL_FILE_META));
         ASSERT_EQ(symlinkat("/etc/passwd", dir_fd, name), 0);
         ASSERT_ERROR(spool_meta_load(dir_fd, link_id, &got), ELOOP);
