@@ -9,14 +9,14 @@
 #include <errno.h>
 #include <string.h>
 
-#include "bus-api.h"
+#include "manager-dbus.h"
 #include "bus-run.h"
 #include "cleanup.h"
 #include "log.h"
 #include "manager.h"
 #include "session-scripts/session-scripts.h"
 
-/* A user name is short (as OpenSession's, bus-api.c). */
+/* A user name is short (as OpenSession's, manager-dbus.c). */
 #define RUN_USER_MAX 256
 
 /* The PAM service name recorded for (and journaled with) RunEvent sessions. */

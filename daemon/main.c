@@ -18,7 +18,7 @@
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
-#include "bus-api.h"
+#include "manager-dbus.h"
 #include "cleanup.h"
 #include "default-limits.h"
 #include "log.h"
@@ -209,7 +209,7 @@ static int run(int argc, char *argv[]) {
         if (r < 0)
                 return r;
 
-        r = bus_api_setup(m);
+        r = manager_dbus_setup(m);
         if (r < 0)
                 return r;
 

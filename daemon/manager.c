@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bus-api.h"
+#include "manager-dbus.h"
 #include "cleanup.h"
 #include "fileio.h"
 #include "home-folder.h"
@@ -422,7 +422,7 @@ static void manager_forget_session(Manager *m, Session *s) {
         }
 
         if (s->refused && !s->hidden) {
-                bus_api_emit_session_ended(m, s);
+                manager_dbus_emit_session_ended(m, s);
                 log_debug("Forgetting refused session %s; its id stays refused for a while.", s->id);
                 s->hidden = true;
                 s->forget_source = sd_event_source_disable_unref(s->forget_source);
@@ -470,7 +470,7 @@ static int session_reply_wait(const Session *s, ScriptEvent e, sd_bus_message *m
 
         if (refused && !message[0])
                 message = "This session was refused.";
-        return bus_api_reply_wait(msg, ev->success && !refused, message, ev->last_line ?: "");
+        return manager_dbus_reply_wait(msg, ev->success && !refused, message, ev->last_line ?: "");
 }
 
 /* The results of all runs of the event are in: compose the event's result and answer its waiters.
@@ -528,7 +528,7 @@ static void session_finish_event(Session *s, ScriptEvent e) {
                         s->events[SCRIPT_EVENT_TERMINATION].state = EVENT_STATE_DONE;
                         s->events[SCRIPT_EVENT_TERMINATION].success = true;
                 }
-                bus_api_emit_session_ended(m, s);
+                manager_dbus_emit_session_ended(m, s);
                 session_arm_forget(s, MANAGER_FORGET_DELAY_USEC);
                 return;
         }
@@ -554,7 +554,7 @@ static void session_finish_event(Session *s, ScriptEvent e) {
                 int r = session_state_remove(s->id, m->sessions_dir);
                 if (r < 0)
                         log_warning_errno(r, "Failed to remove state of session %s, ignoring: %m", s->id);
-                bus_api_emit_session_ended(m, s);
+                manager_dbus_emit_session_ended(m, s);
                 session_arm_forget(s, MANAGER_FORGET_DELAY_USEC);
                 return;
         }
@@ -619,7 +619,7 @@ static void on_run_finished(Run *run, const RunResult *result, void *userdata) {
         free(r->error);
         r->error = strdup_or_null(result->error);
 
-        bus_api_emit_run_finished(s->manager, r);
+        manager_dbus_emit_run_finished(s->manager, r);
 
         /* The result is known, but the event is over only once no process of the run is left:
          * at the deadline systemd is only beginning to stop the scope, and a script may have left
@@ -659,7 +659,7 @@ static int on_event_overdue(sd_event_source *source, uint64_t usec, void *userda
                                 r->run = run_unref(r->run);
                         }
                         session_run_record_failure(r, RUN_RESULT_TIMEOUT, NULL);
-                        bus_api_emit_run_finished(s->manager, r);
+                        manager_dbus_emit_run_finished(s->manager, r);
                 }
                 if (r->scope_watch) {
                         /* systemd SIGKILLed the scope RUN_TIMEOUT_STOP_USEC after the deadline; if it
@@ -724,8 +724,8 @@ static int session_start_run(Session *s, ScriptEvent e, ScriptContext c, const S
                 /* Only after a restart when the user vanished meanwhile: without uid, groups and home
                  * nothing can run on the user's behalf, in either context. */
                 session_run_record_failure(r, RUN_RESULT_FAILED, "the user could not be looked up");
-                bus_api_emit_run_started(m, r);
-                bus_api_emit_run_finished(m, r);
+                manager_dbus_emit_run_started(m, r);
+                manager_dbus_emit_run_finished(m, r);
                 return 0;
         }
 
@@ -793,12 +793,12 @@ static int session_start_run(Session *s, ScriptEvent e, ScriptContext c, const S
                                 script_context_to_string(c), s->id);
                 session_run_record_failure(r, RUN_RESULT_FAILED, NULL);
                 /* Listeners see every run that was to start, also one that could not. */
-                bus_api_emit_run_started(m, r);
-                bus_api_emit_run_finished(m, r);
+                manager_dbus_emit_run_started(m, r);
+                manager_dbus_emit_run_finished(m, r);
                 return 0;
         }
 
-        bus_api_emit_run_started(m, r);
+        manager_dbus_emit_run_started(m, r);
         return 0;
 }
 
@@ -847,8 +847,8 @@ static int session_start_event(Session *s, ScriptEvent e) {
                         if (r < 0) {
                                 log_oom();
                                 session_run_record_failure(&ev->runs[c], RUN_RESULT_FAILED, "out of memory");
-                                bus_api_emit_run_started(m, &ev->runs[c]);
-                                bus_api_emit_run_finished(m, &ev->runs[c]);
+                                manager_dbus_emit_run_started(m, &ev->runs[c]);
+                                manager_dbus_emit_run_finished(m, &ev->runs[c]);
                         }
                 }
         }
@@ -1107,7 +1107,7 @@ int manager_open_session(Manager *m, const SessionRequest *req, Session **ret, u
         }
 
         manager_link_session(m, s);
-        bus_api_emit_session_started(m, s);
+        manager_dbus_emit_session_started(m, s);
 
         /* The session is the manager's from here on. */
         Session *t = TAKE_PTR(s);
@@ -1282,7 +1282,7 @@ int manager_wait_session_event(Manager *m, Session *s, ScriptEvent e, sd_bus_mes
         }
         if (ev->state == EVENT_STATE_NOT_RUN)
                 /* Nothing runs for this event (it was not requested): nothing to wait for. */
-                return bus_api_reply_wait(msg, true, "", "");
+                return manager_dbus_reply_wait(msg, true, "", "");
 
         if (ev->n_waiters >= SESSION_EVENT_WAITERS_MAX)
                 return -EBUSY;
@@ -1313,7 +1313,7 @@ int manager_refuse_session(Manager *m, Session *s) {
                 /* A CloseSession that came during the start: nothing will run for it. */
                 term->state = EVENT_STATE_NOT_RUN;
                 for (size_t i = 0; i < term->n_waiters; i++) {
-                        int r = bus_api_reply_wait(term->waiters[i], true, "", "");
+                        int r = manager_dbus_reply_wait(term->waiters[i], true, "", "");
                         if (r < 0)
                                 log_debug_errno(r, "Failed to answer a waiter of session %s, ignoring: %m", s->id);
                         sd_bus_message_unref(term->waiters[i]);

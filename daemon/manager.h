@@ -48,7 +48,7 @@
 struct Manager {
         sd_event *event;
         sd_bus *bus;
-        BusSubscribers *subscribers;    /* who gets the signals (bus-subscribers.h); from bus_api_setup() */
+        BusSubscribers *subscribers;    /* who gets the signals (bus-subscribers.h); from manager_dbus_setup() */
 
         char *settings_path;            /* --settings; NULL = SESSION_SCRIPTS_SETTINGS_PATH */
         char *config_path_override;     /* --config; NULL = settings' ConfigFile= */

@@ -16,7 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "bus-api.h"
+#include "manager-dbus.h"
 #include "cleanup.h"
 #include "log.h"
 #include "private-bus.h"
@@ -93,7 +93,7 @@ static int private_connection_new(PrivateBus *p, int fd) {
                                 "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, c);
         if (r < 0)
                 goto fail;
-        r = bus_api_add_object(p->manager, bus);
+        r = manager_dbus_add_object(p->manager, bus);
         if (r < 0)
                 goto fail;
         r = sd_bus_start(bus);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The org.sessionscripts.Manager1 interface on the system bus: method handlers, signals, and the
- * acquisition of the well-known name. See bus-api.h and units/org.sessionscripts.Manager1.xml.
+ * acquisition of the well-known name. See manager-dbus.h and units/org.sessionscripts.Manager1.xml.
  */
 
 #include <errno.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <systemd/sd-daemon.h>
 
-#include "bus-api.h"
+#include "manager-dbus.h"
 #include "bus-run.h"
 #include "bus-subscribers.h"
 #include "cleanup.h"
@@ -413,15 +413,15 @@ static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error 
         return 0;
 }
 
-int bus_api_add_object(Manager *m, sd_bus *bus) {
+int manager_dbus_add_object(Manager *m, sd_bus *bus) {
         return sd_bus_add_object_vtable(bus, NULL, SESSION_SCRIPTS_BUS_PATH, SESSION_SCRIPTS_BUS_INTERFACE,
                                         manager_vtable, m);
 }
 
-int bus_api_setup(Manager *m) {
+int manager_dbus_setup(Manager *m) {
         int r;
 
-        r = bus_api_add_object(m, m->bus);
+        r = manager_dbus_add_object(m, m->bus);
         if (r < 0)
                 return log_error_errno(r, "Failed to register object %s: %m", SESSION_SCRIPTS_BUS_PATH);
 
@@ -463,19 +463,19 @@ static void bus_emit(Manager *m, uid_t uid, const char *member, const char *type
                 log_debug_errno(r, "Failed to emit signal %s, ignoring: %m", member);
 }
 
-void bus_api_emit_session_started(Manager *m, const Session *s) {
+void manager_dbus_emit_session_started(Manager *m, const Session *s) {
         char i[BUS_TEXT_MAX + 1], u[BUS_TEXT_MAX + 1];
 
         bus_emit(m, s->uid, "SessionStarted", "ss", bus_text(i, s->id), bus_text(u, s->user));
 }
 
-void bus_api_emit_session_ended(Manager *m, const Session *s) {
+void manager_dbus_emit_session_ended(Manager *m, const Session *s) {
         char i[BUS_TEXT_MAX + 1], u[BUS_TEXT_MAX + 1];
 
         bus_emit(m, s->uid, "SessionEnded", "ss", bus_text(i, s->id), bus_text(u, s->user));
 }
 
-void bus_api_emit_run_started(Manager *m, const SessionRun *r) {
+void manager_dbus_emit_run_started(Manager *m, const SessionRun *r) {
         char i[BUS_TEXT_MAX + 1], u[BUS_TEXT_MAX + 1];
 
         bus_emit(m, r->session->uid, "RunStarted", "ssss", bus_text(i, r->session->id),
@@ -483,7 +483,7 @@ void bus_api_emit_run_started(Manager *m, const SessionRun *r) {
                  bus_text(u, r->run ? run_get_unit(r->run) : NULL));
 }
 
-void bus_api_emit_run_finished(Manager *m, const SessionRun *r) {
+void manager_dbus_emit_run_finished(Manager *m, const SessionRun *r) {
         char i[BUS_TEXT_MAX + 1], u[BUS_TEXT_MAX + 1];
 
         bus_emit(m, r->session->uid, "RunFinished", "sssssit", bus_text(i, r->session->id),
@@ -491,7 +491,7 @@ void bus_api_emit_run_finished(Manager *m, const SessionRun *r) {
                  run_result_to_string(r->kind), (int32_t) r->exit_status, r->duration_usec);
 }
 
-int bus_api_reply_wait(sd_bus_message *call, bool success, const char *message, const char *last_line) {
+int manager_dbus_reply_wait(sd_bus_message *call, bool success, const char *message, const char *last_line) {
         char mb[BUS_TEXT_MAX + 1], lb[BUS_TEXT_MAX + 1];
 
         return sd_bus_reply_method_return(call, "bss", (int) success, bus_text(mb, message),
