@@ -170,6 +170,15 @@ int manager_wait_session_event(Manager *m, Session *s, ScriptEvent e, sd_bus_mes
  */
 int manager_refuse_session(Manager *m, Session *s);
 
+/* For the session state machine (session-event.h). */
+
+/* Forgets s after delay_usec (0: on the next turn of the event loop, outside of any callback of its
+ * runs); does nothing when that is armed already. */
+void manager_arm_forget_session(Manager *m, Session *s, uint64_t delay_usec);
+
+/* The waiting time the configured event would have if it started now (0 when nothing runs). */
+uint64_t manager_event_wait_usec(Manager *m, ScriptEvent e);
+
 /* Finds a session by id, or NULL; a refused session that is over (hidden) is not found. */
 Session *manager_find_session(Manager *m, const char *id);
 

@@ -41,28 +41,6 @@ static inline void *mfree(void *p) {
 #define PASSWD_BUFFER_MAX (1024U * 1024U)
 #define GROUPS_MAX 65536
 
-static const char *const event_state_table[_EVENT_STATE_MAX] = {
-        [EVENT_STATE_NOT_RUN] = "not-run",
-        [EVENT_STATE_PENDING] = "pending",
-        [EVENT_STATE_RUNNING] = "running",
-        [EVENT_STATE_DONE] = "done",
-};
-
-const char *event_state_to_string(EventState s) {
-        if (s < 0 || s >= _EVENT_STATE_MAX)
-                return NULL;
-        return event_state_table[s];
-}
-
-int event_state_from_string(const char *s) {
-        if (!s)
-                return -EINVAL;
-        for (int i = 0; i < _EVENT_STATE_MAX; i++)
-                if (strcmp(event_state_table[i], s) == 0)
-                        return i;
-        return -EINVAL;
-}
-
 Session *session_new(void) {
         Session *s = calloc(1, sizeof(Session));
         if (!s)
@@ -655,22 +633,6 @@ int session_run_describe_failure(const SessionRun *r, char **ret) {
 
 const char *session_run_get_unit(const SessionRun *r) {
         return r->unit ?: (r->run ? run_get_unit(r->run) : NULL);
-}
-
-bool session_event_results_known(const SessionEvent *e) {
-        for (ScriptContext c = 0; c < _SCRIPT_CONTEXT_MAX; c++)
-                if (e->runs[c].used && !e->runs[c].finished)
-                        return false;
-        return true;
-}
-
-bool session_event_all_finished(const SessionEvent *e) {
-        if (!session_event_results_known(e))
-                return false;
-        for (ScriptContext c = 0; c < _SCRIPT_CONTEXT_MAX; c++)
-                if (e->runs[c].scope_watch)
-                        return false;
-        return true;
 }
 
 int session_event_compose_result(SessionEvent *e) {

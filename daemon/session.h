@@ -17,6 +17,7 @@
 #include "home-folder.h"
 #include "home-probe.h"
 #include "runner.h"
+#include "session-event.h"
 #include "session-id.h"
 #include "script-config.h"
 #include "unit-watch.h"
@@ -33,19 +34,6 @@ typedef struct Session Session;
 
 /* At most this many callers may wait for one event of one session at a time. */
 #define SESSION_EVENT_WAITERS_MAX 64
-
-typedef enum EventState {
-        EVENT_STATE_NOT_RUN,    /* not (yet) started */
-        EVENT_STATE_PENDING,    /* termination requested, waits for the start to finish */
-        EVENT_STATE_RUNNING,    /* runs started, not all finished */
-        EVENT_STATE_DONE,       /* every run finished (or none was to run); result recorded */
-        _EVENT_STATE_MAX,
-} EventState;
-
-/* "not-run", "pending", "running", "done"; NULL when out of range. */
-const char *event_state_to_string(EventState s);
-/* Returns the state or -EINVAL. */
-int event_state_from_string(const char *s);
 
 /* One executable of one event: what was started and how it ended. */
 typedef struct SessionRun {
@@ -71,7 +59,7 @@ typedef struct SessionRun {
         UnitWatch *scope_watch;
 } SessionRun;
 
-typedef struct SessionEvent {
+struct SessionEvent {
         EventState state;
         unsigned waiting_time_sec;      /* of the runs started (0 when nothing ran) */
         /* CLOCK_MONOTONIC, when RUNNING: start + waiting time. Kept in the state file: the clock is
@@ -92,7 +80,7 @@ typedef struct SessionEvent {
         /* Fires at the deadline plus the scopes' stop timeout: a run that never reported back
          * counts as timed out, and a scope that is still not gone is no longer waited for. */
         sd_event_source *overdue_source;
-} SessionEvent;
+};
 
 struct Session {
         Manager *manager;
@@ -220,14 +208,6 @@ const char *session_run_get_unit(const SessionRun *r);
  * e->state. Returns 0 or -ENOMEM.
  */
 int session_event_compose_result(SessionEvent *e);
-
-/* True when every used run of e has finished (also when none is used) and no scope of e is still
- * waited for (scope_watch). */
-bool session_event_all_finished(const SessionEvent *e);
-
-/* True when every used run of e has its result (also when none is used), whether or not processes
- * they left behind are still in their scopes: what a waiter of the event (the PAM module) needs. */
-bool session_event_results_known(const SessionEvent *e);
 
 /* ---- Lookup ---------------------------------------------------------------------------------- */
 
