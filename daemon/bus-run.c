@@ -9,10 +9,10 @@
 #include <errno.h>
 #include <string.h>
 
-#include "manager-dbus.h"
 #include "bus-run.h"
 #include "cleanup.h"
 #include "log.h"
+#include "manager-dbus.h"
 #include "manager.h"
 #include "session-scripts/session-scripts.h"
 

@@ -9,11 +9,11 @@
 #include <string.h>
 #include <systemd/sd-daemon.h>
 
-#include "manager-dbus.h"
 #include "bus-run.h"
 #include "bus-subscribers.h"
 #include "cleanup.h"
 #include "log.h"
+#include "manager-dbus.h"
 #include "output.h"
 #include "session-scripts/session-scripts.h"
 

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The session lifecycle of session-scriptsd (SPEC §3): loading settings and config.json (with the
- * tamper baseline of the provisioned instance), opening and closing sessions, starting the runs of
- * an event through the runner, collecting their results, waiting for their scopes to be gone,
- * answering waiters, and keeping the per-session state file current. See manager.h.
+ * The control plane of session-scriptsd (docs/behaviour.md §3): loading settings and config.json
+ * (with the tamper baseline of the provisioned instance), and the set of sessions — lookup,
+ * opening, closing, refusing, forgetting, trimming, the state directory of a restarted daemon —
+ * wired to the event state machine (session-event.h), which runs the events. See manager.h.
  */
 
 #include <dirent.h>
@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "manager-dbus.h"
+#include "alloc-util.h"
 #include "cleanup.h"
 #include "fileio.h"
 #include "home-folder.h"
@@ -28,6 +28,7 @@
 #include "log.h"
 #include "logind-watch.h"
 #include "manager.h"
+#include "manager-dbus.h"
 #include "output.h"
 #include "runner.h"
 #include "session-scripts/session-scripts.h"
@@ -35,10 +36,6 @@
 #include "user-env.h"
 #include "time-util.h"
 
-
-static char *strdup_or_null(const char *s) {
-        return s ? strdup(s) : NULL;
-}
 
 int manager_new(sd_event *event, const char *settings_path, const char *config_path, Manager **ret) {
         _cleanup_(manager_freep) Manager *m = calloc(1, sizeof(Manager));
@@ -285,8 +282,8 @@ static int manager_load_config(Manager *m, bool provision) {
                 stored = (TamperBaseline) {};
         } else {
                 /* The instance is "provisioned" now: record what the executables are, so that a
-                 * later change is caught before a run (SPEC §3, tamper check), and keep the record
-                 * for a restarted daemon. */
+                 * later change is caught before a run (docs/behaviour.md §3, tamper check), and keep
+                 * the record for a restarted daemon. */
                 r = config_collect_paths(c, path, &paths);
                 if (r < 0)
                         return log_oom();

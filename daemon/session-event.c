@@ -9,6 +9,7 @@
 #include <string.h>
 #include <systemd/sd-event.h>
 
+#include "alloc-util.h"
 #include "cleanup.h"
 #include "log.h"
 #include "logind-watch.h"
@@ -198,8 +199,7 @@ static void session_event_answer_waiters(Session *s, ScriptEvent e, bool nothing
                         log_debug_errno(r, "Failed to answer a waiter of session %s, ignoring: %m", s->id);
                 sd_bus_message_unref(ev->waiters[i]);
         }
-        free(ev->waiters);
-        ev->waiters = NULL;
+        ev->waiters = mfree(ev->waiters);
         ev->n_waiters = 0;
 }
 
@@ -286,7 +286,7 @@ static void session_run_record_failure(SessionRun *r, RunResultKind kind, const 
         r->finished = true;
         r->kind = kind;
         free(r->error);
-        r->error = error ? strdup(error) : NULL;
+        r->error = strdup_or_null(error);
         free(r->last_line);
         r->last_line = strdup("");
 }
@@ -354,7 +354,7 @@ static void on_run_finished(Run *run, const RunResult *result, void *userdata) {
         free(sr->last_line);
         sr->last_line = strdup(last);
         free(sr->error);
-        sr->error = result->error ? strdup(result->error) : NULL;
+        sr->error = strdup_or_null(result->error);
 
         manager_dbus_emit_run_finished(s->manager, sr);
 

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * One user session as the daemon knows it (SPEC §3): who it belongs to, its metadata, and the state
- * of its two events (SessionStart, SessionTermination) with the runs of each. This file holds the
- * parts without an event loop — the Session object, the session id rules, the persistent state
- * file under SESSION_SCRIPTS_SESSIONS_DIR, the user-facing result sentence and the resolution of
- * CloseSession's session id — so the unit tests can drive them. manager.c drives the lifecycle.
+ * One user session as the daemon knows it (docs/behaviour.md §3): who it belongs to, its metadata,
+ * and the state of its two events (SessionStart, SessionTermination) with the runs of each. This
+ * file holds the parts without an event loop — the Session object, the session id rules, the
+ * persistent state file under SESSION_SCRIPTS_SESSIONS_DIR, the user-facing result sentence and
+ * the resolution of CloseSession's session id — so the unit tests can drive them. The events are
+ * run by the state machine of session-event.h; manager.h keeps the set of sessions.
  */
 #pragma once
 
@@ -98,7 +99,8 @@ struct Session {
         size_t n_groups;
         bool user_resolved;             /* uid…groups come from a successful lookup */
 
-        /* The metadata of SPEC §3, always set (from the PAM environment, else settings). */
+        /* The metadata of docs/behaviour.md §3, always set (from the PAM environment, else
+         * settings). */
         char *user_name;
         char *access_mode;
         char *stack_name;
@@ -195,7 +197,7 @@ int session_state_load(const char *dir, const char *name, Session **ret);
  * "Session script /opt/x.sh (user context) exited with status 3." Returns 0 and a new string in
  * *ret, 0 and NULL when the run succeeded (or was not used), -ENOMEM.
  */
-int session_run_describe_failure(const SessionRun *r, char **ret);
+int session_run_describe_failure(const SessionRun *run, char **ret);
 
 /* The run's scope unit: recorded when it finished (or by a previous daemon instance), else the
  * running Run's; NULL before systemd was asked for one. Owned by r. */
