@@ -32,10 +32,10 @@
 #include "output.h"
 #include "runner.h"
 #include "session-scripts/session-scripts.h"
+#include "session-event.h"
+#include "time-util.h"
 #include "unit-watch.h"
 #include "user-env.h"
-#include "time-util.h"
-
 
 int manager_new(sd_event *event, const char *settings_path, const char *config_path, Manager **ret) {
         _cleanup_(manager_freep) Manager *m = calloc(1, sizeof(Manager));
@@ -183,6 +183,16 @@ static int config_open(const char *path, const TamperBaseline *stored, bool *ret
         return fd < 0 ? -errno : fd;
 }
 
+uint64_t manager_event_wait_usec(Manager *m, ScriptEvent e) {
+        const ScriptEventConfig *ec = m->config ? &m->config->events[e] : NULL;
+
+        if (!ec || !ec->present)
+                return 0;
+        for (ScriptContext c = 0; c < _SCRIPT_CONTEXT_MAX; c++)
+                if (script_executable_runs(&ec->executables[c]))
+                        return ec->waiting_time_sec * USEC_PER_SEC;
+        return 0;
+}
 
 /* Publishes the events' waiting times for the PAM module (SESSION_SCRIPTS_WAIT_FILE), atomically.
  * Best effort: without it the module bounds a busy registration by the largest waiting time. */
@@ -364,7 +374,7 @@ int manager_reload(Manager *m) {
         return r;
 }
 
-/* ---- Runs and events ------------------------------------------------------------------------- */
+/* ---- Forgetting sessions --------------------------------------------------------------------- */
 
 static int on_trim(sd_event_source *source, uint64_t usec, void *userdata) {
         Manager *m = userdata;
@@ -436,18 +446,6 @@ void manager_arm_forget_session(Manager *m, Session *s, uint64_t delay_usec) {
                                        delay_usec > 0 ? USEC_PER_SEC : 1, on_forget, s);
         if (r < 0)
                 log_warning_errno(r, "Failed to arm forget timer of session %s, ignoring: %m", s->id);
-}
-
-/* The waiting time the configured event would have if it started now (0 when nothing runs). */
-uint64_t manager_event_wait_usec(Manager *m, ScriptEvent e) {
-        const ScriptEventConfig *ec = m->config ? &m->config->events[e] : NULL;
-
-        if (!ec || !ec->present)
-                return 0;
-        for (ScriptContext c = 0; c < _SCRIPT_CONTEXT_MAX; c++)
-                if (script_executable_runs(&ec->executables[c]))
-                        return ec->waiting_time_sec * USEC_PER_SEC;
-        return 0;
 }
 
 /* ---- Sessions -------------------------------------------------------------------------------- */

@@ -42,7 +42,9 @@ typedef struct SessionRun {
         ScriptEvent event;
         ScriptContext context;
         bool used;              /* an executable of this context was to run */
-        bool finished;          /* the result below is valid */
+        /* The run has finished (session-event.h): the runner reported, or it counted as timed out;
+         * the result below is valid. Its scope may still hold processes. */
+        bool finished;
         char *executable;
         Run *run;               /* the runner's object (one reference), NULL when none was started */
         RunResultKind kind;
