@@ -99,11 +99,25 @@ int bus_read_environment(sd_bus_message *msg, SessionRequest *req, sd_bus_error 
         return sd_bus_message_exit_container(msg);
 }
 
+int manager_dbus_open_session(Manager *m, sd_bus_message *msg, const SessionRequest *req, sd_bus_error *error) {
+        uint64_t wait_usec = 0;
+        Session *s;
+        int r;
+
+        r = manager_open_session(m, req, &s, &wait_usec);
+        if (r == -ESRCH)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "No such user: %s", req->user);
+        if (r == -EUSERS)
+                return sd_bus_error_set(error, SD_BUS_ERROR_LIMITS_EXCEEDED, "Too many sessions.");
+        if (r < 0)
+                return r;
+
+        return sd_bus_reply_method_return(msg, "st", s->id, wait_usec);
+}
+
 static int method_open_session(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         SessionRequest req = {};
-        Session *s;
-        uint64_t wait_usec = 0;
         int r;
 
         r = bus_check_root(msg, error);
@@ -119,15 +133,7 @@ static int method_open_session(sd_bus_message *msg, void *userdata, sd_bus_error
         if (r < 0)
                 return r;
 
-        r = manager_open_session(m, &req, &s, &wait_usec);
-        if (r == -ESRCH)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "No such user: %s", req.user);
-        if (r == -EUSERS)
-                return sd_bus_error_set(error, SD_BUS_ERROR_LIMITS_EXCEEDED, "Too many sessions.");
-        if (r < 0)
-                return r;
-
-        return sd_bus_reply_method_return(msg, "st", s->id, wait_usec);
+        return manager_dbus_open_session(m, msg, &req, error);
 }
 
 static int method_close_session(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -192,6 +198,16 @@ static int method_wait_session_event(sd_bus_message *msg, void *userdata, sd_bus
         return r < 0 ? r : 1;
 }
 
+/* Closes the array container of a method reply and sends it. */
+static int bus_close_and_send(sd_bus_message *reply) {
+        int r;
+
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 static int method_list_sessions(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Manager *m = userdata;
@@ -225,10 +241,7 @@ static int method_list_sessions(sd_bus_message *msg, void *userdata, sd_bus_erro
                 if (r < 0)
                         return r;
         }
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return bus_close_and_send(reply);
 }
 
 static int method_list_runs(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -276,10 +289,7 @@ static int method_list_runs(sd_bus_message *msg, void *userdata, sd_bus_error *e
                         if (r < 0)
                                 return r;
                 }
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return bus_close_and_send(reply);
 }
 
 static int method_refuse_session(sd_bus_message *msg, void *userdata, sd_bus_error *error) {

@@ -39,6 +39,11 @@ int bus_check_root(sd_bus_message *msg, sd_bus_error *error);
  * environment). */
 int bus_read_environment(sd_bus_message *msg, SessionRequest *req, sd_bus_error *error);
 
+/* OpenSession and RunEvent: opens the session req describes (manager_open_session()) and replies to
+ * msg with (s session_id, t wait_usec). Returns ≥ 0, or < 0 with error set for an unknown user
+ * (InvalidArgs) or a full session table (LimitsExceeded), or another -errno. */
+int manager_dbus_open_session(Manager *m, sd_bus_message *msg, const SessionRequest *req, sd_bus_error *error);
+
 /* Replies to a WaitSessionEvent() call with (b success, s message, s last_line); strings are made
  * valid UTF-8 first. Returns 0 or -errno. */
 int manager_dbus_reply_wait(sd_bus_message *call, bool success, const char *message, const char *last_line);
