@@ -35,10 +35,12 @@
  *                                        "nothing ran"
  *   WAIT           reply "nothing ran"   queue the waiter      results: reply; else queue reply
  *
+ * (A full queue of waiters, SESSION_EVENT_WAITERS_MAX, refuses WAIT with -EBUSY.)
+ *
  * TERMINATE is both CloseSession and logind's word that the login session ended: the termination
  * starts exactly once whichever comes first. Entering DONE (EVENT_ACTION_DONE) disarms the overdue
  * timer, records the result, answers the waiters, and then what follows the event for the session:
- * the pending termination starts after the start, a refused session is forgotten, a finished
+ * the pending termination starts after the start, a refused session is forgotten, a done
  * termination removes the state file and announces SessionEnded. A restarted daemon feeds RESUME
  * for each event it loads: it never runs an event twice, an event of the previous instance that
  * was running stays RUNNING while its scopes are there and is DONE with an unknown (successful)
