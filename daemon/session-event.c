@@ -50,7 +50,7 @@ int event_state_from_string(const char *s) {
 /* ---- Transitions ----------------------------------------------------------------------------- */
 
 #define TRANSITION(s, a) ((EventTransition) { .state = (s), .actions = (a) })
-#define REFUSED(s, e) ((EventTransition) { .state = (s), .error = (e) })
+#define REJECT(s, e) ((EventTransition) { .state = (s), .error = (e) })
 
 EventTransition event_transition(EventState state, EventInput input, const EventFacts *f) {
         bool running = state == EVENT_STATE_RUNNING;
@@ -61,7 +61,7 @@ EventTransition event_transition(EventState state, EventInput input, const Event
         case EVENT_INPUT_START:
                 if (state == EVENT_STATE_NOT_RUN || state == EVENT_STATE_PENDING)
                         return TRANSITION(EVENT_STATE_RUNNING, EVENT_ACTION_START_RUNS);
-                return REFUSED(state, -EALREADY);
+                return REJECT(state, -EALREADY);
 
         case EVENT_INPUT_STARTED:
                 if (!running)
@@ -74,7 +74,7 @@ EventTransition event_transition(EventState state, EventInput input, const Event
 
         case EVENT_INPUT_TERMINATE:
                 if (!termination || state != EVENT_STATE_NOT_RUN)
-                        return REFUSED(state, -EALREADY);
+                        return REJECT(state, -EALREADY);
                 /* Ordered after the start: it runs when the start is done. */
                 if (f->start_running)
                         return TRANSITION(EVENT_STATE_PENDING, EVENT_ACTION_SAVE);
@@ -110,7 +110,7 @@ EventTransition event_transition(EventState state, EventInput input, const Event
                 if (!termination)
                         break;
                 if (state == EVENT_STATE_RUNNING || state == EVENT_STATE_DONE)
-                        return REFUSED(state, -EBUSY);
+                        return REJECT(state, -EBUSY);
                 if (state == EVENT_STATE_PENDING)
                         return TRANSITION(EVENT_STATE_NOT_RUN, EVENT_ACTION_ANSWER_NOTHING);
                 break;
@@ -121,7 +121,7 @@ EventTransition event_transition(EventState state, EventInput input, const Event
                 if (state == EVENT_STATE_NOT_RUN)
                         return TRANSITION(state, EVENT_ACTION_REPLY_NOTHING);
                 if (f->waiters_full)
-                        return REFUSED(state, -EBUSY);
+                        return REJECT(state, -EBUSY);
                 return TRANSITION(state, EVENT_ACTION_QUEUE_WAITER);
 
         default:
