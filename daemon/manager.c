@@ -672,13 +672,11 @@ int manager_open_session(Manager *m, const SessionRequest *req, Session **ret, u
                  * outset, so that a running manual start lists as start "running", termination
                  * "done" — a login's termination reads "not-run" or "pending" then — and a policy
                  * script that counts a user's active sessions does not count it. */
-                t->events[SCRIPT_EVENT_TERMINATION].state = EVENT_STATE_DONE;
-                t->events[SCRIPT_EVENT_TERMINATION].success = true;
+                session_event_skip(&t->events[SCRIPT_EVENT_TERMINATION]);
         }
         if (t->transient && req->transient_event == SCRIPT_EVENT_TERMINATION) {
                 /* RunEvent SessionTermination without a start: the start counts as done, unrun. */
-                t->events[SCRIPT_EVENT_START].state = EVENT_STATE_DONE;
-                t->events[SCRIPT_EVENT_START].success = true;
+                session_event_skip(&t->events[SCRIPT_EVENT_START]);
                 first = SCRIPT_EVENT_TERMINATION;
         }
         /* The home-folder status is read off the event loop, as the user, bounded (home-probe.h).

@@ -244,10 +244,8 @@ static void session_event_done(Session *s, ScriptEvent e) {
                 /* RunEvent: the one event of the manual run is over. Termination never follows a
                  * transient start (marked done: the session is not counted as active any more);
                  * kept a while so that a late WaitSessionEvent/ListRuns still gets the result. */
-                if (e == SCRIPT_EVENT_START) {
-                        s->events[SCRIPT_EVENT_TERMINATION].state = EVENT_STATE_DONE;
-                        s->events[SCRIPT_EVENT_TERMINATION].success = true;
-                }
+                if (e == SCRIPT_EVENT_START)
+                        session_event_skip(&s->events[SCRIPT_EVENT_TERMINATION]);
                 manager_dbus_emit_session_ended(m, s);
                 manager_arm_forget_session(m, s, MANAGER_FORGET_DELAY_USEC);
                 return;
@@ -567,6 +565,11 @@ static int session_event_start_runs(Session *s, ScriptEvent e) {
 
         (void) session_event_feed(s, e, EVENT_INPUT_STARTED, NULL);
         return r;
+}
+
+void session_event_skip(SessionEvent *ev) {
+        ev->state = EVENT_STATE_DONE;
+        ev->success = true;
 }
 
 int session_event_mark_done_unknown(SessionEvent *ev) {

@@ -148,6 +148,9 @@ void session_logind_check(Session *s);
  * is done, its result unknown; an unstarted start is done without running. Returns 0 or -ENOMEM. */
 int session_event_resume(Session *s, ScriptEvent e);
 
+/* Marks ev DONE, successful, without running it: the event a manual run (RunEvent) does not run. */
+void session_event_skip(SessionEvent *ev);
+
 /* Marks ev DONE as a restarted daemon finds it: with the result the previous instance recorded,
  * else unknown — counted as successful rather than run anything twice. Returns 0 or -ENOMEM. */
 int session_event_mark_done_unknown(SessionEvent *ev);
