@@ -9,14 +9,14 @@
 #include <errno.h>
 #include <string.h>
 
-#include "bus-api.h"
 #include "bus-run.h"
 #include "cleanup.h"
 #include "log.h"
+#include "manager-dbus.h"
 #include "manager.h"
 #include "session-scripts/session-scripts.h"
 
-/* A user name is short (as OpenSession's, bus-api.c). */
+/* A user name is short (as OpenSession's, manager-dbus.c). */
 #define RUN_USER_MAX 256
 
 /* The PAM service name recorded for (and journaled with) RunEvent sessions. */
@@ -29,8 +29,6 @@ int bus_run_method_run_event(sd_bus_message *msg, void *userdata, sd_bus_error *
                 .transient = true,
         };
         const char *event;
-        uint64_t wait_usec = 0;
-        Session *s;
         int e, r;
 
         r = bus_check_root(msg, error);
@@ -67,13 +65,5 @@ int bus_run_method_run_event(sd_bus_message *msg, void *userdata, sd_bus_error *
 
         log_info("RunEvent: running %s for user %s without a login.", script_event_to_string(e), req.user);
 
-        r = manager_open_session(m, &req, &s, &wait_usec);
-        if (r == -ESRCH)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "No such user: %s", req.user);
-        if (r == -EUSERS)
-                return sd_bus_error_set(error, SD_BUS_ERROR_LIMITS_EXCEEDED, "Too many sessions.");
-        if (r < 0)
-                return r;
-
-        return sd_bus_reply_method_return(msg, "st", s->id, wait_usec);
+        return manager_dbus_open_session(m, msg, &req, error);
 }

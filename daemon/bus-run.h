@@ -2,7 +2,7 @@
 /*
  * RunEvent(s user, s event, a{ss} environment) → (s session_id, t wait_usec): the method behind
  * `session-scripts run`, which runs one event's executables for a user exactly as a login would,
- * but without a login. Registered in the manager's vtable by bus-api.c.
+ * but without a login. Registered in the manager's vtable by manager-dbus.c.
  */
 #pragma once
 

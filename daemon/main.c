@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * session-scriptsd: the root daemon that runs the administrator's session scripts (SPEC §1, §3).
- * Sets up the sd-event loop (SIGTERM/SIGINT exit, SIGHUP reloads, watchdog), loads settings and
- * config.json, recovers spool entries and session state of a previous instance, connects to the
- * system bus, registers the API and takes the bus name, then serves until told to stop.
+ * session-scriptsd: the root daemon that runs the administrator's session scripts
+ * (docs/behaviour.md §1, §3). Sets up the sd-event loop (SIGTERM/SIGINT exit, SIGHUP reloads,
+ * watchdog), loads settings and config.json, recovers spool entries and session state of a
+ * previous instance, connects to the system bus, registers the API and takes the bus name, then
+ * serves until told to stop.
  */
 
 #include <errno.h>
@@ -18,13 +19,13 @@
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
-#include "bus-api.h"
 #include "cleanup.h"
 #include "default-limits.h"
 #include "log.h"
+#include "manager-dbus.h"
 #include "manager.h"
-#include "private-bus.h"
 #include "output.h"
+#include "private-bus.h"
 #include "session-scripts/session-scripts.h"
 #include "unit-watch.h"
 
@@ -216,7 +217,7 @@ static int run(int argc, char *argv[]) {
         if (r < 0)
                 return r;
 
-        r = bus_api_setup(m);
+        r = manager_dbus_setup(m);
         if (r < 0)
                 return r;
 

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The session lifecycle of session-scriptsd (SPEC §3): loading settings and config.json (with the
- * tamper baseline of the provisioned instance), opening and closing sessions, starting the runs of
- * an event through the runner, collecting their results, waiting for their scopes to be gone,
- * answering waiters, and keeping the per-session state file current. See manager.h.
+ * The control plane of session-scriptsd (docs/behaviour.md §3): loading settings and config.json
+ * (with the tamper baseline of the provisioned instance), and the set of sessions — lookup,
+ * opening, closing, refusing, forgetting, trimming, the state directory of a restarted daemon —
+ * wired to the event state machine (session-event.h), which runs the events. See manager.h.
  */
 
 #include <dirent.h>
@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bus-api.h"
+#include "alloc-util.h"
 #include "cleanup.h"
 #include "fileio.h"
 #include "home-folder.h"
@@ -28,18 +28,14 @@
 #include "log.h"
 #include "logind-watch.h"
 #include "manager.h"
-#include "object-key.h"
+#include "manager-dbus.h"
 #include "output.h"
 #include "runner.h"
 #include "session-scripts/session-scripts.h"
+#include "session-event.h"
+#include "time-util.h"
 #include "unit-watch.h"
 #include "user-env.h"
-#include "time-util.h"
-
-
-static char *strdup_or_null(const char *s) {
-        return s ? strdup(s) : NULL;
-}
 
 int manager_new(sd_event *event, const char *settings_path, const char *config_path, Manager **ret) {
         _cleanup_(manager_freep) Manager *m = calloc(1, sizeof(Manager));
@@ -189,7 +185,16 @@ static int config_open(const char *path, const TamperBaseline *stored, bool *ret
         return fd < 0 ? -errno : fd;
 }
 
-static uint64_t manager_event_wait_usec(Manager *m, ScriptEvent e);
+uint64_t manager_event_wait_usec(Manager *m, ScriptEvent e) {
+        const ScriptEventConfig *ec = m->config ? &m->config->events[e] : NULL;
+
+        if (!ec || !ec->present)
+                return 0;
+        for (ScriptContext c = 0; c < _SCRIPT_CONTEXT_MAX; c++)
+                if (script_executable_runs(&ec->executables[c]))
+                        return ec->waiting_time_sec * USEC_PER_SEC;
+        return 0;
+}
 
 /* Publishes the events' waiting times for the PAM module (SESSION_SCRIPTS_WAIT_FILE), atomically.
  * Best effort: without it the module bounds a busy registration by the largest waiting time. */
@@ -289,8 +294,8 @@ static int manager_load_config(Manager *m, bool provision) {
                 stored = (TamperBaseline) {};
         } else {
                 /* The instance is "provisioned" now: record what the executables are, so that a
-                 * later change is caught before a run (SPEC §3, tamper check), and keep the record
-                 * for a restarted daemon. */
+                 * later change is caught before a run (docs/behaviour.md §3, tamper check), and keep
+                 * the record for a restarted daemon. */
                 r = config_collect_paths(c, path, &paths);
                 if (r < 0)
                         return log_oom();
@@ -371,20 +376,7 @@ int manager_reload(Manager *m) {
         return r;
 }
 
-/* ---- Runs and events ------------------------------------------------------------------------- */
-
-static void session_save(Session *s) {
-        int r;
-
-        /* A RunEvent session dies with the daemon: nothing of it is to be resumed. */
-        if (s->transient)
-                return;
-        r = session_state_save(s, s->manager->sessions_dir);
-        if (r < 0)
-                log_warning_errno(r, "Failed to save state of session %s, ignoring: %m", s->id);
-}
-
-static void session_arm_forget(Session *s, uint64_t delay_usec);
+/* ---- Forgetting sessions --------------------------------------------------------------------- */
 
 static int on_trim(sd_event_source *source, uint64_t usec, void *userdata) {
         Manager *m = userdata;
@@ -413,7 +405,7 @@ static void manager_schedule_trim(Manager *m) {
 /* Drops a session: its state file, its entry in the list, the object. A refused session announces
  * its end now (an accepted one did so when its termination finished) and is only hidden at first
  * (see Session.hidden); the next call, MANAGER_FORGET_DELAY_USEC later, frees it. The caller must
- * not be inside a callback of one of s's runs (use session_arm_forget() with delay 0 there). */
+ * not be inside a callback of one of s's runs (use manager_arm_forget_session() with delay 0 there). */
 static void manager_forget_session(Manager *m, Session *s) {
         int r;
 
@@ -424,11 +416,11 @@ static void manager_forget_session(Manager *m, Session *s) {
         }
 
         if (s->refused && !s->hidden) {
-                bus_api_emit_session_ended(m, s);
+                manager_dbus_emit_session_ended(m, s);
                 log_debug("Forgetting refused session %s; its id stays refused for a while.", s->id);
                 s->hidden = true;
                 s->forget_source = sd_event_source_disable_unref(s->forget_source);
-                session_arm_forget(s, MANAGER_FORGET_DELAY_USEC);
+                manager_arm_forget_session(m, s, MANAGER_FORGET_DELAY_USEC);
                 return;
         }
 
@@ -445,451 +437,17 @@ static int on_forget(sd_event_source *source, uint64_t usec, void *userdata) {
         return 0;
 }
 
-/* Forgets s after delay_usec (0: on the next turn of the event loop, outside of any callback of
- * its runs). The late forget may be coalesced by a second; an immediate one gets accuracy 1 µs
- * (0 would mean sd-event's default of 250 ms), so a refused session is gone without delay. */
-static void session_arm_forget(Session *s, uint64_t delay_usec) {
+/* The late forget may be coalesced by a second; an immediate one gets accuracy 1 µs (0 would mean
+ * sd-event's default of 250 ms), so a refused session is gone without delay. */
+void manager_arm_forget_session(Manager *m, Session *s, uint64_t delay_usec) {
         int r;
 
         if (s->forget_source)
                 return;
-        r = sd_event_add_time_relative(s->manager->event, &s->forget_source, CLOCK_MONOTONIC, delay_usec,
+        r = sd_event_add_time_relative(m->event, &s->forget_source, CLOCK_MONOTONIC, delay_usec,
                                        delay_usec > 0 ? USEC_PER_SEC : 1, on_forget, s);
         if (r < 0)
                 log_warning_errno(r, "Failed to arm forget timer of session %s, ignoring: %m", s->id);
-}
-
-static int session_start_event(Session *s, ScriptEvent e);
-static void session_logind_check(Session *s);
-
-/* Answers one WaitSessionEvent() call with the recorded result of e. The start of a refused session
- * reads as failed whatever its runs did: a second pam_session_scripts line with require_success
- * must refuse it too, not let it in. */
-static int session_reply_wait(const Session *s, ScriptEvent e, sd_bus_message *msg) {
-        const SessionEvent *ev = &s->events[e];
-        bool refused = e == SCRIPT_EVENT_START && s->refused;
-        const char *message = ev->message ?: "";
-
-        if (refused && !message[0])
-                message = "This session was refused.";
-        return bus_api_reply_wait(msg, ev->success && !refused, message, ev->last_line ?: "");
-}
-
-/* The results of all runs of the event are in: compose the event's result and answer its waiters.
- * Called as soon as the results are known (the PAM call need not wait for processes a script left
- * in its scope: systemd stops them at the deadline anyway), and again when the event finishes. */
-static void session_answer_waiters(Session *s, ScriptEvent e, bool save) {
-        SessionEvent *ev = &s->events[e];
-        int r;
-
-        if (!ev->result_recorded) {
-                r = session_event_compose_result(ev);
-                if (r < 0) {
-                        log_oom();
-                        ev->success = false;
-                }
-                ev->result_recorded = true;
-                /* Recorded before anybody is told: a daemon restarted from here on must give later
-                 * waiters the same answer. */
-                if (save)
-                        session_save(s);
-        }
-
-        for (size_t i = 0; i < ev->n_waiters; i++) {
-                r = session_reply_wait(s, e, ev->waiters[i]);
-                if (r < 0)
-                        log_debug_errno(r, "Failed to answer a waiter of session %s, ignoring: %m", s->id);
-                sd_bus_message_unref(ev->waiters[i]);
-        }
-        ev->waiters = (free(ev->waiters), NULL);
-        ev->n_waiters = 0;
-}
-
-/* All runs of the event have ended and their scopes are gone (or none was to run): record,
- * answer, go on. */
-static void session_finish_event(Session *s, ScriptEvent e) {
-        Manager *m = s->manager;
-        SessionEvent *ev = &s->events[e];
-
-        ev->overdue_source = sd_event_source_disable_unref(ev->overdue_source);
-        session_answer_waiters(s, e, false);   /* the state is saved below, with state DONE */
-        ev->state = EVENT_STATE_DONE;
-
-        if (ev->success)
-                log_info("%s of session %s (user %s) finished successfully.", script_event_to_string(e), s->id,
-                         s->user);
-        else
-                log_notice("%s of session %s (user %s) finished: %s", script_event_to_string(e), s->id, s->user,
-                           ev->message ?: "");
-
-        if (s->transient) {
-                /* RunEvent: the one event of the manual run is over. Termination never follows a
-                 * transient start (marked done: the session is not counted as active any more);
-                 * kept a while so that a late WaitSessionEvent/ListRuns still gets the result. */
-                if (e == SCRIPT_EVENT_START) {
-                        s->events[SCRIPT_EVENT_TERMINATION].state = EVENT_STATE_DONE;
-                        s->events[SCRIPT_EVENT_TERMINATION].success = true;
-                }
-                bus_api_emit_session_ended(m, s);
-                session_arm_forget(s, MANAGER_FORGET_DELAY_USEC);
-                return;
-        }
-
-        if (e == SCRIPT_EVENT_START && s->refused) {
-                /* RefuseSession came while the start ran: nothing more happens to this session.
-                 * Deferred, as this may run inside a run's finished callback. */
-                session_save(s);
-                session_arm_forget(s, 0);
-                return;
-        }
-
-        if (e == SCRIPT_EVENT_START && s->events[SCRIPT_EVENT_TERMINATION].state == EVENT_STATE_PENDING) {
-                /* CloseSession came while the start ran: termination starts now, its deadline counts
-                 * from now (session_start_event() saves the state). */
-                (void) session_start_event(s, SCRIPT_EVENT_TERMINATION);
-                return;
-        }
-
-        if (e == SCRIPT_EVENT_TERMINATION) {
-                /* Over for good: nothing of it is left for a restarted daemon to resume, so its state
-                 * file goes now; the result stays in memory a while for late callers. */
-                int r = session_state_remove(s->id, m->sessions_dir);
-                if (r < 0)
-                        log_warning_errno(r, "Failed to remove state of session %s, ignoring: %m", s->id);
-                bus_api_emit_session_ended(m, s);
-                session_arm_forget(s, MANAGER_FORGET_DELAY_USEC);
-                return;
-        }
-
-        session_save(s);
-}
-
-static void session_run_record_failure(SessionRun *r, RunResultKind kind, const char *error) {
-        r->finished = true;
-        r->kind = kind;
-        free(r->error);
-        r->error = strdup_or_null(error);
-        free(r->last_line);
-        r->last_line = strdup("");
-}
-
-/* Finishes e when it runs and nothing of it is left to wait for; answers its waiters already when
- * only processes left in scopes are. */
-static void session_event_check(Session *s, ScriptEvent e) {
-        SessionEvent *ev = &s->events[e];
-
-        if (ev->state != EVENT_STATE_RUNNING)
-                return;
-        if (session_event_all_finished(ev))
-                session_finish_event(s, e);
-        else if (session_event_results_known(ev))
-                session_answer_waiters(s, e, true);
-}
-
-static void on_scope_gone(UnitWatch *w, void *userdata) {
-        SessionRun *r = userdata;
-        Session *s = r->session;
-
-        log_debug("Scope %s of session %s is gone.", unit_watch_get_unit(w), s->id);
-        r->scope_watch = unit_watch_free(r->scope_watch);
-        session_event_check(s, r->event);
-}
-
-static void on_run_finished(Run *run, const RunResult *result, void *userdata) {
-        SessionRun *r = userdata;
-        Session *s = r->session;
-        char last[OUTPUT_LAST_LINE_MAX + 1];
-
-        if (r->finished)
-                return;
-
-        r->finished = true;
-        r->kind = result->kind;
-        r->exit_status = result->exit_status;
-        r->signal = result->signal;
-        r->duration_usec = result->duration_usec;
-        if (result->unit) {
-                free(r->unit);
-                r->unit = strdup(result->unit);
-        }
-        /* The runner sanitises already; bound and clean again, the text goes to a user's screen. */
-        last[0] = 0;
-        if (result->last_line)
-                (void) utf8_sanitize(last, sizeof last, result->last_line, strlen(result->last_line), true);
-        free(r->last_line);
-        r->last_line = strdup(last);
-        free(r->error);
-        r->error = strdup_or_null(result->error);
-
-        bus_api_emit_run_finished(s->manager, r);
-
-        /* The result is known, but the event is over only once no process of the run is left:
-         * at the deadline systemd is only beginning to stop the scope, and a script may have left
-         * children behind. Termination must not overlap with them. The kernel says at once when
-         * the scope's cgroup is empty (the common case: the script and all it started have exited);
-         * else, or when it cannot tell, wait for systemd to report the scope gone. */
-        if (r->unit && !r->scope_watch && run_scope_populated(run) != 0) {
-                int k = unit_watch_new(s->manager->systemd_watch, r->unit, on_scope_gone, r, &r->scope_watch);
-                if (k < 0)
-                        log_warning_errno(k, "Failed to watch scope %s of session %s, not waiting for it to end: %m",
-                                          r->unit, s->id);
-        }
-
-        /* Everything the session keeps of the run is copied above: the run's pidfd, pipes and
-         * buffers go as soon as its capture ends, not when the session is forgotten. Our caller
-         * (the runner) holds a reference of its own while calling us. */
-        if (r->run == run) {
-                run_detach(run);
-                r->run = run_unref(r->run);
-        }
-
-        session_event_check(s, r->event);
-}
-
-static int on_event_overdue(sd_event_source *source, uint64_t usec, void *userdata) {
-        SessionEvent *ev = userdata;
-        Session *s = ev->runs[0].session;
-
-        for (ScriptContext c = 0; c < _SCRIPT_CONTEXT_MAX; c++) {
-                SessionRun *r = &ev->runs[c];
-
-                if (r->used && !r->finished) {
-                        log_error("Run of %s (%s context) of session %s did not report its end; counting it as timed out.",
-                                  r->executable, script_context_to_string(c), s->id);
-                        if (r->run) {
-                                run_detach(r->run);
-                                r->run = run_unref(r->run);
-                        }
-                        session_run_record_failure(r, RUN_RESULT_TIMEOUT, NULL);
-                        bus_api_emit_run_finished(s->manager, r);
-                }
-                if (r->scope_watch) {
-                        /* systemd SIGKILLed the scope RUN_TIMEOUT_STOP_USEC after the deadline; if it
-                         * still is not gone, something else is wrong, and the session must go on. */
-                        log_warning("Scope %s of session %s is still there %.1f s after its deadline; no longer waiting for it.",
-                                    unit_watch_get_unit(r->scope_watch), s->id,
-                                    (double) (RUN_TIMEOUT_STOP_USEC + MANAGER_OVERDUE_GRACE_USEC) / USEC_PER_SEC);
-                        r->scope_watch = unit_watch_free(r->scope_watch);
-                }
-        }
-        if (ev->state == EVENT_STATE_RUNNING)
-                session_finish_event(s, ev->runs[0].event);
-        return 0;
-}
-
-/* Builds argv = [filename, split arguments…]. */
-static int executable_argv(const ScriptExecutable *x, char ***ret) {
-        size_t n = 0;
-        char **l;
-
-        while (x->argv && x->argv[n])
-                n++;
-        l = calloc(n + 2, sizeof(char *));
-        if (!l)
-                return -ENOMEM;
-        l[0] = strdup(x->filename);
-        if (!l[0]) {
-                free(l);
-                return -ENOMEM;
-        }
-        for (size_t i = 0; i < n; i++)
-                if (!(l[i + 1] = strdup(x->argv[i]))) {
-                        strv_free(l);
-                        return -ENOMEM;
-                }
-        *ret = l;
-        return 0;
-}
-
-static int session_start_run(Session *s, ScriptEvent e, ScriptContext c, const ScriptEventConfig *ec,
-                             const char *runtime_dir) {
-        static const TamperBaseline empty_baseline = {};
-        Manager *m = s->manager;
-        const ScriptExecutable *x = &ec->executables[c];
-        SessionRun *r = &s->events[e].runs[c];
-        _cleanup_(strv_freep) char **env = NULL, **argv = NULL;
-        _cleanup_(freep) char *key = NULL;
-        int k;
-
-        r->used = true;
-        r->finished = false;
-        r->waiting_time_sec = ec->waiting_time_sec;
-        r->scope_watch = unit_watch_free(r->scope_watch);
-        free(r->unit);
-        r->unit = NULL;
-        free(r->executable);
-        r->executable = strdup(x->filename);
-        if (!r->executable)
-                return -ENOMEM;
-
-        if (!s->user_resolved) {
-                /* Only after a restart when the user vanished meanwhile: without uid, groups and home
-                 * nothing can run on the user's behalf, in either context. */
-                session_run_record_failure(r, RUN_RESULT_FAILED, "the user could not be looked up");
-                bus_api_emit_run_started(m, r);
-                bus_api_emit_run_finished(m, r);
-                return 0;
-        }
-
-        UserEnvParams p = {
-                .event = e,
-                .context = c,
-                .user = s->user,
-                .uid = s->uid,
-                .home = s->home,
-                .shell = s->shell,
-                .lang = m->lang,
-                .xdg_runtime_dir = runtime_dir,
-                .session_id = s->id,
-                .user_name = s->user_name,
-                .access_mode = s->access_mode,
-                .stack_name = s->stack_name,
-                .resource_name = s->resource_name,
-                .home_folder_status = home_folder_status_to_string(s->home_folder_status),
-        };
-        k = user_env_build(&p, &env);
-        if (k < 0)
-                return k;
-        k = executable_argv(x, &argv);
-        if (k < 0)
-                return k;
-
-        /* Spool (and so S3 upload) only when a bucket is configured and the entry wants it. */
-        if (m->settings.bucket && x->s3_log_enabled) {
-                k = object_key_build(s->stack_name, s->resource_name, s->access_mode, s->user_name, s->id,
-                                     script_event_to_string(e), script_context_to_string(c), &key);
-                if (k == -ENOMEM)
-                        return k;
-                if (k < 0)
-                        log_warning_errno(k, "Cannot build the S3 object key for session %s, logging to the journal only: %m",
-                                          s->id);
-        }
-
-        RunParams params = {
-                .session_id = s->id,
-                .event = e,
-                .context = c,
-                .user = s->user,
-                .uid = s->uid,
-                .gid = s->gid,
-                .groups = s->groups,
-                .n_groups = s->n_groups,
-                .home = s->home,
-                .argv = argv,
-                .envp = env,
-                .waiting_time_sec = ec->waiting_time_sec,
-                /* A config.json that is not the provisioned one names nothing that may run: verified
-                 * against an empty baseline, every executable reads as tampered. */
-                .baseline = m->config_tampered ? &empty_baseline : &m->baseline,
-                .spool_key = key,
-                .spool_dir = m->spool_dir,
-                /* The home-folder status is still being read (on_home_probe_done() releases it). */
-                .hold = s->probe_pending && s->probe_event == e,
-        };
-
-        r->run = run_unref(r->run);
-        k = run_start(m->runner, &params, on_run_finished, r, &r->run);
-        if (k == -ENOMEM)
-                return k;
-        if (k < 0) {
-                log_error_errno(k, "Failed to start %s (%s context) of session %s: %m", x->filename,
-                                script_context_to_string(c), s->id);
-                session_run_record_failure(r, RUN_RESULT_FAILED, NULL);
-                /* Listeners see every run that was to start, also one that could not. */
-                bus_api_emit_run_started(m, r);
-                bus_api_emit_run_finished(m, r);
-                return 0;
-        }
-
-        bus_api_emit_run_started(m, r);
-        return 0;
-}
-
-/* The bound of an event: its deadline, then the scopes' stop timeout and a margin (see
- * MANAGER_OVERDUE_GRACE_USEC). Accuracy 10 ms: a login may be waiting for it. */
-static void session_event_arm_overdue(Session *s, SessionEvent *ev) {
-        int r;
-
-        ev->overdue_source = sd_event_source_disable_unref(ev->overdue_source);
-        r = sd_event_add_time(s->manager->event, &ev->overdue_source, CLOCK_MONOTONIC,
-                              ev->deadline_usec + RUN_TIMEOUT_STOP_USEC + MANAGER_OVERDUE_GRACE_USEC,
-                              10 * 1000, on_event_overdue, ev);
-        if (r < 0)
-                log_warning_errno(r, "Failed to arm the overdue timer of session %s, ignoring: %m", s->id);
-}
-
-static int session_start_event(Session *s, ScriptEvent e) {
-        Manager *m = s->manager;
-        SessionEvent *ev = &s->events[e];
-        const ScriptEventConfig *ec = m->config ? &m->config->events[e] : NULL;
-        _cleanup_(freep) char *runtime_dir = NULL;
-        uint64_t now = 0;
-        int r = 0;
-
-        ev->state = EVENT_STATE_RUNNING;
-        ev->waiting_time_sec = 0;
-        ev->result_recorded = false;
-        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
-
-        if (!m->config)
-                log_notice("No valid configuration; nothing runs at %s of session %s.", script_event_to_string(e),
-                           s->id);
-
-        if (ec && ec->present) {
-                if (s->user_resolved && user_env_runtime_dir(s->uid, &runtime_dir) < 0) {
-                        r = log_oom();
-                        goto finish;
-                }
-
-                /* Every executable of the event starts at once (SPEC §3). */
-                for (ScriptContext c = 0; c < _SCRIPT_CONTEXT_MAX; c++) {
-                        if (!script_executable_runs(&ec->executables[c]))
-                                continue;
-                        ev->waiting_time_sec = ec->waiting_time_sec;
-                        r = session_start_run(s, e, c, ec, runtime_dir);
-                        if (r < 0) {
-                                log_oom();
-                                session_run_record_failure(&ev->runs[c], RUN_RESULT_FAILED, "out of memory");
-                                bus_api_emit_run_started(m, &ev->runs[c]);
-                                bus_api_emit_run_finished(m, &ev->runs[c]);
-                        }
-                }
-        }
-
-finish:
-        ev->deadline_usec = now + ev->waiting_time_sec * USEC_PER_SEC;
-
-        if (session_event_all_finished(ev)) {
-                session_finish_event(s, e);
-                return r;
-        }
-
-        session_event_arm_overdue(s, ev);
-
-        session_save(s);
-        return r;
-}
-
-/* Remaining time of a running event, from now. */
-static uint64_t session_event_remaining_usec(Manager *m, const SessionEvent *ev) {
-        uint64_t now = 0;
-
-        if (ev->state != EVENT_STATE_RUNNING)
-                return 0;
-        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
-        return ev->deadline_usec > now ? ev->deadline_usec - now : 0;
-}
-
-/* The waiting time the configured event would have if it started now (0 when nothing runs). */
-static uint64_t manager_event_wait_usec(Manager *m, ScriptEvent e) {
-        const ScriptEventConfig *ec = m->config ? &m->config->events[e] : NULL;
-
-        if (!ec || !ec->present)
-                return 0;
-        for (ScriptContext c = 0; c < _SCRIPT_CONTEXT_MAX; c++)
-                if (script_executable_runs(&ec->executables[c]))
-                        return ec->waiting_time_sec * USEC_PER_SEC;
-        return 0;
 }
 
 /* ---- Sessions -------------------------------------------------------------------------------- */
@@ -1077,7 +635,7 @@ int manager_open_session(Manager *m, const SessionRequest *req, Session **ret, u
                         else
                                 log_info("Session %s is already open; not running its start again.", id);
                         *ret = existing;
-                        *ret_wait_usec = session_event_remaining_usec(m, &existing->events[SCRIPT_EVENT_START]);
+                        *ret_wait_usec = session_event_remaining_usec(existing, SCRIPT_EVENT_START);
                         return 0;
                 }
 
@@ -1103,14 +661,10 @@ int manager_open_session(Manager *m, const SessionRequest *req, Session **ret, u
                           &s->resource_name) < 0)
                 return -ENOMEM;
 
-        {
-                struct timespec ts;
-                (void) clock_gettime(CLOCK_REALTIME, &ts);
-                s->since_realtime_usec = (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-        }
+        s->since_realtime_usec = now(CLOCK_REALTIME);
 
         manager_link_session(m, s);
-        bus_api_emit_session_started(m, s);
+        manager_dbus_emit_session_started(m, s);
 
         /* The session is the manager's from here on. */
         Session *t = TAKE_PTR(s);
@@ -1120,13 +674,11 @@ int manager_open_session(Manager *m, const SessionRequest *req, Session **ret, u
                  * outset, so that a running manual start lists as start "running", termination
                  * "done" — a login's termination reads "not-run" or "pending" then — and a policy
                  * script that counts a user's active sessions does not count it. */
-                t->events[SCRIPT_EVENT_TERMINATION].state = EVENT_STATE_DONE;
-                t->events[SCRIPT_EVENT_TERMINATION].success = true;
+                session_event_skip(&t->events[SCRIPT_EVENT_TERMINATION]);
         }
         if (t->transient && req->transient_event == SCRIPT_EVENT_TERMINATION) {
                 /* RunEvent SessionTermination without a start: the start counts as done, unrun. */
-                t->events[SCRIPT_EVENT_START].state = EVENT_STATE_DONE;
-                t->events[SCRIPT_EVENT_START].success = true;
+                session_event_skip(&t->events[SCRIPT_EVENT_START]);
                 first = SCRIPT_EVENT_TERMINATION;
         }
         /* The home-folder status is read off the event loop, as the user, bounded (home-probe.h).
@@ -1135,7 +687,7 @@ int manager_open_session(Manager *m, const SessionRequest *req, Session **ret, u
          * (RunParams.hold, released by on_home_probe_done()). */
         t->probe_event = first;
         t->probe_pending = true;
-        r = session_start_event(t, first);
+        r = session_event_start(t, first);
         if (r < 0)
                 log_warning_errno(r, "Starting the scripts of session %s failed partly: %m", t->id);
 
@@ -1152,41 +704,7 @@ int manager_open_session(Manager *m, const SessionRequest *req, Session **ret, u
         session_logind_check(t);
 
         *ret = t;
-        *ret_wait_usec = session_event_remaining_usec(m, &t->events[first]);
-        return 0;
-}
-
-/* How long a caller of CloseSession must wait from now for the termination of s: the rest of a
- * still-running start plus the termination's waiting time, the rest of a running termination, or 0
- * when it is over. */
-static uint64_t session_termination_wait_usec(Manager *m, const Session *s) {
-        const SessionEvent *start = &s->events[SCRIPT_EVENT_START], *term = &s->events[SCRIPT_EVENT_TERMINATION];
-
-        if (term->state == EVENT_STATE_PENDING)
-                return session_event_remaining_usec(m, start) + manager_event_wait_usec(m, SCRIPT_EVENT_TERMINATION);
-        return session_event_remaining_usec(m, term);
-}
-
-/* Starts the termination of s, exactly once per session: right away, or — ordered after the start —
- * when a still-running start is over. Returns 0 when it was started (or queued) now, -EALREADY when
- * it was requested before. */
-static int session_begin_termination(Session *s) {
-        SessionEvent *start = &s->events[SCRIPT_EVENT_START], *term = &s->events[SCRIPT_EVENT_TERMINATION];
-        int r;
-
-        if (term->state != EVENT_STATE_NOT_RUN)
-                return -EALREADY;
-
-        if (start->state == EVENT_STATE_RUNNING) {
-                term->state = EVENT_STATE_PENDING;
-                session_save(s);
-                log_info("Session %s ends while its start still runs; termination follows it.", s->id);
-                return 0;
-        }
-
-        r = session_start_event(s, SCRIPT_EVENT_TERMINATION);
-        if (r < 0)
-                log_warning_errno(r, "Starting the termination scripts of session %s failed partly: %m", s->id);
+        *ret_wait_usec = session_event_remaining_usec(t, first);
         return 0;
 }
 
@@ -1218,7 +736,7 @@ int manager_close_session(Manager *m, const char *id, const SessionRequest *req,
                         if (s->events[SCRIPT_EVENT_TERMINATION].state != EVENT_STATE_DONE)
                                 session_save(s);        /* a done one has no state file any more */
                         *ret = s;
-                        *ret_wait_usec = session_termination_wait_usec(m, s);
+                        *ret_wait_usec = session_termination_wait_usec(s);
                         return 0;
                 }
                 log_info("Termination of session %s was requested before; not running it again.", s->id);
@@ -1229,31 +747,8 @@ int manager_close_session(Manager *m, const char *id, const SessionRequest *req,
 
         s->close_seen = true;
         *ret = s;
-        *ret_wait_usec = session_termination_wait_usec(m, s);
+        *ret_wait_usec = session_termination_wait_usec(s);
         return 0;
-}
-
-/* logind says the login session of s is over: closing (its login program called close_session and
- * exited, or died) or gone. Runs its termination unless a close did so already. */
-static void session_logind_check(Session *s) {
-        int r;
-
-        if (!s->xdg_session_id || s->refused || s->transient || s->hidden ||
-            s->events[SCRIPT_EVENT_TERMINATION].state != EVENT_STATE_NOT_RUN)
-                return;
-
-        r = logind_session_is_over(s->xdg_session_id);
-        if (r < 0) {
-                log_debug_errno(r, "Failed to ask logind about session %s, ignoring: %m", s->xdg_session_id);
-                return;
-        }
-        if (r == 0)
-                return;
-
-        log_info("Login session %s of session %s (user %s) has ended without a close from its login program; running the termination.",
-                 s->xdg_session_id, s->id, s->user);
-        s->termination_by_logind = true;       /* saved by what session_begin_termination() saves */
-        (void) session_begin_termination(s);
 }
 
 static void on_logind_changed(const char *logind_session_id, void *userdata) {
@@ -1268,62 +763,25 @@ static void on_logind_changed(const char *logind_session_id, void *userdata) {
 }
 
 int manager_wait_session_event(Manager *m, Session *s, ScriptEvent e, sd_bus_message *msg) {
-        SessionEvent *ev = &s->events[e];
-        sd_bus_message **w;
-
-        if (ev->state == EVENT_STATE_DONE)
-                return session_reply_wait(s, e, msg);
-        if (ev->state == EVENT_STATE_RUNNING && session_event_results_known(ev)) {
-                /* Only processes left in the runs' scopes are waited for: not the caller's business.
-                 * (After a restart: the recorded result, or "unknown, successful" as ever.) */
-                if (!ev->result_recorded) {
-                        int r = session_event_compose_result(ev);
-                        if (r < 0)
-                                return r;
-                }
-                return session_reply_wait(s, e, msg);
-        }
-        if (ev->state == EVENT_STATE_NOT_RUN)
-                /* Nothing runs for this event (it was not requested): nothing to wait for. */
-                return bus_api_reply_wait(msg, true, "", "");
-
-        if (ev->n_waiters >= SESSION_EVENT_WAITERS_MAX)
-                return -EBUSY;
-
-        w = reallocarray(ev->waiters, ev->n_waiters + 1, sizeof(sd_bus_message *));
-        if (!w)
-                return -ENOMEM;
-        ev->waiters = w;
-        ev->waiters[ev->n_waiters++] = sd_bus_message_ref(msg);
-        return 1;
+        return session_event_wait(s, e, msg);
 }
 
 int manager_refuse_session(Manager *m, Session *s) {
-        SessionEvent *start = &s->events[SCRIPT_EVENT_START], *term = &s->events[SCRIPT_EVENT_TERMINATION];
+        SessionEvent *start = &s->events[SCRIPT_EVENT_START];
+        int r;
 
         if (s->refused)
                 return 0; /* said before: nothing changes */
 
-        /* Once termination scripts run, the session existed for the user; too late to refuse. */
-        if (term->state == EVENT_STATE_RUNNING || term->state == EVENT_STATE_DONE)
-                return -EBUSY;
+        /* Once termination scripts run, the session existed for the user; too late to refuse. A
+         * CloseSession that came during the start is cancelled: nothing will run for it. */
+        r = session_termination_refuse(s);
+        if (r < 0)
+                return r;
 
         s->refused = true;
         log_notice("Session %s of user %s was refused by the PAM module; its termination will not run.", s->id,
                    s->user);
-
-        if (term->state == EVENT_STATE_PENDING) {
-                /* A CloseSession that came during the start: nothing will run for it. */
-                term->state = EVENT_STATE_NOT_RUN;
-                for (size_t i = 0; i < term->n_waiters; i++) {
-                        int r = bus_api_reply_wait(term->waiters[i], true, "", "");
-                        if (r < 0)
-                                log_debug_errno(r, "Failed to answer a waiter of session %s, ignoring: %m", s->id);
-                        sd_bus_message_unref(term->waiters[i]);
-                }
-                term->waiters = (free(term->waiters), NULL);
-                term->n_waiters = 0;
-        }
 
         if (start->state == EVENT_STATE_RUNNING) {
                 /* The module gave up waiting (timeout), or its scripts are done but left processes
@@ -1333,10 +791,10 @@ int manager_refuse_session(Manager *m, Session *s) {
                  * the start ends, so that its RunFinished signals still come before SessionEnded.
                  * Saved, so a restarted daemon forgets it too. */
                 for (ScriptContext c = 0; c < _SCRIPT_CONTEXT_MAX; c++) {
-                        const SessionRun *r = &start->runs[c];
+                        const SessionRun *sr = &start->runs[c];
 
-                        if (r->finished && r->scope_watch && r->unit)
-                                (void) unit_stop(m->bus, r->unit);
+                        if (sr->finished && sr->scope_watch && sr->unit)
+                                (void) unit_stop(m->bus, sr->unit);
                 }
                 session_save(s);
                 return 0;
@@ -1362,67 +820,6 @@ static int mkdir_safe(const char *path, mode_t mode) {
                 return -ENOTDIR;
         if (chmod(path, mode) < 0)
                 return -errno;
-        return 0;
-}
-
-/* An event of a previous daemon instance is over: done, with the result it recorded, else unknown —
- * counted as successful rather than run anything twice. Returns 0 or -ENOMEM. */
-static int session_event_mark_done_unknown(SessionEvent *ev) {
-        ev->state = EVENT_STATE_DONE;
-        if (ev->result_recorded)
-                return 0;       /* known after all: the previous instance recorded it */
-        ev->success = true;
-        if ((!ev->message && !(ev->message = strdup(""))) ||
-            (!ev->last_line && !(ev->last_line = strdup(""))))
-                return -ENOMEM;
-        return 0;
-}
-
-/* Resumes event e of a loaded session that was running when the previous daemon ended: it stays
- * running while a scope named in the state file is still there, bounded by its deadline plus the
- * stop timeout, and is then done (session_finish_event()). Returns 0 or -ENOMEM. */
-static int session_resume_event(Session *s, ScriptEvent e) {
-        Manager *m = s->manager;
-        SessionEvent *ev = &s->events[e];
-        uint64_t now = 0;
-        unsigned n = 0;
-        int r;
-
-        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
-        if (ev->deadline_usec == 0 ||
-            ev->deadline_usec > now + SCRIPT_CONFIG_WAITING_TIME_MAX * USEC_PER_SEC)
-                /* An older state file without a deadline, or one from another boot (the clock
-                 * restarted): the runs cannot be older than the longest waiting time. */
-                ev->deadline_usec = now + SCRIPT_CONFIG_WAITING_TIME_MAX * USEC_PER_SEC;
-
-        if (ev->deadline_usec + RUN_TIMEOUT_STOP_USEC + MANAGER_OVERDUE_GRACE_USEC > now)
-                for (ScriptContext c = 0; c < _SCRIPT_CONTEXT_MAX; c++) {
-                        SessionRun *run = &ev->runs[c];
-
-                        if (!run->unit)
-                                continue;
-                        r = unit_watch_new(m->systemd_watch, run->unit, on_scope_gone, run, &run->scope_watch);
-                        if (r == -ENOMEM)
-                                return log_oom();
-                        if (r < 0) {
-                                log_warning_errno(r, "Failed to watch scope %s of session %s, not waiting for it: %m",
-                                                  run->unit, s->id);
-                                continue;
-                        }
-                        n++;
-                }
-
-        if (n == 0) {
-                log_notice("%s of session %s was running when the daemon stopped; its result is unknown, counting it as done.",
-                           script_event_to_string(e), s->id);
-                return session_event_mark_done_unknown(ev) < 0 ? log_oom() : 0;
-        }
-
-        log_notice("%s of session %s was running when the daemon stopped; waiting for its %u scope%s to end (at most %.1f s), then counting it as done, its result unknown.",
-                   script_event_to_string(e), s->id, n, n == 1 ? "" : "s",
-                   (double) (ev->deadline_usec + RUN_TIMEOUT_STOP_USEC + MANAGER_OVERDUE_GRACE_USEC - now) /
-                           USEC_PER_SEC);
-        session_event_arm_overdue(s, ev);
         return 0;
 }
 
@@ -1519,17 +916,12 @@ int manager_load_sessions(Manager *m) {
                 }
 
                 /* An event that was running when the previous daemon ended goes on while its scopes
-                 * do (systemd stops them at their deadline); a close must wait for that. */
-                for (ScriptEvent e = 0; e < _SCRIPT_EVENT_MAX; e++)
-                        if (s->events[e].state == EVENT_STATE_RUNNING) {
-                                r = session_resume_event(s, e);
-                                if (r < 0)
-                                        return r;
-                        }
-                if (start->state != EVENT_STATE_DONE && start->state != EVENT_STATE_RUNNING) {
-                        r = session_event_mark_done_unknown(start);
+                 * do (systemd stops them at their deadline); a close must wait for that. A start
+                 * that was not running is past. */
+                for (ScriptEvent e = 0; e < _SCRIPT_EVENT_MAX; e++) {
+                        r = session_event_resume(s, e);
                         if (r < 0)
-                                return log_oom();
+                                return r;
                 }
 
                 log_info("Resumed session %s of user %s (start %s, termination %s).", s->id, s->user,
@@ -1537,12 +929,12 @@ int manager_load_sessions(Manager *m) {
 
                 if (term->state == EVENT_STATE_PENDING && start->state == EVENT_STATE_DONE)
                         /* CloseSession came before the restart; the start is over now. */
-                        (void) session_start_event(s, SCRIPT_EVENT_TERMINATION);
+                        (void) session_event_start(s, SCRIPT_EVENT_TERMINATION);
                 else {
                         /* A pending termination starts when the resumed start is over. */
                         session_save(s);
                         if (term->state == EVENT_STATE_DONE)
-                                session_arm_forget(s, MANAGER_FORGET_DELAY_USEC);
+                                manager_arm_forget_session(m, s, MANAGER_FORGET_DELAY_USEC);
                 }
         }
 

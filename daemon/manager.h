@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The control plane of session-scriptsd: the settings, the last good config.json and its tamper
- * baseline (kept in MANAGER_BASELINE_FILE across daemon restarts), and the set of sessions with
- * their lifecycle (SPEC §3) — open starts the SessionStart runs, close starts SessionTermination
- * once (after the start is over, i.e. its scopes are gone), results are handed to waiting callers,
- * state is kept under SESSION_SCRIPTS_SESSIONS_DIR so that a restarted daemon still runs each
- * termination exactly once, and in order. Everything is driven by the sd-event loop; nothing here
- * blocks on a script.
+ * baseline (kept in MANAGER_BASELINE_FILE across daemon restarts), and the set of sessions
+ * (docs/behaviour.md §3) — open starts the SessionStart runs, close starts SessionTermination once
+ * (after the start is done, i.e. its scopes are gone), results are handed to waiting callers, state
+ * is kept under SESSION_SCRIPTS_SESSIONS_DIR so that a restarted daemon still runs each termination
+ * exactly once, and in order. The events themselves are run by the state machine of
+ * session-event.h; manager-dbus.h is the bus face. Everything is driven by the sd-event loop;
+ * nothing here blocks on a script.
  */
 #pragma once
 
@@ -23,23 +24,24 @@
 #include "session.h"
 #include "settings.h"
 #include "tamper.h"
+#include "time-util.h"
 
 /* Most sessions the daemon keeps at once (a hard bound on what callers can make it hold). */
 #define MANAGER_SESSIONS_MAX 4096
 
 /* How long a session stays known after its termination finished: a repeated CloseSession or a late
  * WaitSessionEvent still gets the recorded answer, and `ListSessions` shows the result. */
-#define MANAGER_FORGET_DELAY_USEC (30ULL * 1000000ULL)
+#define MANAGER_FORGET_DELAY_USEC (30 * USEC_PER_SEC)
 
 /* How long after a session was forgotten the heap is trimmed (coalescing a burst of them). */
-#define MANAGER_TRIM_DELAY_USEC (2ULL * 1000000ULL)
+#define MANAGER_TRIM_DELAY_USEC (2 * USEC_PER_SEC)
 
 /* An event is over when its runs reported and their scopes are gone. systemd stops a scope at the
  * deadline (RuntimeMaxSec) and SIGKILLs what is left RUN_TIMEOUT_STOP_USEC later; this margin
  * beyond both covers systemd noticing and telling us. Then the daemon stops waiting: a run that did
  * not report counts as timed out, a scope that is not gone is journaled and no longer waited for.
  * Small, because a login may be waiting (timeout_grace of the PAM module, 3 s by default). */
-#define MANAGER_OVERDUE_GRACE_USEC (500ULL * 1000ULL)
+#define MANAGER_OVERDUE_GRACE_USEC (500 * USEC_PER_MSEC)
 
 /* The tamper baseline of the provisioned instance (tamper.h), root-only, on /run: it survives
  * daemon restarts, not a reboot. */
@@ -50,7 +52,7 @@ struct Manager {
         sd_bus *bus;
         SystemdWatch *systemd_watch;    /* systemd's signals on bus (unit-watch.h); from main() */
         RunnerContext *runner;          /* what the runs share (runner.h); from main() */
-        BusSubscribers *subscribers;    /* who gets the signals (bus-subscribers.h); from bus_api_setup() */
+        BusSubscribers *subscribers;    /* who gets the signals (bus-subscribers.h); from manager_dbus_setup() */
 
         char *settings_path;            /* --settings; NULL = SESSION_SCRIPTS_SETTINGS_PATH */
         char *config_path_override;     /* --config; NULL = settings' ConfigFile= */
@@ -126,8 +128,8 @@ int manager_reload(Manager *m);
 /*
  * Reads the state files of a previous daemon instance and resumes. An event that was running is
  * still running while one of its scopes (named in the state file) is active — bounded by its
- * deadline plus the stop timeout — and then counts as done, its result unknown (the SPEC asks the
- * termination to run once and after the start, not the start twice); a pending termination starts
+ * deadline plus the stop timeout — and then counts as done, its result unknown (docs/behaviour.md §3
+ * asks the termination to run once and after the start, not the start twice); a pending termination starts
  * when the start is over; a refused session is forgotten. Needs m->bus. Returns 0, or -errno when
  * the directory cannot be prepared.
  */
@@ -171,6 +173,15 @@ int manager_wait_session_event(Manager *m, Session *s, ScriptEvent e, sd_bus_mes
  * -EBUSY when its termination already started (too late to refuse).
  */
 int manager_refuse_session(Manager *m, Session *s);
+
+/* For the session state machine (session-event.h). */
+
+/* Forgets s after delay_usec (0: on the next turn of the event loop, outside of any callback of its
+ * runs); does nothing when that is armed already. */
+void manager_arm_forget_session(Manager *m, Session *s, uint64_t delay_usec);
+
+/* The waiting time the configured event would have if it started now (0 when nothing runs). */
+uint64_t manager_event_wait_usec(Manager *m, ScriptEvent e);
 
 /* Finds a session by id, or NULL; a refused session that is over (hidden) is not found. */
 Session *manager_find_session(Manager *m, const char *id);

@@ -16,10 +16,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "bus-api.h"
 #include "cleanup.h"
 #include "log.h"
+#include "manager-dbus.h"
 #include "private-bus.h"
+#include "time-util.h"
 
 typedef struct PrivateConnection PrivateConnection;
 
@@ -93,7 +94,7 @@ static int private_connection_new(PrivateBus *p, int fd) {
                                 "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, c);
         if (r < 0)
                 goto fail;
-        r = bus_api_add_object(p->manager, bus);
+        r = manager_dbus_add_object(p->manager, bus);
         if (r < 0)
                 goto fail;
         r = sd_bus_start(bus);
@@ -144,7 +145,7 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
                         (void) sd_event_source_set_enabled(source, SD_EVENT_OFF);
                         if (!p->retry_source)
                                 (void) sd_event_add_time_relative(p->manager->event, &p->retry_source,
-                                                                  CLOCK_MONOTONIC, 100 * 1000, 10 * 1000,
+                                                                  CLOCK_MONOTONIC, 100 * USEC_PER_MSEC, 10 * USEC_PER_MSEC,
                                                                   on_accept_retry, p);
                         return 0;
                 }

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alloc-util.h"
 #include "cleanup.h"
 #include "fileio.h"
 #include "output.h"
@@ -25,43 +26,9 @@
 /* A state file is a few short lines; anything bigger is not ours. */
 #define SESSION_STATE_FILE_MAX (64U * 1024U)
 
-/* Frees *p and moves q into it (q becomes NULL). */
-#define free_and_replace(p, q)                  \
-        do {                                    \
-                free(p);                        \
-                (p) = TAKE_PTR(q);              \
-        } while (0)
-
-static inline void *mfree(void *p) {
-        free(p);
-        return NULL;
-}
-
 /* Bounds of the user database lookups (a sane NSS entry is far smaller). */
 #define PASSWD_BUFFER_MAX (1024U * 1024U)
 #define GROUPS_MAX 65536
-
-static const char *const event_state_table[_EVENT_STATE_MAX] = {
-        [EVENT_STATE_NOT_RUN] = "not-run",
-        [EVENT_STATE_PENDING] = "pending",
-        [EVENT_STATE_RUNNING] = "running",
-        [EVENT_STATE_DONE] = "done",
-};
-
-const char *event_state_to_string(EventState s) {
-        if (s < 0 || s >= _EVENT_STATE_MAX)
-                return NULL;
-        return event_state_table[s];
-}
-
-int event_state_from_string(const char *s) {
-        if (!s)
-                return -EINVAL;
-        for (int i = 0; i < _EVENT_STATE_MAX; i++)
-                if (strcmp(event_state_table[i], s) == 0)
-                        return i;
-        return -EINVAL;
-}
 
 Session *session_new(void) {
         Session *s = calloc(1, sizeof(Session));
@@ -600,53 +567,53 @@ int session_state_load(const char *dir, const char *name, Session **ret) {
 
 /* ---- Results --------------------------------------------------------------------------------- */
 
-int session_run_describe_failure(const SessionRun *r, char **ret) {
-        const char *ctx = script_context_to_string(r->context) ?: "unknown";
-        const char *exe = r->executable ?: "(unknown)";
+int session_run_describe_failure(const SessionRun *run, char **ret) {
+        const char *ctx = script_context_to_string(run->context) ?: "unknown";
+        const char *exe = run->executable ?: "(unknown)";
         char *m = NULL;
-        int k = 0;
+        int r = 0;
 
-        if (!r->used || !r->finished || r->kind == RUN_RESULT_SUCCESS) {
+        if (!run->used || !run->finished || run->kind == RUN_RESULT_SUCCESS) {
                 *ret = NULL;
                 return 0;
         }
 
-        switch (r->kind) {
+        switch (run->kind) {
         case RUN_RESULT_EXIT_CODE:
-                k = asprintf(&m, "Session script %s (%s context) exited with status %d.", exe, ctx,
-                             r->exit_status);
+                r = asprintf(&m, "Session script %s (%s context) exited with status %d.", exe, ctx,
+                             run->exit_status);
                 break;
         case RUN_RESULT_SIGNAL: {
-                const char *name = r->signal > 0 ? sigabbrev_np(r->signal) : NULL;
+                const char *name = run->signal > 0 ? sigabbrev_np(run->signal) : NULL;
                 if (name)
-                        k = asprintf(&m, "Session script %s (%s context) was killed by signal SIG%s.", exe,
+                        r = asprintf(&m, "Session script %s (%s context) was killed by signal SIG%s.", exe,
                                      ctx, name);
                 else
-                        k = asprintf(&m, "Session script %s (%s context) was killed by signal %d.", exe,
-                                     ctx, r->signal);
+                        r = asprintf(&m, "Session script %s (%s context) was killed by signal %d.", exe,
+                                     ctx, run->signal);
                 break;
         }
         case RUN_RESULT_TIMEOUT:
-                k = asprintf(&m, "Session script %s (%s context) did not finish within %u seconds and was stopped.",
-                             exe, ctx, r->waiting_time_sec);
+                r = asprintf(&m, "Session script %s (%s context) did not finish within %u seconds and was stopped.",
+                             exe, ctx, run->waiting_time_sec);
                 break;
         case RUN_RESULT_TAMPERED:
-                k = asprintf(&m,
+                r = asprintf(&m,
                              "Session script %s (%s context) was not run: the executable was modified after the instance was provisioned.",
                              exe, ctx);
                 break;
         case RUN_RESULT_FAILED:
         default:
-                if (r->error && r->error[0]) {
-                        size_t el = strlen(r->error);
+                if (run->error && run->error[0]) {
+                        size_t el = strlen(run->error);
                         /* The runner's sentence may or may not end with a period. */
-                        k = asprintf(&m, "Session script %s (%s context) could not be started: %s%s", exe, ctx,
-                                     r->error, r->error[el - 1] == '.' ? "" : ".");
+                        r = asprintf(&m, "Session script %s (%s context) could not be started: %s%s", exe, ctx,
+                                     run->error, run->error[el - 1] == '.' ? "" : ".");
                 } else
-                        k = asprintf(&m, "Session script %s (%s context) could not be started.", exe, ctx);
+                        r = asprintf(&m, "Session script %s (%s context) could not be started.", exe, ctx);
                 break;
         }
-        if (k < 0)
+        if (r < 0)
                 return -ENOMEM;
 
         *ret = m;
@@ -655,22 +622,6 @@ int session_run_describe_failure(const SessionRun *r, char **ret) {
 
 const char *session_run_get_unit(const SessionRun *r) {
         return r->unit ?: (r->run ? run_get_unit(r->run) : NULL);
-}
-
-bool session_event_results_known(const SessionEvent *e) {
-        for (ScriptContext c = 0; c < _SCRIPT_CONTEXT_MAX; c++)
-                if (e->runs[c].used && !e->runs[c].finished)
-                        return false;
-        return true;
-}
-
-bool session_event_all_finished(const SessionEvent *e) {
-        if (!session_event_results_known(e))
-                return false;
-        for (ScriptContext c = 0; c < _SCRIPT_CONTEXT_MAX; c++)
-                if (e->runs[c].scope_watch)
-                        return false;
-        return true;
 }
 
 int session_event_compose_result(SessionEvent *e) {

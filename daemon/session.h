@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * One user session as the daemon knows it (SPEC §3): who it belongs to, its metadata, and the state
- * of its two events (SessionStart, SessionTermination) with the runs of each. This file holds the
- * parts without an event loop — the Session object, the session id rules, the persistent state
- * file under SESSION_SCRIPTS_SESSIONS_DIR, the user-facing result sentence and the resolution of
- * CloseSession's session id — so the unit tests can drive them. manager.c drives the lifecycle.
+ * One user session as the daemon knows it (docs/behaviour.md §3): who it belongs to, its metadata,
+ * and the state of its two events (SessionStart, SessionTermination) with the runs of each. This
+ * file holds the parts without an event loop — the Session object, the session id rules, the
+ * persistent state file under SESSION_SCRIPTS_SESSIONS_DIR, the user-facing result sentence and
+ * the resolution of CloseSession's session id — so the unit tests can drive them. The events are
+ * run by the state machine of session-event.h; manager.h keeps the set of sessions.
  */
 #pragma once
 
@@ -17,6 +18,7 @@
 #include "home-folder.h"
 #include "home-probe.h"
 #include "runner.h"
+#include "session-event.h"
 #include "session-id.h"
 #include "script-config.h"
 #include "unit-watch.h"
@@ -34,26 +36,15 @@ typedef struct Session Session;
 /* At most this many callers may wait for one event of one session at a time. */
 #define SESSION_EVENT_WAITERS_MAX 64
 
-typedef enum EventState {
-        EVENT_STATE_NOT_RUN,    /* not (yet) started */
-        EVENT_STATE_PENDING,    /* termination requested, waits for the start to finish */
-        EVENT_STATE_RUNNING,    /* runs started, not all finished */
-        EVENT_STATE_DONE,       /* every run finished (or none was to run); result recorded */
-        _EVENT_STATE_MAX,
-} EventState;
-
-/* "not-run", "pending", "running", "done"; NULL when out of range. */
-const char *event_state_to_string(EventState s);
-/* Returns the state or -EINVAL. */
-int event_state_from_string(const char *s);
-
 /* One executable of one event: what was started and how it ended. */
 typedef struct SessionRun {
         Session *session;
         ScriptEvent event;
         ScriptContext context;
         bool used;              /* an executable of this context was to run */
-        bool finished;          /* the result below is valid */
+        /* The run has finished (session-event.h): the runner reported, or it counted as timed out;
+         * the result below is valid. Its scope may still hold processes. */
+        bool finished;
         char *executable;
         Run *run;               /* the runner's object (one reference), NULL when none was started */
         RunResultKind kind;
@@ -71,7 +62,7 @@ typedef struct SessionRun {
         UnitWatch *scope_watch;
 } SessionRun;
 
-typedef struct SessionEvent {
+struct SessionEvent {
         EventState state;
         unsigned waiting_time_sec;      /* of the runs started (0 when nothing ran) */
         /* CLOCK_MONOTONIC, when RUNNING: start + waiting time. Kept in the state file: the clock is
@@ -92,7 +83,7 @@ typedef struct SessionEvent {
         /* Fires at the deadline plus the scopes' stop timeout: a run that never reported back
          * counts as timed out, and a scope that is still not gone is no longer waited for. */
         sd_event_source *overdue_source;
-} SessionEvent;
+};
 
 struct Session {
         Manager *manager;
@@ -110,7 +101,8 @@ struct Session {
         size_t n_groups;
         bool user_resolved;             /* uid…groups come from a successful lookup */
 
-        /* The metadata of SPEC §3, always set (from the PAM environment, else settings). */
+        /* The metadata of docs/behaviour.md §3, always set (from the PAM environment, else
+         * settings). */
         char *user_name;
         char *access_mode;
         char *stack_name;
@@ -207,7 +199,7 @@ int session_state_load(const char *dir, const char *name, Session **ret);
  * "Session script /opt/x.sh (user context) exited with status 3." Returns 0 and a new string in
  * *ret, 0 and NULL when the run succeeded (or was not used), -ENOMEM.
  */
-int session_run_describe_failure(const SessionRun *r, char **ret);
+int session_run_describe_failure(const SessionRun *run, char **ret);
 
 /* The run's scope unit: recorded when it finished (or by a previous daemon instance), else the
  * running Run's; NULL before systemd was asked for one. Owned by r. */
@@ -220,14 +212,6 @@ const char *session_run_get_unit(const SessionRun *r);
  * e->state. Returns 0 or -ENOMEM.
  */
 int session_event_compose_result(SessionEvent *e);
-
-/* True when every used run of e has finished (also when none is used) and no scope of e is still
- * waited for (scope_watch). */
-bool session_event_all_finished(const SessionEvent *e);
-
-/* True when every used run of e has its result (also when none is used), whether or not processes
- * they left behind are still in their scopes: what a waiter of the event (the PAM module) needs. */
-bool session_event_results_known(const SessionEvent *e);
 
 /* ---- Lookup ---------------------------------------------------------------------------------- */
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The tamper check (SPEC §3): a baseline of identity + SHA-256 per file, recorded when the
- * instance is provisioned, kept in a file so that it survives daemon restarts, and the
+ * The tamper check (docs/behaviour.md §3): a baseline of identity + SHA-256 per file, recorded when
+ * the instance is provisioned, kept in a file so that it survives daemon restarts, and the
  * verification before each run that hands the caller the very fd it verified. See tamper.h.
  */
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The tamper check (SPEC §3): when the instance is provisioned — the first daemon start of the
- * boot, and every explicit reload — the daemon records the identity (device, inode, size, mtime,
- * ctime) and SHA-256 of config.json and of every executable it names. Before each run the
+ * The tamper check (docs/behaviour.md §3): when the instance is provisioned — the first daemon
+ * start of the boot, and every explicit reload — the daemon records the identity (device, inode,
+ * size, mtime, ctime) and SHA-256 of config.json and of every executable it names. Before each run the
  * executable is opened again, compared with the record, and — only if unchanged — that very file
  * descriptor is what the runner execs, so the bytes that run are the bytes that were verified.
  *
@@ -46,8 +46,8 @@ const TamperRecord *tamper_baseline_find(const TamperBaseline *b, const char *pa
 /*
  * Opens path (O_RDONLY|O_NOFOLLOW|O_CLOEXEC), checks it is the recorded file with the recorded
  * content. Returns the open fd (the caller owns it and execs it), -EBADMSG when the file changed,
- * was replaced (also by a symlink or a directory), was deleted or was never recorded (the SPEC's
- * "modified after the instance was provisioned"), or another -errno when it cannot be opened for
+ * was replaced (also by a symlink or a directory), was deleted or was never recorded (docs/behaviour.md
+ * §3: "modified after the instance was provisioned"), or another -errno when it cannot be opened for
  * another reason (EACCES, EMFILE, …).
  */
 int tamper_verify_open(const TamperBaseline *b, const char *path);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The clean environment a script gets (SPEC §3): nothing is inherited from the daemon. Both
- * contexts get HOME USER LOGNAME SHELL PATH LANG, the five AppStream_* metadata variables,
- * AppStream_Home_Folder_Mount_Status, AppStream_Session_Event, AppStream_Session_Context and
- * AppStream_Session_User (the PAM user).
+ * The clean environment a script gets (docs/behaviour.md §3): nothing is inherited from the
+ * daemon. Both contexts get HOME USER LOGNAME SHELL PATH LANG, the five AppStream_* metadata
+ * variables, AppStream_Home_Folder_Mount_Status, AppStream_Session_Event, AppStream_Session_Context
+ * and AppStream_Session_User (the PAM user).
  *
  * Choices (also in the README): the user context gets the user's HOME/USER/LOGNAME/SHELL and
  * XDG_RUNTIME_DIR=/run/user/UID when that directory exists (pam_systemd creates it before our

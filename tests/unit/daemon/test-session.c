@@ -245,7 +245,7 @@ static void test_compose(void) {
         SessionEvent *e = &s->events[SCRIPT_EVENT_START];
 
         /* Nothing ran: success. */
-        ASSERT_TRUE(session_event_all_finished(e));
+        ASSERT_TRUE(session_event_is_over(e));
         ASSERT_OK(session_event_compose_result(e));
         ASSERT_TRUE(e->success);
         ASSERT_STREQ(e->message, "");
@@ -254,9 +254,9 @@ static void test_compose(void) {
         set_run(&e->runs[SCRIPT_CONTEXT_SYSTEM], SCRIPT_CONTEXT_SYSTEM, "/s", RUN_RESULT_SUCCESS, 0, 0, "fine");
         set_run(&e->runs[SCRIPT_CONTEXT_USER], SCRIPT_CONTEXT_USER, "/u", RUN_RESULT_EXIT_CODE, 2, 0, "no disk");
         e->runs[SCRIPT_CONTEXT_USER].finished = false;
-        ASSERT_TRUE(!session_event_all_finished(e));
+        ASSERT_TRUE(!session_event_is_over(e));
         e->runs[SCRIPT_CONTEXT_USER].finished = true;
-        ASSERT_TRUE(session_event_all_finished(e));
+        ASSERT_TRUE(session_event_is_over(e));
         ASSERT_OK(session_event_compose_result(e));
         ASSERT_TRUE(!e->success);
         ASSERT_STREQ(e->message, "Session script /u (user context) exited with status 2.");

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The org.sessionscripts.Manager1 interface on the system bus: method handlers, signals, and the
- * acquisition of the well-known name. See bus-api.h and units/org.sessionscripts.Manager1.xml.
+ * acquisition of the well-known name. See manager-dbus.h and units/org.sessionscripts.Manager1.xml.
  */
 
 #include <errno.h>
@@ -9,11 +9,11 @@
 #include <string.h>
 #include <systemd/sd-daemon.h>
 
-#include "bus-api.h"
 #include "bus-run.h"
 #include "bus-subscribers.h"
 #include "cleanup.h"
 #include "log.h"
+#include "manager-dbus.h"
 #include "output.h"
 #include "session-scripts/session-scripts.h"
 
@@ -99,11 +99,25 @@ int bus_read_environment(sd_bus_message *msg, SessionRequest *req, sd_bus_error 
         return sd_bus_message_exit_container(msg);
 }
 
+int manager_dbus_open_session(Manager *m, sd_bus_message *msg, const SessionRequest *req, sd_bus_error *error) {
+        uint64_t wait_usec = 0;
+        Session *s;
+        int r;
+
+        r = manager_open_session(m, req, &s, &wait_usec);
+        if (r == -ESRCH)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "No such user: %s", req->user);
+        if (r == -EUSERS)
+                return sd_bus_error_set(error, SD_BUS_ERROR_LIMITS_EXCEEDED, "Too many sessions.");
+        if (r < 0)
+                return r;
+
+        return sd_bus_reply_method_return(msg, "st", s->id, wait_usec);
+}
+
 static int method_open_session(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         SessionRequest req = {};
-        Session *s;
-        uint64_t wait_usec = 0;
         int r;
 
         r = bus_check_root(msg, error);
@@ -119,15 +133,7 @@ static int method_open_session(sd_bus_message *msg, void *userdata, sd_bus_error
         if (r < 0)
                 return r;
 
-        r = manager_open_session(m, &req, &s, &wait_usec);
-        if (r == -ESRCH)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "No such user: %s", req.user);
-        if (r == -EUSERS)
-                return sd_bus_error_set(error, SD_BUS_ERROR_LIMITS_EXCEEDED, "Too many sessions.");
-        if (r < 0)
-                return r;
-
-        return sd_bus_reply_method_return(msg, "st", s->id, wait_usec);
+        return manager_dbus_open_session(m, msg, &req, error);
 }
 
 static int method_close_session(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -192,6 +198,16 @@ static int method_wait_session_event(sd_bus_message *msg, void *userdata, sd_bus
         return r < 0 ? r : 1;
 }
 
+/* Closes the array container of a method reply and sends it. */
+static int bus_close_and_send(sd_bus_message *reply) {
+        int r;
+
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 static int method_list_sessions(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Manager *m = userdata;
@@ -225,10 +241,7 @@ static int method_list_sessions(sd_bus_message *msg, void *userdata, sd_bus_erro
                 if (r < 0)
                         return r;
         }
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return bus_close_and_send(reply);
 }
 
 static int method_list_runs(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -276,10 +289,7 @@ static int method_list_runs(sd_bus_message *msg, void *userdata, sd_bus_error *e
                         if (r < 0)
                                 return r;
                 }
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return bus_close_and_send(reply);
 }
 
 static int method_refuse_session(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -413,15 +423,15 @@ static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error 
         return 0;
 }
 
-int bus_api_add_object(Manager *m, sd_bus *bus) {
+int manager_dbus_add_object(Manager *m, sd_bus *bus) {
         return sd_bus_add_object_vtable(bus, NULL, SESSION_SCRIPTS_BUS_PATH, SESSION_SCRIPTS_BUS_INTERFACE,
                                         manager_vtable, m);
 }
 
-int bus_api_setup(Manager *m) {
+int manager_dbus_setup(Manager *m) {
         int r;
 
-        r = bus_api_add_object(m, m->bus);
+        r = manager_dbus_add_object(m, m->bus);
         if (r < 0)
                 return log_error_errno(r, "Failed to register object %s: %m", SESSION_SCRIPTS_BUS_PATH);
 
@@ -463,19 +473,19 @@ static void bus_emit(Manager *m, uid_t uid, const char *member, const char *type
                 log_debug_errno(r, "Failed to emit signal %s, ignoring: %m", member);
 }
 
-void bus_api_emit_session_started(Manager *m, const Session *s) {
+void manager_dbus_emit_session_started(Manager *m, const Session *s) {
         char i[BUS_TEXT_MAX + 1], u[BUS_TEXT_MAX + 1];
 
         bus_emit(m, s->uid, "SessionStarted", "ss", bus_text(i, s->id), bus_text(u, s->user));
 }
 
-void bus_api_emit_session_ended(Manager *m, const Session *s) {
+void manager_dbus_emit_session_ended(Manager *m, const Session *s) {
         char i[BUS_TEXT_MAX + 1], u[BUS_TEXT_MAX + 1];
 
         bus_emit(m, s->uid, "SessionEnded", "ss", bus_text(i, s->id), bus_text(u, s->user));
 }
 
-void bus_api_emit_run_started(Manager *m, const SessionRun *r) {
+void manager_dbus_emit_run_started(Manager *m, const SessionRun *r) {
         char i[BUS_TEXT_MAX + 1], u[BUS_TEXT_MAX + 1];
 
         bus_emit(m, r->session->uid, "RunStarted", "ssss", bus_text(i, r->session->id),
@@ -483,7 +493,7 @@ void bus_api_emit_run_started(Manager *m, const SessionRun *r) {
                  bus_text(u, r->run ? run_get_unit(r->run) : NULL));
 }
 
-void bus_api_emit_run_finished(Manager *m, const SessionRun *r) {
+void manager_dbus_emit_run_finished(Manager *m, const SessionRun *r) {
         char i[BUS_TEXT_MAX + 1], u[BUS_TEXT_MAX + 1];
 
         bus_emit(m, r->session->uid, "RunFinished", "sssssit", bus_text(i, r->session->id),
@@ -491,7 +501,7 @@ void bus_api_emit_run_finished(Manager *m, const SessionRun *r) {
                  run_result_to_string(r->kind), (int32_t) r->exit_status, r->duration_usec);
 }
 
-int bus_api_reply_wait(sd_bus_message *call, bool success, const char *message, const char *last_line) {
+int manager_dbus_reply_wait(sd_bus_message *call, bool success, const char *message, const char *last_line) {
         char mb[BUS_TEXT_MAX + 1], lb[BUS_TEXT_MAX + 1];
 
         return sd_bus_reply_method_return(call, "bss", (int) success, bus_text(mb, message),
