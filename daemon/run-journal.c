@@ -177,35 +177,17 @@ void run_journal_summary(const RunFields *f, const RunResult *res, const char *e
         (void) sd_journal_sendv(iov, (int) n);
 }
 
-int run_log(const RunFields *f, int priority, int error, const char *format, ...) {
-        _cleanup_(freep) char *msg = NULL, *m = NULL, *prio = NULL;
-        struct iovec iov[9];
+size_t run_fields_list(const RunFields *f, const char *ret[static RUN_FIELDS_LIST_MAX]) {
         size_t n = 0;
-        va_list ap;
-        int r;
 
-        error = abs(error);
-        errno = error;
-        va_start(ap, format);
-        r = vasprintf(&msg, format, ap);
-        va_end(ap);
-        if (r < 0)
-                return -error;
-        if (asprintf(&prio, "PRIORITY=%i", priority) < 0 || asprintf(&m, "MESSAGE=%s", msg) < 0)
-                return -error;
-
-        iov[n++] = IOVEC_STR(m);
-        iov[n++] = IOVEC_STR(prio);
-        if (f) {
-                run_fields_append(f, iov, &n);
-                if (f->unit_known)
-                        iov[n++] = IOVEC_STR(f->unit);
-        }
-        (void) sd_journal_sendv(iov, (int) n);
-
-        if (log_to_stderr && priority <= LOG_INFO)
-                (void) fprintf(stderr, "%s\n", msg);
-
-        errno = error;
-        return -error;
+        if (!f)
+                return 0;
+        ret[n++] = f->session;
+        ret[n++] = f->event;
+        ret[n++] = f->context;
+        ret[n++] = f->user;
+        ret[n++] = f->exe;
+        if (f->unit_known)
+                ret[n++] = f->unit;
+        return n;
 }

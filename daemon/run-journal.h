@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "log.h"
 #include "runner.h"
 #include "script-config.h"
 
@@ -39,8 +40,21 @@ void run_journal_line(RunFields *f, bool is_stderr, const char *line, size_t len
 void run_journal_summary(const RunFields *f, const RunResult *res, const char *executable, const char *user,
                          ScriptEvent event, ScriptContext context, unsigned waiting_time_sec);
 
-/* Logs a message about a run with its fields (f may be NULL: then without them). A thin wrapper
- * in the manner of daemon/log.h: error is 0 or an errno value "%m" refers to; copied to stderr
- * when log_to_stderr is set. Returns -abs(error), for `return run_log(...)`. */
-int run_log(const RunFields *f, int priority, int error, const char *format, ...)
-        __attribute__((format(printf, 4, 5)));
+/* The most fields run_fields_list() gives. */
+#define RUN_FIELDS_LIST_MAX 6
+
+/* Points ret at the "NAME=value" fields of f that name the run in the daemon's own messages
+ * (session, event, context, user, executable, and the unit once it was asked for). Returns how many
+ * (0 for NULL). The strings are owned by f. */
+size_t run_fields_list(const RunFields *f, const char *ret[static RUN_FIELDS_LIST_MAX]);
+
+/* Logs a message about a run through lib/log/log.h with the run's fields (f may be NULL: then
+ * without them). error is 0 or an errno value "%m" refers to. Returns -abs(error), for
+ * `return run_log(...)`. */
+#define run_log(f, priority, error, ...)                                                        \
+        ({                                                                                      \
+                const char *_run_fields_[RUN_FIELDS_LIST_MAX];                                  \
+                size_t _n_run_fields_ = run_fields_list((f), _run_fields_);                     \
+                log_internal((priority), (error), __FILE__, __LINE__, __func__, _run_fields_,   \
+                             _n_run_fields_, __VA_ARGS__);                                      \
+        })
