@@ -32,6 +32,7 @@
 #include "journal-read.h"
 #include "json-util.h"
 #include "session-scripts/session-scripts.h"
+#include "spool-format.h"
 #include "settings.h"
 #include "sha256.h"
 #include "time-util.h"
@@ -96,7 +97,7 @@ static bool daemon_answers(sd_bus *bus) {
         return sd_bus_call(bus, m, PING_TIMEOUT_USEC, NULL, &reply) >= 0;
 }
 
-/* Counts the runs in the spool (one RUNID.meta each, see session-scripts.h), their log bytes and
+/* Counts the runs in the spool (one RUNID.meta each, see lib/spool-format.h), their log bytes and
  * the oldest entry. Needs root (the spool is root:session-scripts-upload 0770). */
 static void spool_scan(const char *dir, SpoolState *ret) {
         _cleanup_(closedirp) DIR *d = NULL;
@@ -109,22 +110,17 @@ static void spool_scan(const char *dir, SpoolState *ret) {
                 return;
         }
         while ((de = readdir(d)) && seen++ < SPOOL_SCAN_MAX) {
-                size_t len = strlen(de->d_name);
-                bool is_meta = len > strlen(SESSION_SCRIPTS_SPOOL_META_SUFFIX) &&
-                               strcmp(de->d_name + len - strlen(SESSION_SCRIPTS_SPOOL_META_SUFFIX),
-                                      SESSION_SCRIPTS_SPOOL_META_SUFFIX) == 0;
-                bool is_log = len > strlen(SESSION_SCRIPTS_SPOOL_LOG_SUFFIX) &&
-                              strcmp(de->d_name + len - strlen(SESSION_SCRIPTS_SPOOL_LOG_SUFFIX),
-                                     SESSION_SCRIPTS_SPOOL_LOG_SUFFIX) == 0;
+                char run_id[SPOOL_RUN_ID_LEN + 1];
+                SpoolFileKind kind;
                 struct stat st;
                 uint64_t mtime;
 
-                if (de->d_name[0] == '.' || (!is_meta && !is_log))
+                if (spool_name_parse(de->d_name, run_id, &kind) < 0)
                         continue;
                 if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
                         continue;
                 mtime = timespec_load(&st.st_mtim);
-                if (is_log) {
+                if (kind == SPOOL_FILE_LOG) {
                         /* A .log whose .meta is not written yet still counts as backlog bytes. */
                         ret->bytes += (uint64_t) st.st_size;
                         continue;

@@ -290,19 +290,14 @@ static int entry_new(Uploader *u, const char *run_id, Entry **ret) {
         return 0;
 }
 
-static void spool_file_name(char *buf, size_t size, const char *run_id, SpoolFileKind kind) {
-        snprintf(buf, size, "%s%s", run_id,
-                 kind == SPOOL_FILE_LOG ? SESSION_SCRIPTS_SPOOL_LOG_SUFFIX : SESSION_SCRIPTS_SPOOL_META_SUFFIX);
-}
-
 /* Removes RUNID.log, then RUNID.meta (a .meta without its .log means "done", never the reverse). */
 static int spool_remove(Uploader *u, const char *run_id) {
-        char name[SPOOL_RUN_ID_LEN + 8];
+        char name[SPOOL_NAME_SIZE];
 
-        spool_file_name(name, sizeof name, run_id, SPOOL_FILE_LOG);
+        (void) spool_name_format(name, run_id, SPOOL_FILE_LOG);
         if (unlinkat(u->dir_fd, name, 0) < 0 && errno != ENOENT)
                 return -errno;
-        spool_file_name(name, sizeof name, run_id, SPOOL_FILE_META);
+        (void) spool_name_format(name, run_id, SPOOL_FILE_META);
         if (unlinkat(u->dir_fd, name, 0) < 0 && errno != ENOENT)
                 return -errno;
         return 0;
@@ -311,10 +306,10 @@ static int spool_remove(Uploader *u, const char *run_id) {
 /* Refreshes what we know of RUNID.log. Returns 0, or -ENOENT when it is not there (not yet, or
  * not any more). */
 static int entry_stat_log(Entry *e) {
-        char name[SPOOL_RUN_ID_LEN + 8];
+        char name[SPOOL_NAME_SIZE];
         struct stat st;
 
-        spool_file_name(name, sizeof name, e->run_id, SPOOL_FILE_LOG);
+        (void) spool_name_format(name, e->run_id, SPOOL_FILE_LOG);
         if (fstatat(e->uploader->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
                 if (errno == ENOENT) {
                         e->has_log = false;
@@ -337,7 +332,7 @@ static int entry_stat_log(Entry *e) {
 /* (Re)reads RUNID.meta and the log's size; creates, updates or drops the entry accordingly. */
 static int entry_load(Uploader *u, const char *run_id) {
         _cleanup_(spool_meta_done) SpoolMeta m = {};
-        char name[SPOOL_RUN_ID_LEN + 8];
+        char name[SPOOL_NAME_SIZE];
         Entry *e = entry_find(u, run_id);
         struct stat st;
         int r;
@@ -357,7 +352,7 @@ static int entry_load(Uploader *u, const char *run_id) {
                         return r;
         }
 
-        spool_file_name(name, sizeof name, run_id, SPOOL_FILE_META);
+        (void) spool_name_format(name, run_id, SPOOL_FILE_META);
         if (fstatat(u->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) >= 0) {
                 e->meta_size = (uint64_t) st.st_size;
                 e->meta_mtime_usec = timespec_load(&st.st_mtim);
@@ -810,7 +805,7 @@ static int upload_on_hash_slice(sd_event_source *s, void *userdata) {
 /* Starts uploading what the entry's log holds now. Returns 0, or -errno (the entry is retried later). */
 static int entry_start_upload(Entry *e) {
         Uploader *u = e->uploader;
-        char name[SPOOL_RUN_ID_LEN + 8];
+        char name[SPOOL_NAME_SIZE];
         struct stat st;
         Upload *up;
         int r;
@@ -826,7 +821,7 @@ static int entry_start_upload(Entry *e) {
 
         /* The log is read by a descriptor opened without following links and checked to be a regular
          * file: the spool directory is shared with the daemon and nothing else. */
-        spool_file_name(name, sizeof name, e->run_id, SPOOL_FILE_LOG);
+        (void) spool_name_format(name, e->run_id, SPOOL_FILE_LOG);
         r = open_regular_file_bounded(u->dir_fd, name, O_NOFOLLOW, UINT64_MAX, &st);
         if (r == -ENOENT) {
                 /* Gone: already delivered by an earlier instance, or removed. */
@@ -1120,9 +1115,9 @@ static void uploader_sweep(Uploader *u) {
                 log_warning_errno(r, "Failed to look for leftover logs in %s: %m, ignoring.", u->spool_dir);
 
         for (size_t i = 0; i < n; i++) {
-                char name[SPOOL_RUN_ID_LEN + 8];
+                char name[SPOOL_NAME_SIZE];
 
-                spool_file_name(name, sizeof name, orphans[i].run_id, SPOOL_FILE_LOG);
+                (void) spool_name_format(name, orphans[i].run_id, SPOOL_FILE_LOG);
                 if (unlinkat(u->dir_fd, name, 0) < 0) {
                         if (errno != ENOENT)
                                 log_warning_errno(errno, "Failed to remove leftover log %s/%s: %m, ignoring.",
@@ -1137,7 +1132,7 @@ static void uploader_sweep(Uploader *u) {
         }
 
         for (Entry *e = u->entries, *next; e; e = next) {
-                char name[SPOOL_RUN_ID_LEN + 8];
+                char name[SPOOL_NAME_SIZE];
 
                 next = e->next;
                 if (e->broken || e->meta.finished || e->upload || e->meta_mtime_usec > t ||
@@ -1146,7 +1141,7 @@ static void uploader_sweep(Uploader *u) {
                 if (entry_stat_log(e) != -ENOENT)
                         continue;
 
-                spool_file_name(name, sizeof name, e->run_id, SPOOL_FILE_META);
+                (void) spool_name_format(name, e->run_id, SPOOL_FILE_META);
                 if (unlinkat(u->dir_fd, name, 0) < 0 && errno != ENOENT) {
                         log_struct_errno(LOG_WARNING, errno, LOG_FIELDS(ENTRY_FIELDS(e)),
                                          "Failed to remove leftover %s/%s: %m, ignoring.", u->spool_dir, name);
