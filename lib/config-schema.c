@@ -373,7 +373,7 @@ static const JsonSchema event_schema = {
         .begin = event_begin,
 };
 
-/* Indexed by ScriptEvent, spelled as script_event_to_string() spells them. */
+/* Indexed by ScriptEvent: these are the names of the events (script_event_to_string()). */
 static const JsonField document_fields[] = {
         [SCRIPT_EVENT_START] = { "SessionStart", NULL, &event_schema,
                                  offsetof(ScriptConfig, events[SCRIPT_EVENT_START]) },
@@ -390,6 +390,21 @@ static const JsonSchema document_schema = {
         .unknown_where = "",
         .known_label = "the only events are",
 };
+
+const char *script_event_to_string(ScriptEvent e) {
+        if ((unsigned) e >= _SCRIPT_EVENT_MAX)
+                return NULL;
+        return document_fields[e].name;
+}
+
+int script_event_from_string(const char *s) {
+        const JsonField *f;
+
+        f = s ? json_schema_field(&document_schema, s, strlen(s)) : NULL;
+        if (!f)
+                return -EINVAL;
+        return (int) (f - document_fields);
+}
 
 /* ---- parse --------------------------------------------------------------------------------------- */
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The typed config of script-config.h: names of events and contexts, and freeing. The parser is in
- * config-schema.c, the file checks in config-check-files.c.
+ * The typed config of script-config.h: the names of the contexts, and freeing. The parser and the
+ * names of the events (the keys of the document's table) are in config-schema.c, the file checks in
+ * config-check-files.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -10,35 +11,15 @@
 #include "cleanup.h"
 #include "script-config.h"
 
-static const char *const event_names[_SCRIPT_EVENT_MAX] = {
-        [SCRIPT_EVENT_START] = "SessionStart",
-        [SCRIPT_EVENT_TERMINATION] = "SessionTermination",
-};
-
 static const char *const context_names[_SCRIPT_CONTEXT_MAX] = {
         [SCRIPT_CONTEXT_SYSTEM] = "system",
         [SCRIPT_CONTEXT_USER] = "user",
 };
 
-const char *script_event_to_string(ScriptEvent e) {
-        if ((unsigned) e >= _SCRIPT_EVENT_MAX)
-                return NULL;
-        return event_names[e];
-}
-
 const char *script_context_to_string(ScriptContext c) {
         if ((unsigned) c >= _SCRIPT_CONTEXT_MAX)
                 return NULL;
         return context_names[c];
-}
-
-int script_event_from_string(const char *s) {
-        if (!s)
-                return -EINVAL;
-        for (int i = 0; i < _SCRIPT_EVENT_MAX; i++)
-                if (strcasecmp(s, event_names[i]) == 0)
-                        return i;
-        return -EINVAL;
 }
 
 int script_context_from_string(const char *s) {
