@@ -13,10 +13,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include "cleanup.h"
-#include "fileio.h"
+#include "regular-file.h"
 #include "session-scripts/session-scripts.h"
 #include "settings.h"
 
@@ -459,23 +458,14 @@ static int settings_load_file(Settings *s, int dir_fd, const char *name, const c
                               SettingsReportFn rep, void *userdata) {
         _cleanup_(closep) int fd = -EBADF;
         _cleanup_(freep) char *text = NULL;
-        struct stat st;
         size_t n;
         int r;
 
         fd = openat(dir_fd, name, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0)
                 return errno == ENOENT ? 0 : -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (S_ISDIR(st.st_mode))
-                return -EISDIR;
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
-        if ((uint64_t) st.st_size > SETTINGS_MAX_FILE_SIZE)
-                return -EFBIG;
 
-        r = read_fd_bounded(fd, SETTINGS_MAX_FILE_SIZE, &text, &n);  /* -EFBIG: grew while we read it */
+        r = read_regular_fd(fd, SETTINGS_MAX_FILE_SIZE, &text, &n);
         if (r < 0)
                 return r;
         if (memchr(text, 0, n))
