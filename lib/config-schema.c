@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -55,6 +56,39 @@ static bool has_control_chars(const char *s, size_t n) {
         return false;
 }
 
+/*
+ * Decodes the string value n of the field f, of at most max_chars characters, into *ret (a new json-c
+ * reference). Reports a value that is not a string ("\"<name>\" must be <expected>, …") or is too
+ * long. Returns 0, -EINVAL (reported) or -ENOMEM.
+ */
+static int decode_string(JsonWalker *w, const JsonField *f, const JsonNode *n, const char *path,
+                         const char *expected, size_t max_chars, struct json_object **ret) {
+        _cleanup_(json_object_putp) struct json_object *j = NULL;
+        _cleanup_(freep) char *what = NULL;
+        size_t chars;
+
+        if (n->type != JSON_NODE_STRING) {
+                if (asprintf(&what, "\"%s\"", f->name) < 0)
+                        return -ENOMEM;
+                json_walk_type_error(w, n, path, what, expected, NULL);
+                return -EINVAL;
+        }
+        j = json_walk_decode(w, n, path);
+        if (!j)
+                return -EINVAL;
+
+        chars = utf8_count_chars(json_object_get_string(j), (size_t) json_object_get_string_len(j));
+        if (chars > max_chars) {
+                json_walk_report(w, FINDING_ERROR, n->pos, path,
+                                 "\"%s\" is %zu characters long, but at most %zu are allowed",
+                                 f->name, chars, max_chars);
+                return -EINVAL;
+        }
+
+        *ret = TAKE_PTR(j);
+        return 0;
+}
+
 /* ---- the parsers of the settings ---------------------------------------------------------------- */
 
 /* "context": "user" or "system". The documents write it in lowercase; the value is matched
@@ -65,15 +99,11 @@ static int parse_context(JsonWalker *w, const JsonField *f, const JsonNode *n, c
         ConfigParse *cp = w->userdata;
         EntryParse *e = data;
         const char *s;
-        int context;
+        int context, r;
 
-        if (n->type != JSON_NODE_STRING) {
-                json_walk_type_error(w, n, path, "\"context\"", "the string \"user\" or \"system\"", NULL);
-                return -EINVAL;
-        }
-        j = json_walk_decode(w, n, path);
-        if (!j)
-                return -EINVAL;
+        r = decode_string(w, f, n, path, "the string \"user\" or \"system\"", SIZE_MAX, &j);
+        if (r < 0)
+                return r;
 
         s = json_object_get_string(j);
         /* A value with an embedded NUL (\u0000) names no context. */
@@ -102,26 +132,16 @@ static int parse_filename(JsonWalker *w, const JsonField *f, const JsonNode *n, 
         _cleanup_(json_object_putp) struct json_object *j = NULL;
         EntryParse *e = data;
         const char *s;
-        size_t sl, chars;
+        size_t sl;
+        int r;
 
-        if (n->type != JSON_NODE_STRING) {
-                json_walk_type_error(w, n, path, "\"filename\"",
-                                     "a string with the full path of the executable (\"\" for none)", NULL);
-                return -EINVAL;
-        }
-        j = json_walk_decode(w, n, path);
-        if (!j)
-                return -EINVAL;
+        r = decode_string(w, f, n, path, "a string with the full path of the executable (\"\" for none)",
+                          SCRIPT_CONFIG_MAX_FILENAME, &j);
+        if (r < 0)
+                return r;
 
         s = json_object_get_string(j);
         sl = (size_t) json_object_get_string_len(j);
-        chars = utf8_count_chars(s, sl);
-        if (chars > SCRIPT_CONFIG_MAX_FILENAME) {
-                json_walk_report(w, FINDING_ERROR, n->pos, path,
-                                 "\"filename\" is %zu characters long, but at most %u are allowed",
-                                 chars, SCRIPT_CONFIG_MAX_FILENAME);
-                return -EINVAL;
-        }
         if (sl == 0)
                 return 0;
         if (has_control_chars(s, sl)) {
@@ -159,29 +179,17 @@ static int parse_arguments(JsonWalker *w, const JsonField *f, const JsonNode *n,
         _cleanup_(json_object_putp) struct json_object *j = NULL;
         _cleanup_(strv_freep) char **argv = NULL;
         EntryParse *e = data;
-        size_t sl, chars, bad = 0;
+        size_t bad = 0;
         const char *s;
         int r;
 
-        if (n->type != JSON_NODE_STRING) {
-                json_walk_type_error(w, n, path, "\"arguments\"",
-                                     "a string with the arguments (\"\" for none)", NULL);
-                return -EINVAL;
-        }
-        j = json_walk_decode(w, n, path);
-        if (!j)
-                return -EINVAL;
+        r = decode_string(w, f, n, path, "a string with the arguments (\"\" for none)",
+                          SCRIPT_CONFIG_MAX_ARGUMENTS, &j);
+        if (r < 0)
+                return r;
 
         s = json_object_get_string(j);
-        sl = (size_t) json_object_get_string_len(j);
-        chars = utf8_count_chars(s, sl);
-        if (chars > SCRIPT_CONFIG_MAX_ARGUMENTS) {
-                json_walk_report(w, FINDING_ERROR, n->pos, path,
-                                 "\"arguments\" is %zu characters long, but at most %u are allowed",
-                                 chars, SCRIPT_CONFIG_MAX_ARGUMENTS);
-                return -EINVAL;
-        }
-        if (strlen(s) != sl) {
+        if (strlen(s) != (size_t) json_object_get_string_len(j)) {
                 json_walk_report(w, FINDING_ERROR, json_string_position(w->text, n, strlen(s)), path,
                                  "\"arguments\" contains a NUL character (\\u0000), which no argument can "
                                  "contain");
