@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "file-type.h"
 #include "script-config.h"
 
 #define CHECK_MAX_SYMLINKS 40U
@@ -33,46 +34,21 @@ typedef struct FileCheck {
         size_t n_reported;
 } FileCheck;
 
-/* Adds an error about the file being checked (position, .file and .json_path from fc). */
-__attribute__((format(printf, 2, 3)))
-static int file_error(FileCheck *fc, const char *format, ...) {
+/* Adds an error or a warning about the file being checked (position, .file and .json_path from fc). */
+__attribute__((format(printf, 3, 4)))
+static int file_report(FileCheck *fc, FindingSeverity severity, const char *format, ...) {
         va_list ap;
         int r;
 
         va_start(ap, format);
-        r = finding_list_addv(fc->findings, FINDING_ERROR, fc->line, fc->column, fc->json_path, fc->file,
-                              format, ap);
+        r = finding_list_addv(fc->findings, severity, fc->line, fc->column, fc->json_path, fc->file, format,
+                              ap);
         va_end(ap);
         return r;
 }
 
-__attribute__((format(printf, 2, 3)))
-static int file_warning(FileCheck *fc, const char *format, ...) {
-        va_list ap;
-        int r;
-
-        va_start(ap, format);
-        r = finding_list_addv(fc->findings, FINDING_WARNING, fc->line, fc->column, fc->json_path,
-                              fc->file, format, ap);
-        va_end(ap);
-        return r;
-}
-
-static const char *file_type_name(mode_t m) {
-        if (S_ISDIR(m))
-                return "a directory";
-        if (S_ISLNK(m))
-                return "a symbolic link";
-        if (S_ISCHR(m))
-                return "a character device";
-        if (S_ISBLK(m))
-                return "a block device";
-        if (S_ISFIFO(m))
-                return "a FIFO";
-        if (S_ISSOCK(m))
-                return "a socket";
-        return "not a regular file";
-}
+#define file_error(fc, ...) file_report(fc, FINDING_ERROR, __VA_ARGS__)
+#define file_warning(fc, ...) file_report(fc, FINDING_WARNING, __VA_ARGS__)
 
 /* Owner root, not writable by group or others: the property docs/behaviour.md §2 asks of the
  * files and of every directory above them, so only root can change what runs as root (or as the
@@ -289,7 +265,7 @@ static int check_path_walk(FileCheck *fc, const char *path, struct stat *ret_st)
                 /* The file itself. */
                 if (!S_ISREG(st.st_mode))
                         return file_error(fc, "%s is %s; it must be a regular file", fc->what,
-                                          file_type_name(st.st_mode));
+                                          file_type_name(st.st_mode) ?: "not a regular file");
 
                 r = check_owner_and_mode(fc, fc->what, &st, /* directory= */ false);
                 if (r < 0)
