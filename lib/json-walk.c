@@ -349,9 +349,10 @@ static int walk_object(JsonWalker *w, const JsonSchema *schema, const JsonNode *
                         continue;       /* a duplicate, already reported; the last one counts */
 
                 f = json_schema_field(schema, c->key, c->key_len);
-                if (f && field_pass(f) != PASS_OBJECTS) {
+                if (f) {
                         slots[f - schema->fields] = c;
-                        continue;
+                        if (field_pass(f) != PASS_OBJECTS)
+                                continue;
                 }
 
                 p = path_join_member(path, schema, c);
@@ -365,13 +366,13 @@ static int walk_object(JsonWalker *w, const JsonSchema *schema, const JsonNode *
                         ok = false;
         }
 
-        /* The values read whole, then the arrays, in table order. */
-        for (FieldPass pass = PASS_VALUES; pass <= PASS_ARRAYS; pass++)
+        /* In table order: the missing objects, then the values read whole, then the arrays. */
+        for (FieldPass pass = PASS_OBJECTS; pass <= PASS_ARRAYS; pass++)
                 for (size_t i = 0; i < schema->n_fields && w->error == 0; i++) {
                         const JsonField *f = &schema->fields[i];
                         _cleanup_(freep) char *p = NULL;
 
-                        if (field_pass(f) != pass)
+                        if (field_pass(f) != pass || (pass == PASS_OBJECTS && slots[i]))
                                 continue;
 
                         if (!slots[i]) {

@@ -9,9 +9,10 @@
  *  2. every key given twice (case-insensitively, as keys are matched) draws an error, and only the
  *     last of them is interpreted;
  *  3. in document order, unknown keys draw a warning and known objects are walked;
- *  4. in table order, the values read whole are parsed; then, in table order, the arrays are walked
- *     (an element past JsonSchema.max_elements draws an error but is still read); a required key
- *     that is missing draws an error in its turn.
+ *  4. in table order, a required object that is missing draws an error; then, in table order, the
+ *     values read whole are parsed; then, in table order, the arrays are walked (an element past
+ *     JsonSchema.max_elements draws an error but is still read). A required value or array that is
+ *     missing draws an error in its turn.
  * Findings are added in that order; the caller sorts them by position (finding_list_sort_from()).
  */
 #pragma once
@@ -31,9 +32,9 @@ struct JsonWalker {
         int error;                      /* the first -ENOMEM; walking stops at it */
 };
 
-/* Walks root (the index of w->text) with the object schema `schema`, data being the data of the top
- * level (JsonSchema.data_size is not used there). Returns 0 (findings may contain errors) or
- * -ENOMEM. */
+/* Walks root (the index of w->text) with the object schema `schema`; data is the top level's data
+ * (or, when the schema has a data_size, the parent passed to its begin()). Returns 0 (findings may
+ * contain errors) or -ENOMEM. */
 int json_walk(JsonWalker *w, const JsonSchema *schema, const JsonNode *root, void *data);
 
 /* Adds a finding at `at` with the JSON path `path`; an allocation failure is kept in w->error. */

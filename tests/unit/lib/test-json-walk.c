@@ -147,7 +147,7 @@ static const JsonSchema inner_schema = {
 static const JsonField doc_fields[] = {
         { "items", NULL, &items_schema, offsetof(Doc, items) },
         { "Name", parse_string, NULL, offsetof(Doc, name), .required = "; give it one" },
-        { "inner", NULL, &inner_schema, offsetof(Doc, flag) },
+        { "inner", NULL, &inner_schema, offsetof(Doc, flag), .required = " object" },
         { "count", parse_number, NULL, offsetof(Doc, count) },
 };
 
@@ -227,20 +227,22 @@ static void test_rules(void) {
 
         ASSERT_OK(walk("{\"items\": [{\"value\": \"one\"}, {}, {\"value\": 3, \"x\": 0}],\n"
                        " \"count\": 1, \"COUNT\": 2, \"zz\": {\"deep\": [1]}}", &d, &f));
-        expect(&f, 0, FINDING_ERROR, 1, 1, "", "The document has no \"Name\"; give it one");
-        expect(&f, 1, FINDING_ERROR, 1, 22, "items[0].value",
+        /* Missing: the objects first, then the values, each in table order. */
+        expect(&f, 0, FINDING_ERROR, 1, 1, "", "The document has no \"inner\" object");
+        expect(&f, 1, FINDING_ERROR, 1, 1, "", "The document has no \"Name\"; give it one");
+        expect(&f, 2, FINDING_ERROR, 1, 22, "items[0].value",
                "a number field must be a number, but it is the string \"one\"");
-        expect(&f, 2, FINDING_ERROR, 1, 30, "items[1]", "This item has no \"value\" value");
-        expect(&f, 3, FINDING_ERROR, 1, 34, "items[2]",
+        expect(&f, 3, FINDING_ERROR, 1, 30, "items[1]", "This item has no \"value\" value");
+        expect(&f, 4, FINDING_ERROR, 1, 34, "items[2]",
                "\"items\" has 3 entries, but at most 2 are allowed (two is plenty)");
-        expect(&f, 4, FINDING_WARNING, 1, 47, "items[2].x",
+        expect(&f, 5, FINDING_WARNING, 1, 47, "items[2].x",
                "Unknown key \"x\" in an item is ignored (known keys: value)");
-        expect(&f, 5, FINDING_ERROR, 2, 14, "count",
+        expect(&f, 6, FINDING_ERROR, 2, 14, "count",
                "The keys \"count\" (line 2, column 2) and \"COUNT\" name the same setting, because key "
                "names are case-insensitive; keep only one of them");
-        expect(&f, 6, FINDING_WARNING, 2, 26, "zz",
+        expect(&f, 7, FINDING_WARNING, 2, 26, "zz",
                "Unknown thing \"zz\" is ignored (known are items, Name, inner, count)");
-        ASSERT_EQ(f.n, 7);
+        ASSERT_EQ(f.n, 8);
         /* The last of the duplicates counts; the third item is read although it is one too many. */
         ASSERT_EQ(d.count, 2);
         ASSERT_EQ(d.n_items_ok, 1);
