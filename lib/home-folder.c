@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The home-folder mount-status file (SPEC §3): a pure parser of its contents and a careful reader
- * that the root daemon can point at a user-controlled home directory without being tricked.
+ * The home-folder mount-status file (docs/behaviour.md §3): a pure parser of its contents and a
+ * careful reader that the root daemon can point at a user-controlled home directory without being
+ * tricked.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The home-folder mount-status file (SPEC §3): ~/.config/appstream-home-folder/
+ * The home-folder mount-status file (docs/behaviour.md §3): ~/.config/appstream-home-folder/
  * appstream-home-folder-mount-status holds a line "appstream_home_folder_mount_status=True" (or
  * False). Used by the daemon (read at session start) and by `session-scripts wait-home-folder`.
  */

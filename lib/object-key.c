@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Builds the S3 object key of a run's log (SPEC §4). The user id is never put into the key itself,
- * only its SHA-256, so the key is safe whatever the id contains; the other components are checked
- * so that none of them can add or remove a level of the key.
+ * Builds the S3 object key of a run's log (docs/behaviour.md §4). The user id is never put into the
+ * key itself, only its SHA-256, so the key is safe whatever the id contains; the other components
+ * are checked so that none of them can add or remove a level of the key.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The S3 object key of a run's log (SPEC §4):
+ * The S3 object key of a run's log (docs/behaviour.md §4):
  *   <stack>/<fleet>/<access-mode>/<sha256-hex(user-id)>/<session-id>/SessionScriptsLogs/<event>/
  *   <context>.log   (one line)
  */

@@ -1,17 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The config.json engine (SPEC §2): a pure parser from a byte buffer to a typed ScriptConfig plus a
- * list of findings (errors and warnings, each with line, column and JSON path), and the separate
- * file-security checks that look at the real files. Used by the daemon and the CLI.
+ * The config.json engine (docs/behaviour.md §2): a pure parser from a byte buffer to a typed
+ * ScriptConfig plus a list of findings (errors and warnings, each with line, column and JSON path),
+ * and the separate file-security checks that look at the real files. Used by the daemon and the CLI.
  *
- * The parser does no I/O and no logging; the fuzz target in tests/fuzz drives it directly.
+ * The parser (config-schema.c, on json-scan.h and json-walk.h) does no I/O and no logging; the fuzz
+ * target in tests/fuzz drives it directly. The file checks are in config-check-files.c.
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Limits of SPEC §2. */
+#include "argv-split.h"
+#include "finding-list.h"
+
+/* Limits of docs/behaviour.md §2. */
 #define SCRIPT_CONFIG_MAX_EXECUTABLES 2
 #define SCRIPT_CONFIG_MAX_FILENAME 1000          /* characters */
 #define SCRIPT_CONFIG_MAX_ARGUMENTS 1000         /* characters */
@@ -71,46 +75,8 @@ static inline void script_config_freep(ScriptConfig **c) {
         script_config_free(*c);
 }
 
-typedef enum FindingSeverity {
-        FINDING_WARNING,
-        FINDING_ERROR,
-} FindingSeverity;
-
-typedef struct Finding {
-        FindingSeverity severity;
-        unsigned line;          /* 1-based; 0 when there is no position (config.json itself) */
-        unsigned column;        /* 1-based, in characters (UTF-8 sequences count once) */
-        char *json_path;        /* e.g. "SessionStart.executables[1].context", known keys in their
-                                 * canonical spelling; "" for the document */
-        char *file;             /* for file-security findings: the file concerned (an executable's
-                                 * finding is positioned at its "filename" value); else NULL */
-        char *message;          /* one sentence a person understands, no trailing period needed */
-} Finding;
-
-typedef struct FindingList {
-        Finding *items;
-        size_t n;
-        size_t n_errors;
-        size_t n_warnings;
-} FindingList;
-
-/* Frees the findings (not the list struct itself) and resets it to empty; accepts an empty list. */
-void finding_list_done(FindingList *l);
-
-/* At most this many findings are stored per list; one more entry then says that the rest were
- * left out (its severity is "error" when any left-out finding was an error). */
-#define SCRIPT_CONFIG_MAX_FINDINGS 100U
 /* Deepest nesting of arrays and objects accepted in config.json (the format itself needs 4). */
 #define SCRIPT_CONFIG_MAX_DEPTH 32U
-
-/*
- * Appends a finding (message formatted printf-style; json_path and file may be NULL, meaning ""
- * and "no file"). Counts it in n_errors/n_warnings. Returns 0 or -ENOMEM; past
- * SCRIPT_CONFIG_MAX_FINDINGS the finding is not stored (see above) and 0 is returned.
- */
-int finding_list_add(FindingList *l, FindingSeverity severity, unsigned line, unsigned column,
-                     const char *json_path, const char *file, const char *format, ...)
-        __attribute__((format(printf, 7, 8)));
 
 /*
  * Parses config.json from buf (len bytes, need not be NUL-terminated; any bytes accepted).
@@ -122,17 +88,7 @@ int finding_list_add(FindingList *l, FindingSeverity severity, unsigned line, un
 int script_config_parse(const char *buf, size_t len, ScriptConfig **ret_config, FindingList *findings);
 
 /*
- * Splits an `arguments` string into words like a POSIX shell: blanks separate words; '…' keeps
- * everything literally; "…" keeps everything but lets \ escape $ ` " \ and newline; outside
- * quotes \ escapes the next character. No expansion of any kind. On success returns 0 and a
- * NULL-terminated array in *ret (possibly empty). Returns -EINVAL on an unbalanced quote or a
- * trailing lone backslash, with *ret_error_offset (if non-NULL) set to the byte offset of the
- * opening quote (or the backslash). -ENOMEM on allocation failure.
- */
-int argv_split(const char *s, char ***ret, size_t *ret_error_offset);
-
-/*
- * File-security checks of SPEC §2 on the real files (these do I/O, the parser does not):
+ * File-security checks of docs/behaviour.md §2 on the real files (these do I/O, the parser does not):
  * config_path and every executable that runs must be a regular file owned by root and not
  * writable by group or others, and so must every directory above it up to / — except that a
  * root-owned directory with the sticky bit (like /tmp, mode 1777) may be writable by others: they

@@ -10,13 +10,13 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include "cleanup.h"
-#include "fileio.h"
+#include "regular-file.h"
 #include "session-scripts/session-scripts.h"
 #include "settings.h"
 
@@ -24,14 +24,6 @@
 #define SETTINGS_MAX_FILE_SIZE (256U * 1024U)   /* per file */
 #define SETTINGS_MAX_DROPINS 256U               /* *.conf files read from the drop-in dir */
 #define SETTINGS_MAX_VALUE 4096U                /* characters of one value */
-
-#define DEFAULT_STACK_NAME "default"
-#define DEFAULT_FLEET_NAME "default"
-#define DEFAULT_ACCESS_MODE "custom"
-#define DEFAULT_REGION "us-east-1"
-#define DEFAULT_MAX_SPOOL_SIZE (UINT64_C(1) << 30)
-
-#define STR_IN_SET3(s, a, b, c) (strcmp((s), (a)) == 0 || strcmp((s), (b)) == 0 || strcmp((s), (c)) == 0)
 
 typedef struct ParseState {
         const char *file;
@@ -82,23 +74,6 @@ static int set_string(char **field, const char *value) {
         }
         free(*field);
         *field = copy;
-        return 0;
-}
-
-static int settings_defaults(Settings *s) {
-        *s = (Settings) {
-                .server_side_encryption = true,
-                .max_spool_size = DEFAULT_MAX_SPOOL_SIZE,
-        };
-
-        if (set_string(&s->stack_name, DEFAULT_STACK_NAME) < 0 ||
-            set_string(&s->fleet_name, DEFAULT_FLEET_NAME) < 0 ||
-            set_string(&s->access_mode, DEFAULT_ACCESS_MODE) < 0 ||
-            set_string(&s->config_file, SESSION_SCRIPTS_CONFIG_PATH) < 0 ||
-            set_string(&s->region, DEFAULT_REGION) < 0) {
-                settings_done(s);
-                return -ENOMEM;
-        }
         return 0;
 }
 
@@ -225,10 +200,112 @@ static bool profile_is_valid(const char *v) {
         return *v && strlen(v) <= 128 && !has_control_chars(v) && !strchr(v, '[') && !strchr(v, ']');
 }
 
+static bool access_mode_is_valid(const char *v) {
+        return streq(v, "userpool") || streq(v, "federated") || streq(v, "custom");
+}
+
+static bool config_file_is_valid(const char *v) {
+        return v[0] == '/' && !has_control_chars(v) && strlen(v) < PATH_MAX;
+}
+
+typedef struct SettingsItem SettingsItem;
+
+/* Stores value, which is not empty, at target. Returns 0, -EINVAL when the value is invalid (the
+ * caller reports it) or -ENOMEM. */
+typedef int (*SettingsParser)(const SettingsItem *i, const char *value, void *target);
+
+/* One key of the settings file, in the manner of systemd's ConfigTableItem. */
+struct SettingsItem {
+        const char *section;            /* matched case-insensitively */
+        const char *key;                /* matched case-sensitively */
+        SettingsParser parse;
+        size_t offset;                  /* of the target in Settings */
+        /* The value before any assignment and after an empty one ("Key="), as the parser reads
+         * it; NULL: unset (for strings only). */
+        const char *default_value;
+        bool (*is_valid)(const char *v);        /* for strings */
+        const char *invalid_hint;       /* appended to "Invalid Key=value" */
+};
+
+static int parse_string_item(const SettingsItem *i, const char *value, void *target) {
+        if (i->is_valid && !i->is_valid(value))
+                return -EINVAL;
+        return set_string(target, value);
+}
+
+static int parse_boolean_item(const SettingsItem *i, const char *value, void *target) {
+        int r;
+
+        r = parse_boolean(value);
+        if (r < 0)
+                return r;
+        *(bool *) target = r;
+        return 0;
+}
+
+static int parse_size_item(const SettingsItem *i, const char *value, void *target) {
+        uint64_t v;
+
+        if (parse_size(value, &v) < 0 || v == 0)
+                return -EINVAL;
+        *(uint64_t *) target = v;
+        return 0;
+}
+
+static const SettingsItem settings_table[] = {
+        { "Session", "StackName", parse_string_item, offsetof(Settings, stack_name), "default",
+          name_is_valid, " (must not contain '/' or control characters)" },
+        { "Session", "FleetName", parse_string_item, offsetof(Settings, fleet_name), "default",
+          name_is_valid, " (must not contain '/' or control characters)" },
+        { "Session", "AccessMode", parse_string_item, offsetof(Settings, access_mode), "custom",
+          access_mode_is_valid, " (expected userpool, federated or custom)" },
+        { "Session", "ConfigFile", parse_string_item, offsetof(Settings, config_file),
+          SESSION_SCRIPTS_CONFIG_PATH, config_file_is_valid, " (expected an absolute path)" },
+        { "S3", "Bucket", parse_string_item, offsetof(Settings, bucket), NULL,
+          bucket_is_valid, " (3…63 lowercase letters, digits, '.' and '-')" },
+        { "S3", "Region", parse_string_item, offsetof(Settings, region), "us-east-1",
+          region_is_valid, "" },
+        { "S3", "Endpoint", parse_string_item, offsetof(Settings, endpoint), NULL,
+          endpoint_is_valid, " (expected an https:// or http:// URL)" },
+        { "S3", "ServerSideEncryption", parse_boolean_item, offsetof(Settings, server_side_encryption),
+          "yes", NULL, " (expected yes or no)" },
+        { "S3", "MaxSpoolSize", parse_size_item, offsetof(Settings, max_spool_size), "1G",
+          NULL, " (expected a size such as 512M or 1G)" },
+        { "S3", "Profile", parse_string_item, offsetof(Settings, profile), NULL,
+          profile_is_valid, "" },
+};
+
+/* Sets the item's default value (also what an empty assignment does, as in systemd). Returns 0 or
+ * -ENOMEM. */
+static int settings_item_reset(Settings *s, const SettingsItem *i) {
+        void *target = (char *) s + i->offset;
+
+        if (!i->default_value)
+                return set_string(target, NULL);
+        return i->parse(i, i->default_value, target);
+}
+
+static int settings_defaults(Settings *s) {
+        *s = (Settings) {};
+
+        for (size_t i = 0; i < ELEMENTSOF(settings_table); i++)
+                if (settings_item_reset(s, &settings_table[i]) < 0) {
+                        settings_done(s);
+                        return -ENOMEM;
+                }
+        return 0;
+}
+
+static bool section_is_known(const char *section) {
+        for (size_t i = 0; i < ELEMENTSOF(settings_table); i++)
+                if (strcasecmp(section, settings_table[i].section) == 0)
+                        return true;
+        return false;
+}
+
 /* Applies one assignment. Returns 0 (also when the value was rejected and reported), -ENOMEM. */
 static int settings_assign(Settings *s, const ParseState *st, const char *section, const char *key,
                            const char *value) {
-        bool empty = value[0] == 0;
         int r;
 
         if (strlen(value) > SETTINGS_MAX_VALUE) {
@@ -236,114 +313,24 @@ static int settings_assign(Settings *s, const ParseState *st, const char *sectio
                 return 0;
         }
 
-        if (strcasecmp(section, "Session") == 0) {
-                if (strcmp(key, "StackName") == 0 || strcmp(key, "FleetName") == 0) {
-                        bool stack = key[0] == 'S';
-                        char **field = stack ? &s->stack_name : &s->fleet_name;
-
-                        if (empty)      /* An empty assignment resets to the default, as in systemd. */
-                                return set_string(field, stack ? DEFAULT_STACK_NAME : DEFAULT_FLEET_NAME);
-                        if (!name_is_valid(value)) {
-                                report(st, "Invalid %s=%s (must not contain '/' or control characters), "
-                                           "ignoring.",
-                                       key, value);
-                                return 0;
-                        }
-                        return set_string(field, value);
-                }
-                if (strcmp(key, "AccessMode") == 0) {
-                        if (empty)
-                                return set_string(&s->access_mode, DEFAULT_ACCESS_MODE);
-                        if (STR_IN_SET3(value, "userpool", "federated", "custom"))
-                                return set_string(&s->access_mode, value);
-                        report(st, "Invalid AccessMode=%s (expected userpool, federated or custom), "
-                                   "ignoring.", value);
-                        return 0;
-                }
-                if (strcmp(key, "ConfigFile") == 0) {
-                        if (empty)
-                                return set_string(&s->config_file, SESSION_SCRIPTS_CONFIG_PATH);
-                        if (value[0] != '/' || has_control_chars(value) || strlen(value) >= PATH_MAX) {
-                                report(st, "Invalid ConfigFile=%s (expected an absolute path), ignoring.",
-                                           value);
-                                return 0;
-                        }
-                        return set_string(&s->config_file, value);
-                }
-        } else if (strcasecmp(section, "S3") == 0) {
-                if (strcmp(key, "Bucket") == 0) {
-                        if (empty)
-                                return set_string(&s->bucket, NULL);
-                        if (!bucket_is_valid(value)) {
-                                report(st, "Invalid Bucket=%s (3…63 lowercase letters, digits, '.' and "
-                                           "'-'), ignoring.",
-                                       value);
-                                return 0;
-                        }
-                        return set_string(&s->bucket, value);
-                }
-                if (strcmp(key, "Region") == 0) {
-                        if (empty)
-                                return set_string(&s->region, DEFAULT_REGION);
-                        if (!region_is_valid(value)) {
-                                report(st, "Invalid Region=%s, ignoring.", value);
-                                return 0;
-                        }
-                        return set_string(&s->region, value);
-                }
-                if (strcmp(key, "Endpoint") == 0) {
-                        if (empty)
-                                return set_string(&s->endpoint, NULL);
-                        if (!endpoint_is_valid(value)) {
-                                report(st, "Invalid Endpoint=%s (expected an https:// or http:// URL), "
-                                           "ignoring.",
-                                       value);
-                                return 0;
-                        }
-                        return set_string(&s->endpoint, value);
-                }
-                if (strcmp(key, "ServerSideEncryption") == 0) {
-                        if (empty) {
-                                s->server_side_encryption = true;
-                                return 0;
-                        }
-                        r = parse_boolean(value);
-                        if (r < 0) {
-                                report(st, "Invalid ServerSideEncryption=%s (expected yes or no), ignoring.",
-                                           value);
-                                return 0;
-                        }
-                        s->server_side_encryption = r;
-                        return 0;
-                }
-                if (strcmp(key, "MaxSpoolSize") == 0) {
-                        uint64_t v;
-
-                        if (empty) {
-                                s->max_spool_size = DEFAULT_MAX_SPOOL_SIZE;
-                                return 0;
-                        }
-                        if (parse_size(value, &v) < 0 || v == 0) {
-                                report(st, "Invalid MaxSpoolSize=%s (expected a size such as 512M or 1G), "
-                                           "ignoring.",
-                                       value);
-                                return 0;
-                        }
-                        s->max_spool_size = v;
-                        return 0;
-                }
-                if (strcmp(key, "Profile") == 0) {
-                        if (empty)
-                                return set_string(&s->profile, NULL);
-                        if (!profile_is_valid(value)) {
-                                report(st, "Invalid Profile=%s, ignoring.", value);
-                                return 0;
-                        }
-                        return set_string(&s->profile, value);
-                }
-        } else {
-                /* The section itself was reported once when it was opened. */
+        /* An unknown section was reported once when it was opened. */
+        if (!section_is_known(section))
                 return 0;
+
+        for (size_t k = 0; k < ELEMENTSOF(settings_table); k++) {
+                const SettingsItem *i = &settings_table[k];
+
+                if (strcasecmp(section, i->section) != 0 || !streq(key, i->key))
+                        continue;
+
+                if (value[0] == 0)
+                        return settings_item_reset(s, i);
+                r = i->parse(i, value, (char *) s + i->offset);
+                if (r == -EINVAL) {
+                        report(st, "Invalid %s=%s%s, ignoring.", key, value, i->invalid_hint);
+                        return 0;
+                }
+                return r;
         }
 
         report(st, "Unknown key %s= in section [%s], ignoring.", key, section);
@@ -459,23 +446,14 @@ static int settings_load_file(Settings *s, int dir_fd, const char *name, const c
                               SettingsReportFn rep, void *userdata) {
         _cleanup_(closep) int fd = -EBADF;
         _cleanup_(freep) char *text = NULL;
-        struct stat st;
         size_t n;
         int r;
 
         fd = openat(dir_fd, name, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0)
                 return errno == ENOENT ? 0 : -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (S_ISDIR(st.st_mode))
-                return -EISDIR;
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
-        if ((uint64_t) st.st_size > SETTINGS_MAX_FILE_SIZE)
-                return -EFBIG;
 
-        r = read_fd_bounded(fd, SETTINGS_MAX_FILE_SIZE, &text, &n);  /* -EFBIG: grew while we read it */
+        r = read_regular_fd(fd, SETTINGS_MAX_FILE_SIZE, &text, &n);
         if (r < 0)
                 return r;
         if (memchr(text, 0, n))

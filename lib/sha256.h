@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * SHA-256 through OpenSSL's EVP interface: of a buffer, of a string as lowercase hex (the S3 key's
- * user-id hash, SPEC §4), and of everything readable from a file descriptor (the tamper check).
+ * user-id hash, docs/behaviour.md §4), and of everything readable from a file descriptor (the tamper
+ * check).
  */
 #pragma once
 

@@ -43,6 +43,16 @@ int open_regular_file_bounded(int dir_fd, const char *path, int flags, uint64_t 
         return TAKE_FD(fd);
 }
 
+int read_regular_fd(int fd, size_t max, char **ret, size_t *ret_len) {
+        int r;
+
+        r = fd_check_regular_bounded(fd, max, NULL);
+        if (r < 0)
+                return r;
+        /* -EFBIG from here too: the file grew while we read it. */
+        return read_fd_bounded(fd, max, ret, ret_len);
+}
+
 int read_regular_file_at(int dir_fd, const char *path, int flags, size_t max, char **ret, size_t *ret_len) {
         _cleanup_(closep) int fd = -EBADF;
 

@@ -26,6 +26,15 @@ int open_regular_file_bounded(int dir_fd, const char *path, int flags, uint64_t 
 int fd_check_regular_bounded(int fd, uint64_t max, struct stat *ret_stat);
 
 /*
+ * Reads all of the regular file open at fd, at most max bytes, into a new NUL-terminated buffer
+ * (owned by the caller) and its length: fd_check_regular_bounded(), then read_fd_bounded(). Returns
+ * 0; -EISDIR, -EBADFD (open FIFOs and devices with O_NONBLOCK, so that opening does not hang
+ * either); -EFBIG when the file has, or grows to, more than max bytes; -ENOMEM or another -errno.
+ * The out-parameters are set only on success.
+ */
+int read_regular_fd(int fd, size_t max, char **ret, size_t *ret_len);
+
+/*
  * Reads the regular file at path (relative to dir_fd, or AT_FDCWD) whole, at most max bytes, into a
  * new NUL-terminated buffer owned by the caller, and its length: open_regular_file_bounded() with
  * O_NOCTTY and flags (O_NOFOLLOW: -ELOOP for a symlink in the last component), then

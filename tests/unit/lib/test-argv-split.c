@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Tests of argv_split() (lib/script-config.c): POSIX word splitting without expansion, as the
- * `arguments` key of config.json is split (SPEC §2).
+ * Tests of argv_split() (lib/argv-split.c): POSIX word splitting without expansion, as the
+ * `arguments` key of config.json is split (docs/behaviour.md §2).
  */
 #include <stdarg.h>
 #include <stdlib.h>

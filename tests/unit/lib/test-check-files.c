@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Tests of script_config_check_files() (lib/script-config.c): the file-security findings of SPEC §2
- * on real files — regular file, owned by root, not group/other-writable, the same for every
- * directory above (also directories reached through a symlink; root's sticky directories like /tmp
- * are fine), execute bit, symlinked executables refused naming their target, the 100 MB warning;
- * and that every finding about an executable names it and points at its "filename" value. Needs
- * root (to own files as root and as others): skipped with exit status 77 otherwise.
+ * Tests of script_config_check_files() (lib/config-check-files.c): the file-security findings of
+ * docs/behaviour.md §2 on real files — regular file, owned by root, not group/other-writable, the
+ * same for every directory above (also directories reached through a symlink; root's sticky
+ * directories like /tmp are fine), execute bit, symlinked executables refused naming their target,
+ * the 100 MB warning; and that every finding about an executable names it and points at its
+ * "filename" value. Needs root (to own files as root and as others): skipped with exit status 77
+ * otherwise.
  */
 #include <fcntl.h>
 #include <stdarg.h>

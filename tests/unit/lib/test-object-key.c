@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Tests of lib/object-key.c: the S3 key layout of SPEC §4 and the refusal of components that
- * would add or remove a level of the key.
+ * Tests of lib/object-key.c: the S3 key layout of docs/behaviour.md §4 and the refusal of components
+ * that would add or remove a level of the key.
  */
 #include <stdlib.h>
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Tests of script_config_parse() (lib/script-config.c): every rule of the SPEC §2 table, valid and
- * invalid; the seed's sample config in both key casings; the seed's PowerShell-style arguments and
+ * Tests of script_config_parse() (lib/config-schema.c): every rule of the docs/behaviour.md §2 table,
+ * valid and invalid; the seed's sample config in both key casings; the seed's PowerShell-style arguments and
  * Linux paths; non-ASCII values with the installed json-c; syntax errors with line:column;
  * duplicate and unknown keys; and that every finding carries a line, a column and a JSON path.
  */

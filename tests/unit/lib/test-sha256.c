@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Tests of lib/sha256.c: FIPS 180-2 vectors, the SPEC §4 user-id vector, and hashing a file
- * descriptor without moving its offset.
+ * Tests of lib/sha256.c: FIPS 180-2 vectors, the docs/behaviour.md §4 user-id vector, and hashing a
+ * file descriptor without moving its offset.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -26,7 +26,7 @@ static void test_vectors(void) {
 static void test_spec_vector(void) {
         char hex[SHA256_HEX_SIZE];
 
-        /* SPEC §4: the S3 key's user-id hash. */
+        /* docs/behaviour.md §4: the S3 key's user-id hash. */
         ASSERT_OK(sha256_string_hex("testuser@mydomain.com", hex));
         ASSERT_STREQ(hex, "a0bcb1da11f480d9b5b3e90f91243143eac04cfccfbdc777e740fab628a1cd13");
 }
