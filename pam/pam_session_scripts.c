@@ -94,7 +94,7 @@
 #define REGISTER_STALL_USEC REGISTER_USEC
 #define PROGRESS_POLL_USEC (100 * USEC_PER_MSEC)
 
-/* waitingTime is 1…60 s (SPEC §2). The daemon's wait_usec is trusted only up to that, so that a
+/* waitingTime is 1…60 s (docs/behaviour.md §2). The daemon's wait_usec is trusted only up to that, so that a
  * confused daemon cannot make a login wait indefinitely. Termination may additionally wait for a
  * still-running SessionStart of the same session (up to one more waitingTime). */
 #define START_WAIT_USEC_MAX (60 * USEC_PER_SEC)

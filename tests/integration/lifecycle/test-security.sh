@@ -3,7 +3,7 @@
 #
 # The refusals: an unprivileged user calling the methods that start sessions (or reload) gets
 # AccessDenied and nothing runs — from the bus policy, and with a lax policy from the daemon's own
-# check; an executable replaced after the daemon recorded its baseline is not run, the exact SPEC
+# check; an executable replaced after the daemon recorded its baseline is not run, the exact
 # sentence is journaled and the user is told; the baseline survives a daemon that crashed (a change
 # made before the crash is still caught, the baseline file is root's, mode 0600) while a deliberate
 # restart provisions anew, a deleted
@@ -113,7 +113,7 @@ ss_assert_contains "$(ss_file $SS_OUT/system.log)" "system " "the unchanged exec
 tampered=$(bed_journal -o cat MESSAGE_ID=6b877395a34d4e2e87a68a09ccdee32a SESSION_SCRIPTS_CONTEXT=user)
 echo "journal: $tampered"
 ss_assert_contains "$(bed_journal -o cat SESSION_SCRIPTS_CONTEXT=user)" "$TAMPERED_TEXT" \
-        "the exact SPEC sentence is journaled"
+        "the exact sentence of docs/behaviour.md §3 is journaled"
 [ -n "$tampered" ] || bed_fail "no RUN_TAMPERED entry"
 
 # A reload records the new executable as provisioned; then it runs.
@@ -146,11 +146,11 @@ ss_assert_contains "$out" "Session script $SS_DIR/start-user.sh (user context) w
         "after a crash, the user is told"
 ss_assert_not_contains "$(ss_file $SS_OUT/start.log)" "modified-before-restart" "the modified executable did not run after the crash"
 ss_assert_contains "$(bed_journal -o cat --cursor="$cursor" MESSAGE_ID=6b877395a34d4e2e87a68a09ccdee32a SESSION_SCRIPTS_CONTEXT=user)" \
-        "$TAMPERED_TEXT" "after a crash, the exact SPEC sentence is journaled"
+        "$TAMPERED_TEXT" "after a crash, the exact sentence of docs/behaviour.md §3 is journaled"
 ss_assert_contains "$(bed_journal -o cat --cursor="$cursor" -u session-scripts.service)" \
         "tamper baseline of 3 file(s) recorded when the instance was provisioned" "the restarted daemon reused the baseline"
 
-# --- a deleted executable counts as modified (the SPEC sentence), not as "could not be started"
+# --- a deleted executable counts as modified (the sentence of docs/behaviour.md §3), not as "could not be started"
 bed_exec rm -f "$SS_DIR/start-system.sh"
 cursor=$(ss_journal_mark)
 out=$(ss_login ss-sec alice open_session close_session)
@@ -159,7 +159,7 @@ ss_assert_contains "$out" "Session script $SS_DIR/start-system.sh (system contex
         "a deleted executable: the user is told it was modified"
 ss_assert_not_contains "$out" "could not be started" "a deleted executable is no start failure"
 ss_assert_contains "$(bed_journal -o cat --cursor="$cursor" MESSAGE_ID=6b877395a34d4e2e87a68a09ccdee32a SESSION_SCRIPTS_CONTEXT=system)" \
-        "$TAMPERED_TEXT" "a deleted executable: the exact SPEC sentence is journaled"
+        "$TAMPERED_TEXT" "a deleted executable: the exact sentence of docs/behaviour.md §3 is journaled"
 
 # Provisioned again by a deliberate restart (systemctl restart: a clean stop drops the baseline,
 # the new instance records one): both scripts back, both run.

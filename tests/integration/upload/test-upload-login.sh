@@ -3,7 +3,7 @@
 #
 # End to end (issue #5, first test): a real login and logout (pamtester through pam_systemd +
 # pam_session_scripts) with scripts in both contexts of both events; the daemon spools their output,
-# the uploader (its real unit) delivers it: objects at exactly the SPEC §4 keys — the user id
+# the uploader (its real unit) delivers it: objects at exactly the docs/behaviour.md §4 keys — the user id
 # testuser@mydomain.com from AppStream_UserName in the PAM environment hashes to the seed's test
 # vector — holding exactly the scripts' output; an executable with s3LogEnabled=false produces no
 # object; the spool is empty afterwards. Then a second login whose SessionStart script writes 256 MiB
