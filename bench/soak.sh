@@ -14,11 +14,8 @@
 # Run: meson test -C BUILD --benchmark soak -v (root). Knobs: CYCLES, PARALLEL, IDLE_SECS (60).
 # Figures are "BENCH name value unit" lines.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
-source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
-bed_init
-bed_boot
+source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"
+scenario_begin
 
 CYCLES=${CYCLES:-10000}
 PARALLEL=${PARALLEL:-8}

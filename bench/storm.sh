@@ -13,10 +13,7 @@
 # Knobs: STORM_N (200), STORM_PAM_SYSTEMD=1 (pam_systemd first in both stacks).
 # Figures are "BENCH name value unit" lines.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
-source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
-bed_init
+source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"
 
 N=${STORM_N:-200}
 PAM_SYSTEMD=${STORM_PAM_SYSTEMD:-0}
@@ -25,7 +22,7 @@ storm_setup() {
         mkdir -p "$1/etc/systemd/logind.conf.d"
         printf '[Login]\nUserStopDelaySec=0\n' >"$1/etc/systemd/logind.conf.d/storm.conf"
 }
-bed_boot storm_setup
+scenario_begin storm_setup
 
 ss_add_users storm "$N"
 ss_install_timer

@@ -9,11 +9,8 @@
 # configuration was not reloaded, and bob's SessionTermination runs exactly once, at his logout.
 # ListSessions and ListRuns answer alice about her own session only: bob's never shows.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
 source "$MESON_SOURCE_ROOT/tests/integration/adversarial/adversarial-lib.sh"
-bed_init
-bed_boot
+scenario_begin
 
 ss_prepare_out
 ss_install_script start.sh <<'EOF2'

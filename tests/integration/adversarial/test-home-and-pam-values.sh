@@ -13,11 +13,8 @@
 #     pam_env still passes on): left out and logged, the scripts run with the settings' default,
 #     the login succeeds.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
-source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
-bed_init
-bed_boot
+source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"
+scenario_begin
 
 STATUS_DIR=.config/appstream-home-folder
 STATUS_FILE=$STATUS_DIR/appstream-home-folder-mount-status

@@ -19,11 +19,8 @@
 # And the daemon's side: an executable named with a non-character in config.json does not make
 # ListRuns fail (every string the daemon sends goes through the same validator).
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
 source "$MESON_SOURCE_ROOT/tests/integration/adversarial/adversarial-lib.sh"
-bed_init
-bed_boot
+scenario_begin
 
 ss_prepare_out
 # Fails (exit 7) while $SS_OUT/veto exists; records its run and the metadata it was given.

@@ -14,11 +14,8 @@
 # between a pamtester that only opens it and a later one that only closes it (pam_env sets the id
 # at setcred for the close, as it does at open_session).
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
 source "$MESON_SOURCE_ROOT/tests/integration/adversarial/adversarial-lib.sh"
-bed_init
-bed_boot
+scenario_begin
 
 # Every run appends its session id to a file named after the event and the session's user. When
 # armed for a user, the first start after arming succeeds and every later one fails.

@@ -9,11 +9,8 @@
 # the session-opened and home-folder entries are journaled; SessionTermination runs exactly once
 # (also when CloseSession is called again); unprivileged ListSessions shows only one's own.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
-source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
-bed_init
-bed_boot
+source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"
+scenario_begin
 
 SID=ctx-session-1
 ss_prepare_out

@@ -13,11 +13,8 @@
 # start that leaves a process behind answers its waiter at once but holds the termination until
 # its scope is gone.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
-source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
-bed_init
-bed_boot
+source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"
+scenario_begin
 
 WAIT=3          # waitingTime of both events
 GRACE=2         # timeout_grace= of the module

@@ -10,11 +10,8 @@
 # executable counts as modified; with the daemon stopped and its bus activation disabled, a login
 # returns within 1 s (fail-open) and the module logs why.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
-source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
-bed_init
-bed_boot
+source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"
+scenario_begin
 
 TAMPERED_TEXT="The session script was not executed because the executable was modified after the instance was provisioned. For security reasons, the execution was skipped."
 

@@ -10,11 +10,8 @@
 # systemd has no session-scripts scope left. Prints the figures (fresh, peak during the run,
 # after) and the logins per second.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
-source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
-bed_init
-bed_boot
+source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"
+scenario_begin
 
 CYCLES=${SOAK_CYCLES:-2000}
 PARALLEL=${SOAK_PARALLEL:-8}

@@ -9,11 +9,8 @@
 #   - busy but making progress: a daemon slowed down (SIGSTOP/SIGCONT in 0.3 s turns, so it keeps
 #     running in between) is waited for and the scripts run — busy is not stuck.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
-source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
-bed_init
-bed_boot
+source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"
+scenario_begin
 
 ss_prepare_out
 ss_install_script start.sh <<'EOF'

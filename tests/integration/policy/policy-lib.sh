@@ -1,13 +1,13 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck shell=bash
 #
-# Helpers of the session-policy scenarios (issue #7), sourced after tests/integration/bed.sh; they
-# build on the lifecycle helpers (script/config installation, timed pamtester logins, bus calls,
+# Helpers of the session-policy scenarios (issue #7), sourced first, in place of
+# tests/integration/lib.sh; they build on its helpers (script/config installation, timed pamtester logins, bus calls,
 # assertions): PAM stacks with a chosen control flag, a bus monitor recording the daemon's signals,
 # and the session ids a start script recorded.
 
-# shellcheck source=tests/integration/lifecycle/lifecycle-lib.sh
-source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
+# shellcheck source=tests/integration/lib.sh
+source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"
 
 # pol_pam_stack SERVICE CONTROL [MODULE-OPTIONS] — pam_systemd (required), then our module on a
 # CONTROL (required, requisite, optional) line.

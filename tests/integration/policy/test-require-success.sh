@@ -20,11 +20,8 @@
 #     start still runs forgets the session only once the start has ended; a daemon restarted in
 #     between forgets it too (and never terminates it).
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
 source "$MESON_SOURCE_ROOT/tests/integration/policy/policy-lib.sh"
-bed_init
-bed_boot
+scenario_begin
 
 WAIT=4
 ss_prepare_out

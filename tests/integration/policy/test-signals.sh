@@ -9,11 +9,8 @@
 # sessions' signals interleave (they run concurrently). Units match the journal's summary entries,
 # durations match ListRuns.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
 source "$MESON_SOURCE_ROOT/tests/integration/policy/policy-lib.sh"
-bed_init
-bed_boot
+scenario_begin
 
 ss_prepare_out
 # The user-context start takes 2 s, so both sessions' starts overlap; bob's exits 2.

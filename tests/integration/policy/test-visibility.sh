@@ -7,11 +7,8 @@
 # bus policy keeps normal users away from the privileged methods (AccessDenied) but lets them
 # introspect.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
 source "$MESON_SOURCE_ROOT/tests/integration/policy/policy-lib.sh"
-bed_init
-bed_boot
+scenario_begin
 
 ss_prepare_out
 ss_install_script start-system.sh <<'EOF'

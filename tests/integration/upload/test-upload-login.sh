@@ -12,12 +12,8 @@
 #
 # Guarded: skips (77) while the daemon or the PAM module is not part of the build yet.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
-source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
 source "$MESON_SOURCE_ROOT/tests/integration/upload/upload-lib.sh"
-bed_init
-bed_boot
+scenario_begin
 
 if ! bed_exec test -x /usr/libexec/session-scriptsd ||
    ! bed_exec sh -c 'ls /usr/lib/*/security/pam_session_scripts.so /usr/lib/security/pam_session_scripts.so 2>/dev/null | grep -q .'; then

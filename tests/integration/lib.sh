@@ -1,9 +1,32 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck shell=bash
 #
-# Helpers shared by the lifecycle scenarios (sourced after tests/integration/bed.sh and bed_boot):
+# The start of every integration scenario and benchmark, and the helpers they share:
+#
+#   source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"   # or a suite's own *-lib.sh, which sources it
+#   scenario_begin [PRE-BOOT-FUNCTION]                        # bed_init + bed_boot
+#
+# Sourcing it sets strict mode (set -euo pipefail) and sources the test bed (bed.sh). The helpers:
 # installing scripts and config.json into the booted container with the ownership and modes the
 # security checks demand, a PAM stack with pam_systemd + pam_session_scripts, timed pamtester
-# logins, bus calls, and small assertions that fail through bed_fail (which dumps the journal).
+# logins, bus calls, the daemon's resources (descriptors, RSS, state files, scopes), login storms
+# and soaks, and small assertions that fail through bed_fail (which dumps the journal). Sourcing it
+# twice is harmless (suite libraries each source it).
+
+[ -z "${SS_LIB_SOURCED:-}" ] || return 0
+SS_LIB_SOURCED=1
+
+set -euo pipefail
+# shellcheck source=tests/integration/bed.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bed.sh"
+
+# scenario_begin [PRE-BOOT-FUNCTION] — re-executes the scenario in its private namespaces (what ran
+# before is run again there: only definitions belong before it), then boots the container
+# (bed_init, bed_boot; PRE-BOOT-FUNCTION as bed_boot's).
+scenario_begin() {
+        bed_init
+        bed_boot "$@"
+}
 
 SS_DIR=/opt/appstream/SessionScripts
 SS_OUT=/var/tmp/ss-out
