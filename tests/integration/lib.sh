@@ -268,14 +268,90 @@ $prefix
 echo "$fields" >> $SS_OUT/$ev.\$AppStream_Session_Context.log
 EOS
         done
+        ss_install_config_everywhere "$SS_DIR/start.sh" "$SS_DIR/term.sh" "$wait"
+}
+
+# ss_install_config_everywhere START TERM WAITING_TIME — config.json running the executable START
+# at SessionStart and TERM at SessionTermination, each in both contexts, with waitingTime
+# WAITING_TIME and no S3 upload.
+ss_install_config_everywhere() {
         ss_install_config <<EOS
 {
   "SessionStart": { "executables": [
-        { "context": "system", "filename": "$SS_DIR/start.sh", "s3LogEnabled": false },
-        { "context": "user", "filename": "$SS_DIR/start.sh", "s3LogEnabled": false } ], "waitingTime": $wait },
+        { "context": "system", "filename": "$1", "s3LogEnabled": false },
+        { "context": "user", "filename": "$1", "s3LogEnabled": false } ], "waitingTime": $3 },
   "SessionTermination": { "executables": [
-        { "context": "system", "filename": "$SS_DIR/term.sh", "s3LogEnabled": false },
-        { "context": "user", "filename": "$SS_DIR/term.sh", "s3LogEnabled": false } ], "waitingTime": $wait }
+        { "context": "system", "filename": "$2", "s3LogEnabled": false },
+        { "context": "user", "filename": "$2", "s3LogEnabled": false } ], "waitingTime": $3 }
 }
 EOS
+}
+
+# ss_recorded_lines — the lines the recording scripts wrote, each prefixed with the name of its
+# file: "start.system LINE", "start.user LINE", "term.system LINE", "term.user LINE".
+ss_recorded_lines() {
+        bed_exec sh -c "cd $SS_OUT && for f in start.system start.user term.system term.user; do sed \"s/^/\$f /\" \$f.log; done"
+}
+
+# ---- Storms and soaks (lifecycle scenarios and their benchmarks) ----
+
+# ss_storm_pre_boot OVERLAY-ROOT — the pre-boot function of a login storm (scenario_begin
+# ss_storm_pre_boot): logind stops a user's manager as soon as its last session ends
+# (UserStopDelaySec=0), or with pam_systemd in the stack 200 user managers would linger for 10 s.
+ss_storm_pre_boot() {
+        mkdir -p "$1/etc/systemd/logind.conf.d"
+        printf '[Login]\nUserStopDelaySec=0\n' >"$1/etc/systemd/logind.conf.d/storm.conf"
+}
+
+# ss_storm_prepare N WAITING_TIME BASE-SERVICE SERVICE — everything a storm of N logins needs: the
+# users storm001 … stormNNN, pam-session-timer and ss-storm-run, recording scripts that sleep 1 s
+# and then write "USER SESSION-ID" (ss_install_recording_scripts), and two PAM stacks:
+# BASE-SERVICE without the module (pam_permit) and SERVICE with it; with STORM_PAM_SYSTEMD=1 both
+# start with pam_systemd.
+ss_storm_prepare() {
+        local n=$1 wait=$2 base=$3 service=$4 first=""
+        ss_add_users storm "$n"
+        ss_install_timer
+        ss_install_storm_runner
+        ss_prepare_out
+        ss_install_recording_scripts "$wait" '$AppStream_UserName $AppStream_Session_ID' 'sleep 1'
+        [ "${STORM_PAM_SYSTEMD:-0}" = 1 ] && first="session required pam_systemd.so"
+        bed_pam_service "$base" "${first:-session required pam_permit.so}"
+        bed_pam_service "$service" "${first:+$first
+}session optional pam_session_scripts.so"
+}
+
+# ss_soak_prepare SERVICE [BASE-SERVICE] — a soak's setup: pam-session-timer, /usr/bin/true in both
+# contexts of both events (waitingTime 30, no upload), the PAM stack SERVICE with the module alone
+# and, when given, BASE-SERVICE with pam_permit alone.
+ss_soak_prepare() {
+        ss_install_timer
+        ss_install_config_everywhere /usr/bin/true /usr/bin/true 30
+        bed_pam_service "$1" "session optional pam_session_scripts.so"
+        [ -z "${2:-}" ] || bed_pam_service "$2" "session required pam_permit.so"
+}
+
+# ss_soak_cycles SERVICE PID PER PARALLEL — PARALLEL streams of PER login/logout cycles each
+# (pam-session-timer; stream i logs in userII), while the descriptors of process PID (the daemon;
+# 0: none) are sampled every 0.2 s. Prints "OK MS PEAK_FDS": the cycles that succeeded, the wall
+# time, the most descriptors seen (0 without sampling).
+ss_soak_cycles() {
+        bed_exec bash -c '
+                service=$1 pid=$2 per=$3 par=$4 pids=
+                : > /var/tmp/soak.fds
+                if [ "$pid" != 0 ]; then
+                        ( while :; do ls /proc/$pid/fd 2>/dev/null | wc -l; sleep 0.2; done > /var/tmp/soak.fds ) &
+                        sampler=$!
+                fi
+                s=$(date +%s%N)
+                for i in $(seq -f "%02g" 1 "$par"); do
+                        pam-session-timer "$per" "user$i" "$service" > /var/tmp/soak.$i 2>&1 &
+                        pids="$pids $!"
+                done
+                for j in $pids; do wait "$j" || true; done
+                e=$(date +%s%N)
+                [ -n "${sampler:-}" ] && kill "$sampler"
+                ok=$(cat /var/tmp/soak.[0-9]* | grep -c " ok$" || true)
+                peak=$(sort -n /var/tmp/soak.fds | tail -n 1)
+                echo "$ok $(( (e - s) / 1000000 )) ${peak:-0}"' bash "$@"
 }
