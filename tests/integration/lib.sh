@@ -113,6 +113,73 @@ ss_assert_not_contains() {
         ! grep -qF -- "$2" <<<"$1" || bed_fail "${3:-assertion}: '$2' unexpectedly found in: $1"
 }
 
+# ss_call_as USER METHOD [DBUS-SEND-ARGS…] — calls METHOD of the manager as USER (dbus-send, with
+# its typed arguments such as string:alice); prints the reply or the error, returns dbus-send's
+# status.
+ss_call_as() {
+        local user=$1 method=$2
+        shift 2
+        bed_exec_user "$user" dbus-send --system --print-reply --dest=org.sessionscripts.SessionScripts1 \
+                /org/sessionscripts/SessionScripts1 "org.sessionscripts.Manager1.$method" "$@" 2>&1
+}
+
+# ss_assert_refused USER "METHOD ARGS…" WHAT [by-daemon] — USER's call (ss_call_as; the words of the
+# second argument split on blanks) must fail with AccessDenied; with by-daemon the refusal must be
+# the daemon's own ("Only root may call this method."), not the bus policy's ("Rejected send
+# message").
+ss_assert_refused() {
+        local user=$1 call=$2 what=$3 by=${4:-} err rc=0
+        # shellcheck disable=SC2086 # the call's words are meant to be split
+        err=$(ss_call_as "$user" $call) || rc=$?
+        echo "$user → $call: $err"
+        [ "$rc" != 0 ] || bed_fail "$what: $user's $call succeeded: $err"
+        ss_assert_contains "$err" "org.freedesktop.DBus.Error.AccessDenied" "$what"
+        if [ "$by" = by-daemon ]; then
+                ss_assert_contains "$err" "Only root may call this method." "$what: refused by the daemon"
+                ss_assert_not_contains "$err" "Rejected send message" "$what: refused by the daemon"
+        fi
+}
+
+# ss_lax_bus_policy USER on|off — a D-Bus policy that lets USER send anything to the daemon (on), or
+# the installed policy alone again (off); the bus reloads its configuration either way. With it on,
+# only the daemon's own checks stand between USER and the root-only methods.
+ss_lax_bus_policy() {
+        local conf="$BED_ROOT/etc/dbus-1/system.d/zz-ss-lax-$1.conf"
+        if [ "$2" = on ]; then
+                cat > "$conf" <<EOS
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <policy user="$1">
+    <allow send_destination="org.sessionscripts.SessionScripts1"/>
+  </policy>
+</busconfig>
+EOS
+        else
+                rm -f "$conf"
+        fi
+        bed_exec systemctl reload dbus.service
+        sleep 0.5
+}
+
+# ss_install_config_system WAITING_TIME START [TERM] — config.json with one system-context
+# executable: START at SessionStart and, when given, TERM at SessionTermination.
+ss_install_config_system() {
+        local wait=$1 start=$2 term=${3:-} events
+        events="\"SessionStart\": { \"executables\": [ { \"context\": \"system\", \"filename\": \"$start\" } ], \"waitingTime\": $wait }"
+        [ -z "$term" ] ||
+                events+=$',\n'"  \"SessionTermination\": { \"executables\": [ { \"context\": \"system\", \"filename\": \"$term\" } ], \"waitingTime\": $wait }"
+        printf '{\n  %s\n}\n' "$events" | ss_install_config
+}
+
+# ss_prepare_log FILE… — empty files in SS_OUT that the scripts of both contexts may append to.
+ss_prepare_log() {
+        local f
+        for f in "$@"; do
+                bed_exec sh -c ': > "$1" && chmod 0666 "$1"' sh "$SS_OUT/$f"
+        done
+}
+
 # ss_wait_for SECONDS CMD… — polls CMD (inside) every 0.1 s until it succeeds.
 ss_wait_for() {
         local limit=$1
@@ -257,10 +324,8 @@ ss_storm_results() {
 # '$AppStream_Session_ID $(date +%s%N)') to $SS_OUT/EVENT.CONTEXT.log (EVENT: start or term),
 # created empty and writable for both contexts. Needs ss_prepare_out first.
 ss_install_recording_scripts() {
-        local wait=$1 fields=$2 prefix=${3:-} f ev
-        for f in start.system start.user term.system term.user; do
-                bed_exec sh -c ": > $SS_OUT/$f.log && chmod 0666 $SS_OUT/$f.log"
-        done
+        local wait=$1 fields=$2 prefix=${3:-} ev
+        ss_prepare_log start.system.log start.user.log term.system.log term.user.log
         for ev in start term; do
                 ss_install_script "$ev.sh" <<EOS
 #!/bin/sh

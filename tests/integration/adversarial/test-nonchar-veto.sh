@@ -35,11 +35,7 @@ if [ -e "$out/veto" ]; then
 fi
 exit 0
 EOF
-ss_install_config <<EOF
-{
-  "SessionStart": { "executables": [ { "context": "system", "filename": "$SS_DIR/start.sh" } ], "waitingTime": 5 }
-}
-EOF
+ss_install_config_system 5 "$SS_DIR/start.sh"
 bed_pam_service ss-veto "session optional pam_systemd.so
 session required pam_session_scripts.so debug require_success"
 ss_start_daemon

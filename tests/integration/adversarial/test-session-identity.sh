@@ -34,12 +34,7 @@ ss_install_script term.sh <<'EOF2'
 #!/bin/sh
 echo "$AppStream_Session_ID" >> "/var/tmp/ss-out/term-$AppStream_Session_User"
 EOF2
-ss_install_config <<EOF2
-{
-  "SessionStart": { "executables": [ { "context": "system", "filename": "$SS_DIR/start.sh" } ], "waitingTime": 10 },
-  "SessionTermination": { "executables": [ { "context": "system", "filename": "$SS_DIR/term.sh" } ], "waitingTime": 10 }
-}
-EOF2
+ss_install_config_system 10 "$SS_DIR/start.sh" "$SS_DIR/term.sh"
 
 # env_stack SERVICE ID [MODULE-OPTIONS] — a stack whose pam_env sets AppStream_Session_ID=ID (at
 # setcred and at open_session) before our module.

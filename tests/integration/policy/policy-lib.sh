@@ -61,6 +61,15 @@ for line in open(sys.argv[1], encoding="utf-8"):
 EOF
 }
 
+# pol_install_id_recorder NAME — installs the script NAME in SS_DIR, which appends the session id to
+# $SS_OUT/ids.USER (what pol_last_id reads).
+pol_install_id_recorder() {
+        ss_install_script "$1" <<'EOS'
+#!/bin/sh
+echo "$AppStream_Session_ID" >> /var/tmp/ss-out/ids.$AppStream_Session_User
+EOS
+}
+
 # pol_last_id USER — the id of USER's most recent session, as its start script recorded it in
 # $SS_OUT/ids.USER (the scripts of these scenarios do that).
 pol_last_id() {
