@@ -83,9 +83,10 @@
  * drops it); the daemon answers them at once. When it cannot — the bus is wedged, or the daemon
  * owns its name but is stuck — the login must not wait for it: an unreachable daemon may cost a
  * login about one second (docs/behaviour.md §6, pam_session_scripts(8) FAILURE HANDLING), so each
- * such call, connecting and authenticating to the bus included, is bounded by this (counted from the start of the hook for OpenSession/CloseSession). Not the
- * grace: that is for the daemon to notice the end of the scripts, which is waited for separately
- * (WaitSessionEvent, bounded by the event's waitingTime plus the grace). A daemon that is not
+ * such call, connecting and authenticating to the bus included, is bounded by this (counted from
+ * the start of the hook for OpenSession/CloseSession). Not the grace: that is for the daemon to
+ * notice the end of the scripts, which is waited for separately (WaitSessionEvent, bounded by the
+ * event's waitingTime plus the grace). A daemon that is not
  * running (and not activatable) fails much faster: the bus answers ServiceUnknown at once, or
  * there is no bus socket at all. */
 #define REGISTER_USEC (900 * USEC_PER_MSEC)
@@ -98,9 +99,9 @@
 #define REGISTER_STALL_USEC REGISTER_USEC
 #define PROGRESS_POLL_USEC (100 * USEC_PER_MSEC)
 
-/* waitingTime is 1…60 s (docs/behaviour.md §2). The daemon's wait_usec is trusted only up to that, so that a
- * confused daemon cannot make a login wait indefinitely. Termination may additionally wait for a
- * still-running SessionStart of the same session (up to one more waitingTime). */
+/* waitingTime is 1…60 s (docs/behaviour.md §2). The daemon's wait_usec is trusted only up to that,
+ * so that a confused daemon cannot make a login wait indefinitely. Termination may additionally wait
+ * for a still-running SessionStart of the same session (up to one more waitingTime). */
 #define START_WAIT_USEC_MAX (60 * USEC_PER_SEC)
 #define TERMINATION_WAIT_USEC_MAX (2 * 60 * USEC_PER_SEC)
 
@@ -467,26 +468,41 @@ static int bus_call_until(
         return 0;
 }
 
-/* Finishes m — an OpenSession or CloseSession call with its leading arguments appended — with the
- * a{ss} environment, sends it (see bus_call_until() for deadline_usec and daemon_pid) and parses
- * the (s session_id, t wait_usec) reply both methods give. The session id is validated (no control
- * characters, bounded) as it goes into the PAM environment. Returns 0 or -errno; ret_session_id is
- * malloc'd and owned by the caller. */
+/* Calls method (OpenSession or CloseSession) with its leading arguments (types and the values
+ * after it, as sd_bus_message_append() takes them) and the a{ss} environment, waits for the reply as
+ * bus_call_until() does for deadline_usec and daemon_pid, and parses the (s session_id, t
+ * wait_usec) reply both methods give. The session id is validated (no control characters, bounded)
+ * as it goes into the PAM environment. Returns 0 or -errno; ret_session_id is malloc'd and owned
+ * by the caller. */
 static int call_registration(
                 pam_handle_t *handle,
                 sd_bus *bus,
-                sd_bus_message *m,
                 pid_t daemon_pid,
                 usec_t deadline_usec,
                 sd_bus_error *ret_error,
                 char **ret_session_id,
-                usec_t *ret_wait_usec) {
+                usec_t *ret_wait_usec,
+                const char *method,
+                const char *types,
+                ...) {
 
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(freep) char *id = NULL;
         const char *s;
         uint64_t wait_usec;
+        va_list ap;
         int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, SESSION_SCRIPTS_BUS_NAME, SESSION_SCRIPTS_BUS_PATH,
+                                           SESSION_SCRIPTS_BUS_INTERFACE, method);
+        if (r < 0)
+                return r;
+
+        va_start(ap, types);
+        r = sd_bus_message_appendv(m, types, ap);
+        va_end(ap);
+        if (r < 0)
+                return r;
 
         r = append_env(handle, m);
         if (r < 0)
@@ -512,64 +528,25 @@ static int call_registration(
 }
 
 /* Calls OpenSession(user, service, env): registers this login with the daemon, which starts its
- * SessionStart scripts (or, for a login it knows already, answers with that session). On success
- * returns 0 with the session id and the time to wait for SessionStart, as call_registration(). */
-static int call_open_session(
-                pam_handle_t *handle,
-                sd_bus *bus,
-                pid_t daemon_pid,
-                const char *user,
-                const char *service,
-                usec_t deadline_usec,
-                sd_bus_error *ret_error,
-                char **ret_session_id,
-                usec_t *ret_wait_usec) {
-
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        int r;
-
-        r = sd_bus_message_new_method_call(bus, &m, SESSION_SCRIPTS_BUS_NAME, SESSION_SCRIPTS_BUS_PATH,
-                                           SESSION_SCRIPTS_BUS_INTERFACE, "OpenSession");
-        if (r < 0)
-                return r;
-
-        r = sd_bus_message_append(m, "ss", user, service);
-        if (r < 0)
-                return r;
-
-        return call_registration(handle, bus, m, daemon_pid, deadline_usec, ret_error, ret_session_id,
-                                 ret_wait_usec);
+ * SessionStart scripts (or, for a login it knows already, answers with that session). Returns as
+ * call_registration(), with the session id and the time to wait for SessionStart. */
+static int call_open_session(pam_handle_t *handle, sd_bus *bus, pid_t daemon_pid, usec_t deadline_usec,
+                             const char *user, const char *service,
+                             sd_bus_error *ret_error, char **ret_session_id, usec_t *ret_wait_usec) {
+        return call_registration(handle, bus, daemon_pid, deadline_usec, ret_error, ret_session_id,
+                                 ret_wait_usec, "OpenSession", "ss", user, service);
 }
 
 /* Calls CloseSession(session_id, env): asks the daemon to end a registered session of the PAM user
- * and start its SessionTermination scripts. session_id "" lets the daemon find the session from
- * XDG_SESSION_ID in env. On success returns 0 with the session's id and the time to wait for
- * SessionTermination, as call_registration(); the daemon answers an unknown session with
- * SESSION_SCRIPTS_ERROR_NO_SUCH_SESSION. */
-static int call_close_session(
-                pam_handle_t *handle,
-                sd_bus *bus,
-                pid_t daemon_pid,
-                const char *session_id,
-                usec_t deadline_usec,
-                sd_bus_error *ret_error,
-                char **ret_session_id,
-                usec_t *ret_wait_usec) {
-
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        int r;
-
-        r = sd_bus_message_new_method_call(bus, &m, SESSION_SCRIPTS_BUS_NAME, SESSION_SCRIPTS_BUS_PATH,
-                                           SESSION_SCRIPTS_BUS_INTERFACE, "CloseSession");
-        if (r < 0)
-                return r;
-
-        r = sd_bus_message_append(m, "s", session_id);
-        if (r < 0)
-                return r;
-
-        return call_registration(handle, bus, m, daemon_pid, deadline_usec, ret_error, ret_session_id,
-                                 ret_wait_usec);
+ * and start its SessionTermination scripts; session_id "" lets the daemon find the session from
+ * XDG_SESSION_ID in env. Returns as call_registration(), with the session's id and the time to wait
+ * for SessionTermination; an unknown session is SESSION_SCRIPTS_ERROR_NO_SUCH_SESSION in
+ * ret_error. */
+static int call_close_session(pam_handle_t *handle, sd_bus *bus, pid_t daemon_pid, usec_t deadline_usec,
+                              const char *session_id,
+                              sd_bus_error *ret_error, char **ret_session_id, usec_t *ret_wait_usec) {
+        return call_registration(handle, bus, daemon_pid, deadline_usec, ret_error, ret_session_id,
+                                 ret_wait_usec, "CloseSession", "s", session_id);
 }
 
 /* Calls WaitSessionEvent(id, event) and waits for the answer until deadline_usec. On success
@@ -929,16 +906,15 @@ _public_ int pam_sm_open_session(pam_handle_t *handle, int flags, int argc, cons
                         return PAM_BUF_ERR;
                 wait_usec = published_wait_usec(SESSION_SCRIPTS_EVENT_START);
         } else {
-                r = call_open_session(handle, bus, daemon_pid, user, service,
-                                      register_deadline_usec(start_usec, daemon_pid, SESSION_SCRIPTS_EVENT_START,
-                                                             args.grace_usec),
-                                      &error, &session_id, &wait_usec);
+                r = call_open_session(handle, bus, daemon_pid,
+                                      register_deadline_usec(start_usec, daemon_pid,
+                                                             SESSION_SCRIPTS_EVENT_START, args.grace_usec),
+                                      user, service, &error, &session_id, &wait_usec);
                 if (r < 0) {
                         r = bus_fall_back_to_system(&bus, &daemon_pid, r, &error);
                         if (r > 0)
-                                r = call_open_session(handle, bus, 0, user, service,
-                                                      now(CLOCK_MONOTONIC) + REGISTER_USEC,
-                                                      &error, &session_id, &wait_usec);
+                                r = call_open_session(handle, bus, 0, now(CLOCK_MONOTONIC) + REGISTER_USEC,
+                                                      user, service, &error, &session_id, &wait_usec);
                 }
                 if (r == -ENOMEM)
                         return PAM_BUF_ERR;
@@ -1092,15 +1068,15 @@ _public_ int pam_sm_close_session(pam_handle_t *handle, int flags, int argc, con
                 return PAM_SUCCESS;
         }
 
-        r = call_close_session(handle, bus, daemon_pid, id,
-                               register_deadline_usec(start_usec, daemon_pid, SESSION_SCRIPTS_EVENT_TERMINATION,
-                                                      args.grace_usec),
-                               &error, &session_id, &wait_usec);
+        r = call_close_session(handle, bus, daemon_pid,
+                               register_deadline_usec(start_usec, daemon_pid,
+                                                      SESSION_SCRIPTS_EVENT_TERMINATION, args.grace_usec),
+                               id, &error, &session_id, &wait_usec);
         if (r < 0) {
                 r = bus_fall_back_to_system(&bus, &daemon_pid, r, &error);
                 if (r > 0)
-                        r = call_close_session(handle, bus, 0, id, now(CLOCK_MONOTONIC) + REGISTER_USEC,
-                                               &error, &session_id, &wait_usec);
+                        r = call_close_session(handle, bus, 0, now(CLOCK_MONOTONIC) + REGISTER_USEC,
+                                               id, &error, &session_id, &wait_usec);
         }
         if (r < 0) {
                 if (sd_bus_error_has_name(&error, SESSION_SCRIPTS_ERROR_NO_SUCH_SESSION))

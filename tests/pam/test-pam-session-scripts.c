@@ -685,12 +685,14 @@ static void test_failure_require_success(void) {
         /* A last line of blanks only is no reason either; a padded one is shown trimmed. */
         pamh = open_login("failblank", 0, PAM_SESSION_ERR, expected);
         end(pamh);
-        pamh = open_login("failpad", 0, PAM_SESSION_ERR, "E:Session refused: Please end your other session first.\n");
+        pamh = open_login("failpad", 0, PAM_SESSION_ERR,
+                          "E:Session refused: Please end your other session first.\n");
         end(pamh);
 
         /* A daemon without RefuseSession: the refusal stands all the same. */
         reset_record();
-        pamh = open_login("failnorefuse", 0, PAM_SESSION_ERR, "E:Session refused: Second[1m session not allowed!\n");
+        pamh = open_login("failnorefuse", 0, PAM_SESSION_ERR,
+                          "E:Session refused: Second[1m session not allowed!\n");
         ASSERT_CONTAINS(read_record(), "RefuseSession id=sid-failnorefuse\n");
         end(pamh);
 
@@ -778,7 +780,8 @@ static void test_grace_bounds_wait(void) {
 
         write_service("login", "required", "timeout_grace=31", NULL);
         pamh = start("login", "hang");
-        open_expect(pamh, 0, PAM_SUCCESS, "WaitSessionEvent unanswered, timeout_grace=31 (invalid, default 3)", 3.95, 4.5);
+        open_expect(pamh, 0, PAM_SUCCESS, "WaitSessionEvent unanswered, timeout_grace=31 (invalid, default 3)",
+                    3.95, 4.5);
         end(pamh);
 
         write_service("login", "required", "timeout_grace=2", NULL);
@@ -839,7 +842,8 @@ static void test_close_variants(void) {
         write_service("login", "required", "debug", NULL);
 
         check_close_without_open("AppStream_Session_ID=env-id-7",
-                                 "CloseSession id=env-id-7 env=AppStream_Session_ID=env-id-7;PAM_USER=alice;",
+                                 "CloseSession id=env-id-7 "
+                                 "env=AppStream_Session_ID=env-id-7;PAM_USER=alice;",
                                  "WaitSessionEvent id=env-id-7 event=SessionTermination");
         check_close_without_open("XDG_SESSION_ID=9", "CloseSession id= env=XDG_SESSION_ID=9;",
                                  "WaitSessionEvent id=sid-xdg-9 event=SessionTermination");
