@@ -830,6 +830,26 @@ static const char *get_item_string(pam_handle_t *handle, int item) {
         return v;
 }
 
+/* The start of both hooks: parses the module arguments into *ret_args and the PAM service into
+ * *ret_service (never NULL). Returns false when the service is in the skip list (logged with debug):
+ * then the hook returns PAM_IGNORE and does nothing else. */
+static bool hook_applies(pam_handle_t *handle, int argc, const char **argv, ModuleArgs *ret_args,
+                         const char **ret_service) {
+        const char *service;
+
+        parse_argv(handle, argc, argv, ret_args);
+
+        service = get_item_string(handle, PAM_SERVICE) ?: "";
+        if (service_in_list(ret_args->skip_services, service)) {
+                pam_debug_syslog(handle, ret_args->debug,
+                                 "Service '%s' is in the skip list, not running session scripts.", service);
+                return false;
+        }
+
+        *ret_service = service;
+        return true;
+}
+
 _public_ int pam_sm_open_session(pam_handle_t *handle, int flags, int argc, const char **argv) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(event_outcome_done) EventOutcome outcome = {};
@@ -844,14 +864,8 @@ _public_ int pam_sm_open_session(pam_handle_t *handle, int flags, int argc, cons
         int r;
 
         start_usec = now(CLOCK_MONOTONIC);
-        parse_argv(handle, argc, argv, &args);
-
-        service = get_item_string(handle, PAM_SERVICE) ?: "";
-        if (service_in_list(args.skip_services, service)) {
-                pam_debug_syslog(handle, args.debug, "Service '%s' is in the skip list, not running session scripts.",
-                                 service);
+        if (!hook_applies(handle, argc, argv, &args, &service))
                 return PAM_IGNORE;
-        }
 
         user = get_item_string(handle, PAM_USER);
         if (!user || !*user) {
@@ -1005,14 +1019,8 @@ _public_ int pam_sm_close_session(pam_handle_t *handle, int flags, int argc, con
         int r;
 
         start_usec = now(CLOCK_MONOTONIC);
-        parse_argv(handle, argc, argv, &args);
-
-        service = get_item_string(handle, PAM_SERVICE) ?: "";
-        if (service_in_list(args.skip_services, service)) {
-                pam_debug_syslog(handle, args.debug, "Service '%s' is in the skip list, not running session scripts.",
-                                 service);
+        if (!hook_applies(handle, argc, argv, &args, &service))
                 return PAM_IGNORE;
-        }
 
         /* Refused by our open_session: the daemon has forgotten it, there is nothing to close. */
         if (session_was_refused(handle)) {
