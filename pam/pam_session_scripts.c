@@ -86,9 +86,8 @@
  * such call, connecting and authenticating to the bus included, is bounded by this (counted from
  * the start of the hook for OpenSession/CloseSession). Not the grace: that is for the daemon to
  * notice the end of the scripts, which is waited for separately (WaitSessionEvent, bounded by the
- * event's waitingTime plus the grace). A daemon that is not
- * running (and not activatable) fails much faster: the bus answers ServiceUnknown at once, or
- * there is no bus socket at all. */
+ * event's waitingTime plus the grace). A daemon that is not running (and not activatable) fails
+ * much faster: the bus answers ServiceUnknown at once, or there is no bus socket at all. */
 #define REGISTER_USEC (900 * USEC_PER_MSEC)
 
 /* On the daemon's own socket the module knows the daemon's process (the socket's peer), so a busy
