@@ -11,11 +11,9 @@
 # Usage: meson test --benchmark -C BUILD open-session-latency  (or run with MESON_SOURCE_ROOT,
 # MESON_BUILD_ROOT set, as root). ITERATIONS (default 200) logins per stack.
 
-set -euo pipefail
 ITERATIONS=${ITERATIONS:-200}
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
-bed_init
-bed_boot
+source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"
+scenario_begin
 
 timer=${PAM_SESSION_TIMER:-$MESON_BUILD_ROOT/bench/pam-session-timer}
 [ -x "$timer" ] || bed_fail "$timer not built"

@@ -14,56 +14,18 @@
 # Run: meson test -C BUILD --benchmark soak -v (root). Knobs: CYCLES, PARALLEL, IDLE_SECS (60).
 # Figures are "BENCH name value unit" lines.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
-source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
-bed_init
-bed_boot
+source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"
+scenario_begin
 
 CYCLES=${CYCLES:-10000}
 PARALLEL=${PARALLEL:-8}
 IDLE_SECS=${IDLE_SECS:-60}
 FORGET=30
 
-ss_install_timer
-ss_install_config <<EOF
-{
-  "SessionStart": { "executables": [
-        { "context": "system", "filename": "/usr/bin/true", "s3LogEnabled": false },
-        { "context": "user", "filename": "/usr/bin/true", "s3LogEnabled": false } ], "waitingTime": 30 },
-  "SessionTermination": { "executables": [
-        { "context": "system", "filename": "/usr/bin/true", "s3LogEnabled": false },
-        { "context": "user", "filename": "/usr/bin/true", "s3LogEnabled": false } ], "waitingTime": 30 }
-}
-EOF
-bed_pam_service bench-soak "session optional pam_session_scripts.so"
-bed_pam_service bench-soak-base "session required pam_permit.so"
+ss_soak_prepare bench-soak bench-soak-base
 
 per=$(( (CYCLES + PARALLEL - 1) / PARALLEL ))
 total=$((per * PARALLEL))
-
-# cycles SERVICE PID → "OK MS PEAK_FDS": PARALLEL streams of `per` logins (user01…), while the
-# daemon's descriptors are sampled every 0.2 s (PID 0: no sampling).
-cycles() {
-        bed_exec bash -c '
-                service=$1 pid=$2 per=$3 par=$4
-                : > /var/tmp/soak.fds
-                if [ "$pid" != 0 ]; then
-                        ( while :; do ls /proc/$pid/fd 2>/dev/null | wc -l; sleep 0.2; done > /var/tmp/soak.fds ) &
-                        sampler=$!
-                fi
-                s=$(date +%s%N)
-                for i in $(seq -f "%02g" 1 "$par"); do
-                        pam-session-timer "$per" "user$i" "$service" > /var/tmp/soak.$i 2>&1 &
-                        pids="$pids $!"
-                done
-                for j in $pids; do wait "$j" || true; done
-                e=$(date +%s%N)
-                [ -n "${sampler:-}" ] && kill "$sampler"
-                ok=$(cat /var/tmp/soak.[0-9]* | grep -c " ok$" || true)
-                peak=$(sort -n /var/tmp/soak.fds | tail -n 1)
-                echo "$ok $(( (e - s) / 1000000 )) ${peak:-0}"' bash "$1" "$2" "$per" "$PARALLEL"
-}
 
 # switches PID → voluntary + involuntary context switches so far (each is a wakeup or a preemption).
 switches() {
@@ -80,7 +42,7 @@ idle_wakeups() {
 }
 
 bed_log "baseline: $total cycles without the module"
-read -r b_ok b_ms _ < <(cycles bench-soak-base 0)
+read -r b_ok b_ms _ < <(ss_soak_cycles bench-soak-base 0 "$per" "$PARALLEL")
 
 ss_start_daemon
 pid=$(ss_daemon_pid)
@@ -92,7 +54,7 @@ bed_log "fresh daemon: $fresh_fds descriptors, VmRSS $fresh_rss KiB; $IDLE_SECS 
 fresh_wakeups=$(idle_wakeups "$pid")
 
 bed_log "soak: $total cycles with the module"
-read -r m_ok m_ms peak_fds < <(cycles bench-soak "$pid")
+read -r m_ok m_ms peak_fds < <(ss_soak_cycles bench-soak "$pid" "$per" "$PARALLEL")
 end_fds=$(ss_daemon_fds "$pid")
 end_rss=$(ss_daemon_rss_kib "$pid")
 end_state=$(ss_state_files | grep -c . || true)

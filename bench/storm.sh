@@ -13,30 +13,14 @@
 # Knobs: STORM_N (200), STORM_PAM_SYSTEMD=1 (pam_systemd first in both stacks).
 # Figures are "BENCH name value unit" lines.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
-source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
-bed_init
+source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"
 
 N=${STORM_N:-200}
 PAM_SYSTEMD=${STORM_PAM_SYSTEMD:-0}
 
-storm_setup() {
-        mkdir -p "$1/etc/systemd/logind.conf.d"
-        printf '[Login]\nUserStopDelaySec=0\n' >"$1/etc/systemd/logind.conf.d/storm.conf"
-}
-bed_boot storm_setup
+scenario_begin ss_storm_pre_boot
 
-ss_add_users storm "$N"
-ss_install_timer
-ss_install_storm_runner
-ss_prepare_out
-ss_install_recording_scripts 20 '$AppStream_UserName $AppStream_Session_ID' 'sleep 1'
-first=""
-[ "$PAM_SYSTEMD" = 1 ] && first="session required pam_systemd.so"
-bed_pam_service bench-storm-base "${first:-session required pam_permit.so}"
-bed_pam_service bench-storm "${first:+$first
-}session optional pam_session_scripts.so"
+ss_storm_prepare "$N" 20 bench-storm-base bench-storm
 
 # storm SERVICE DIR → "OPENS_DONE_MS WALL_MS P50_MS P99_MS MAX_MS FAILED"
 storm() {
@@ -63,7 +47,7 @@ read -r m_open m_wall m_p50 m_p99 m_max m_failed < <(storm bench-storm /var/tmp/
 sleep 2
 
 # Sessions (users) whose scripts did not run exactly once per event and context.
-read -r no_start no_term < <(bed_exec sh -c "cd $SS_OUT && for f in start.system start.user term.system term.user; do sed \"s/^/\$f /\" \$f.log; done" |
+read -r no_start no_term < <(ss_recorded_lines |
         awk -v n="$N" '{ c[$1 " " $2]++ }
                 END { for (i = 1; i <= n; i++) { u = sprintf("storm%03d", i)
                                 if (c["start.system " u] != 1 || c["start.user " u] != 1) s++

@@ -13,11 +13,8 @@
 # Run: meson test -C BUILD --benchmark upload-throughput (needs root, like the integration suite).
 # Figures are printed as "BENCH name value unit" lines; nothing is asserted.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
 source "$MESON_SOURCE_ROOT/tests/integration/upload/upload-lib.sh"
-bed_init
-bed_boot
+scenario_begin
 up_setup
 up_env_keys
 
@@ -110,7 +107,6 @@ echo "BENCH uploader_vs_curl_loop $(awk -v a="$up_rate" -v b="$curl_rate" 'BEGIN
 # ---- 4. Capture + upload of a 256 MiB script output (needs the daemon and the PAM module) ------
 if bed_exec test -x /usr/libexec/session-scriptsd &&
    bed_exec sh -c 'ls /usr/lib/*/security/pam_session_scripts.so 2>/dev/null | grep -q .'; then
-        source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
         cat >> "$BED_ROOT/etc/session-scripts/session-scripts.conf" <<'EOF'
 [Session]
 StackName=bench

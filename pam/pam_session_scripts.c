@@ -60,13 +60,17 @@
 #include <systemd/sd-bus.h>
 
 #include "cleanup.h"
+#include "fileio.h"
+#include "macro.h"
 #include "session-id.h"
-#include "utf8.h"
 #include "session-scripts/session-scripts.h"
 #include "time-util.h"
+#include "utf8.h"
 
 #define _public_ __attribute__((__visibility__("default")))
-#define _printf_(a, b) __attribute__((__format__(printf, a, b)))
+
+/* All deadlines below are CLOCK_MONOTONIC: they must not move when the wall clock is set during a
+ * login. */
 
 /* The grace added to the event's waitingTime before the module stops waiting for the daemon's
  * answer. The scripts' own deadline is enforced by systemd (RuntimeMaxSec=waitingTime); the grace
@@ -77,13 +81,13 @@
 
 /* OpenSession and CloseSession only register the session and start the scripts (RefuseSession only
  * drops it); the daemon answers them at once. When it cannot — the bus is wedged, or the daemon
- * owns its name but is stuck — the login must not wait for it: the spec allows 1 s for an
- * unreachable daemon, so each such call, connecting and authenticating to the bus included, is
- * bounded by this (counted from the start of the hook for OpenSession/CloseSession). Not the
- * grace: that is for the daemon to notice the end of the scripts, which is waited for separately
- * (WaitSessionEvent, bounded by the event's waitingTime plus the grace). A daemon that is not
- * running (and not activatable) fails much faster: the bus answers ServiceUnknown at once, or
- * there is no bus socket at all. */
+ * owns its name but is stuck — the login must not wait for it: an unreachable daemon may cost a
+ * login about one second (docs/behaviour.md §6, pam_session_scripts(8) FAILURE HANDLING), so each
+ * such call, connecting and authenticating to the bus included, is bounded by this (counted from
+ * the start of the hook for OpenSession/CloseSession). Not the grace: that is for the daemon to
+ * notice the end of the scripts, which is waited for separately (WaitSessionEvent, bounded by the
+ * event's waitingTime plus the grace). A daemon that is not running (and not activatable) fails
+ * much faster: the bus answers ServiceUnknown at once, or there is no bus socket at all. */
 #define REGISTER_USEC (900 * USEC_PER_MSEC)
 
 /* On the daemon's own socket the module knows the daemon's process (the socket's peer), so a busy
@@ -94,9 +98,9 @@
 #define REGISTER_STALL_USEC REGISTER_USEC
 #define PROGRESS_POLL_USEC (100 * USEC_PER_MSEC)
 
-/* waitingTime is 1…60 s (SPEC §2). The daemon's wait_usec is trusted only up to that, so that a
- * confused daemon cannot make a login wait indefinitely. Termination may additionally wait for a
- * still-running SessionStart of the same session (up to one more waitingTime). */
+/* waitingTime is 1…60 s (docs/behaviour.md §2). The daemon's wait_usec is trusted only up to that,
+ * so that a confused daemon cannot make a login wait indefinitely. Termination may additionally wait
+ * for a still-running SessionStart of the same session (up to one more waitingTime). */
 #define START_WAIT_USEC_MAX (60 * USEC_PER_SEC)
 #define TERMINATION_WAIT_USEC_MAX (2 * 60 * USEC_PER_SEC)
 
@@ -155,11 +159,6 @@ static void event_outcome_done(EventOutcome *o) {
                 if (debug)                                              \
                         pam_syslog(handle, LOG_DEBUG, __VA_ARGS__);     \
         } while (0)
-
-/* CLOCK_MONOTONIC: deadlines must not move when the wall clock is set during a login. */
-static usec_t now_usec(void) {
-        return now(CLOCK_MONOTONIC);
-}
 
 /* The text of a failed bus call for the log: the bus error's message when there is one. */
 static const char *bus_error_text(const sd_bus_error *error, int r) {
@@ -245,17 +244,16 @@ static void parse_argv(pam_handle_t *handle, int argc, const char **argv, Module
         };
 
         for (int i = 0; i < argc; i++) {
-                const char *a = argv[i];
+                const char *a = argv[i], *v;
 
                 if (!a)
                         continue;
 
-                if (strcmp(a, "debug") == 0)
+                if (streq(a, "debug"))
                         args->debug = true;
-                else if (strcmp(a, "require_success") == 0)
+                else if (streq(a, "require_success"))
                         args->require_success = true;
-                else if (strncmp(a, "timeout_grace=", strlen("timeout_grace=")) == 0) {
-                        const char *v = a + strlen("timeout_grace=");
+                else if ((v = startswith(a, "timeout_grace="))) {
                         int r;
 
                         r = parse_grace(v, &args->grace_usec);
@@ -264,9 +262,9 @@ static void parse_argv(pam_handle_t *handle, int argc, const char **argv, Module
                                            "Invalid timeout_grace=%s (whole seconds, 0…%u), using %u s.",
                                            v, GRACE_SEC_MAX,
                                            (unsigned) (GRACE_USEC_DEFAULT / USEC_PER_SEC));
-                } else if (strncmp(a, "skip_services=", strlen("skip_services=")) == 0)
+                } else if ((v = startswith(a, "skip_services=")))
                         /* Replaces the default list; an empty value skips nothing. */
-                        args->skip_services = a + strlen("skip_services=");
+                        args->skip_services = v;
                 else
                         pam_syslog(handle, LOG_WARNING, "Unknown module argument '%s', ignoring.", a);
         }
@@ -353,39 +351,44 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) 
         return 0;
 }
 
+/* Reads /proc/PID/NAME into buf (at most size - 1 bytes, NUL-terminated). Returns the number of
+ * bytes read or -errno. */
+static ssize_t read_proc_file(pid_t pid, const char *name, char *buf, size_t size) {
+        _cleanup_(closep) int fd = -EBADF;
+        char path[64];
+        ssize_t n;
+
+        (void) snprintf(path, sizeof path, "/proc/%d/%s", (int) pid, name);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        n = loop_read(fd, buf, size - 1);
+        if (n < 0)
+                return n;
+        buf[n] = 0;
+        return n;
+}
+
 /* A measure of the work the process pid has done: from /proc/PID/schedstat (CONFIG_SCHED_INFO)
  * its time on a CPU in nanoseconds plus the number of times it was scheduled — any work at all
  * changes it, however short —, else from /proc/PID/stat its CPU time in clock ticks (user + system;
  * the process name may contain anything, so fields are counted after its last ')'). Returns ≥ 0,
  * or -errno. */
 static int64_t process_progress(pid_t pid) {
-        char path[64], buf[1024];
+        char buf[1024];
         unsigned long long a, b, c;
         const char *p;
         ssize_t n;
-        int fd;
 
-        (void) snprintf(path, sizeof path, "/proc/%d/schedstat", (int) pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd >= 0) {
-                n = read(fd, buf, sizeof buf - 1);
-                (void) close(fd);
-                if (n > 0) {
-                        buf[n] = 0;
-                        if (sscanf(buf, "%llu %llu %llu", &a, &b, &c) == 3)
-                                return (int64_t) ((a + c) & INT64_MAX);
-                }
-        }
+        n = read_proc_file(pid, "schedstat", buf, sizeof buf);
+        if (n > 0 && sscanf(buf, "%llu %llu %llu", &a, &b, &c) == 3)
+                return (int64_t) ((a + c) & INT64_MAX);
 
-        (void) snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        n = read(fd, buf, sizeof buf - 1);
-        (void) close(fd);
-        if (n <= 0)
+        n = read_proc_file(pid, "stat", buf, sizeof buf);
+        if (n < 0)
+                return n;
+        if (n == 0)
                 return -EIO;
-        buf[n] = 0;
 
         p = strrchr(buf, ')');
         /* After ") ": state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
@@ -417,7 +420,7 @@ static int bus_call_until(
         usec_t n, last_progress_usec;
         int r;
 
-        n = last_progress_usec = now_usec();
+        n = last_progress_usec = now(CLOCK_MONOTONIC);
         if (n >= deadline_usec)
                 return -ETIMEDOUT;
 
@@ -432,7 +435,7 @@ static int bus_call_until(
                 if (r < 0)
                         return r;
 
-                n = now_usec();
+                n = now(CLOCK_MONOTONIC);
                 if (n >= deadline_usec)
                         return -ETIMEDOUT;
                 if (r > 0) /* did something, there may be more to do at once */
@@ -464,26 +467,29 @@ static int bus_call_until(
         return 0;
 }
 
-/* Calls OpenSession(user, service, env) or CloseSession(id, env) — method with first_arg — and
- * parses the (s session_id, t wait_usec) reply. The session id is validated (no control
- * characters, bounded) as it goes into the PAM environment. Returns 0 or -errno; ret_session_id
- * is malloc'd and owned by the caller. */
-static int call_register(
+/* Calls method (OpenSession or CloseSession) with its leading arguments (types and the values
+ * after it, as sd_bus_message_append() takes them) and the a{ss} environment, waits for the reply as
+ * bus_call_until() does for deadline_usec and daemon_pid, and parses the (s session_id, t
+ * wait_usec) reply both methods give. The session id is validated (no control characters, bounded)
+ * as it goes into the PAM environment. Returns 0 or -errno; ret_session_id is malloc'd and owned
+ * by the caller. */
+static int call_registration(
                 pam_handle_t *handle,
                 sd_bus *bus,
                 pid_t daemon_pid,
-                const char *method,
-                const char *user,
-                const char *service_or_id,
                 usec_t deadline_usec,
                 sd_bus_error *ret_error,
                 char **ret_session_id,
-                usec_t *ret_wait_usec) {
+                usec_t *ret_wait_usec,
+                const char *method,
+                const char *types,
+                ...) {
 
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(freep) char *id = NULL;
         const char *s;
         uint64_t wait_usec;
+        va_list ap;
         int r;
 
         r = sd_bus_message_new_method_call(bus, &m, SESSION_SCRIPTS_BUS_NAME, SESSION_SCRIPTS_BUS_PATH,
@@ -491,10 +497,9 @@ static int call_register(
         if (r < 0)
                 return r;
 
-        if (user)
-                r = sd_bus_message_append(m, "ss", user, service_or_id);
-        else
-                r = sd_bus_message_append(m, "s", service_or_id);
+        va_start(ap, types);
+        r = sd_bus_message_appendv(m, types, ap);
+        va_end(ap);
         if (r < 0)
                 return r;
 
@@ -519,6 +524,28 @@ static int call_register(
         *ret_session_id = TAKE_PTR(id);
         *ret_wait_usec = wait_usec;
         return 0;
+}
+
+/* Calls OpenSession(user, service, env): registers this login with the daemon, which starts its
+ * SessionStart scripts (or, for a login it knows already, answers with that session). Returns as
+ * call_registration(), with the session id and the time to wait for SessionStart. */
+static int call_open_session(pam_handle_t *handle, sd_bus *bus, pid_t daemon_pid, usec_t deadline_usec,
+                             const char *user, const char *service,
+                             sd_bus_error *ret_error, char **ret_session_id, usec_t *ret_wait_usec) {
+        return call_registration(handle, bus, daemon_pid, deadline_usec, ret_error, ret_session_id,
+                                 ret_wait_usec, "OpenSession", "ss", user, service);
+}
+
+/* Calls CloseSession(session_id, env): asks the daemon to end a registered session of the PAM user
+ * and start its SessionTermination scripts; session_id "" lets the daemon find the session from
+ * XDG_SESSION_ID in env. Returns as call_registration(), with the session's id and the time to wait
+ * for SessionTermination; an unknown session is SESSION_SCRIPTS_ERROR_NO_SUCH_SESSION in
+ * ret_error. */
+static int call_close_session(pam_handle_t *handle, sd_bus *bus, pid_t daemon_pid, usec_t deadline_usec,
+                              const char *session_id,
+                              sd_bus_error *ret_error, char **ret_session_id, usec_t *ret_wait_usec) {
+        return call_registration(handle, bus, daemon_pid, deadline_usec, ret_error, ret_session_id,
+                                 ret_wait_usec, "CloseSession", "s", session_id);
 }
 
 /* Calls WaitSessionEvent(id, event) and waits for the answer until deadline_usec. On success
@@ -710,30 +737,14 @@ static bool error_is_disconnect(int r) {
         return r == -ECONNRESET || r == -EPIPE || r == -ENOTCONN || r == -ECONNREFUSED || r == -ESHUTDOWN;
 }
 
-/* call_register() as a login needs it: on the daemon's own socket first; when the daemon closed
- * that connection unanswered (it is at its bound of direct connections, or it went away), once more
- * through the system bus, bounded like any call there. *bus and *daemon_pid follow the connection
- * used. Returns as call_register(). */
-static int register_session(
-                pam_handle_t *handle,
-                sd_bus **bus,
-                pid_t *daemon_pid,
-                const char *method,
-                const char *user,
-                const char *service_or_id,
-                const char *event,
-                usec_t start_usec,
-                usec_t grace_usec,
-                sd_bus_error *ret_error,
-                char **ret_session_id,
-                usec_t *ret_wait_usec) {
-
-        int r;
-
-        r = call_register(handle, *bus, *daemon_pid, method, user, service_or_id,
-                          register_deadline_usec(start_usec, *daemon_pid, event, grace_usec), ret_error,
-                          ret_session_id, ret_wait_usec);
-        if (r >= 0 || *daemon_pid <= 0 || !error_is_disconnect(r))
+/* Called with the error r of an OpenSession or CloseSession call: when that call went to the
+ * daemon's own socket and the daemon closed the connection unanswered (it is at its bound of direct
+ * connections, or it went away), replaces *bus with a new system bus connection, sets *daemon_pid
+ * to 0, clears error and returns 1: the caller makes its call once more there, bounded like any call
+ * on the system bus (REGISTER_USEC from now). Otherwise returns the error to report: r, or the
+ * failure to open the system bus. */
+static int bus_fall_back_to_system(sd_bus **bus, pid_t *daemon_pid, int r, sd_bus_error *error) {
+        if (*daemon_pid <= 0 || !error_is_disconnect(r))
                 return r;
 
         bus_closep(bus);
@@ -741,9 +752,8 @@ static int register_session(
         r = sd_bus_open_system_with_description(bus, "pam-session-scripts");
         if (r < 0)
                 return r;
-        sd_bus_error_free(ret_error);
-        return call_register(handle, *bus, 0, method, user, service_or_id, now_usec() + REGISTER_USEC, ret_error,
-                             ret_session_id, ret_wait_usec);
+        sd_bus_error_free(error);
+        return 1;
 }
 
 static void cleanup_free(pam_handle_t *handle, void *data, int error_status) {
@@ -799,7 +809,7 @@ static int refuse(pam_handle_t *handle, int flags, sd_bus *bus, pid_t daemon_pid
 
         /* The daemon answers RefuseSession at once; a daemon that went away meanwhile must not hold
          * the (refused) login: bounded like the registration. */
-        refuse_session(handle, bus, daemon_pid, session_id, now_usec() + REGISTER_USEC, debug);
+        refuse_session(handle, bus, daemon_pid, session_id, now(CLOCK_MONOTONIC) + REGISTER_USEC, debug);
         return PAM_SESSION_ERR;
 }
 
@@ -819,6 +829,26 @@ static const char *get_item_string(pam_handle_t *handle, int item) {
         return v;
 }
 
+/* The start of both hooks: parses the module arguments into *ret_args and the PAM service into
+ * *ret_service (never NULL). Returns false when the service is in the skip list (logged with debug):
+ * then the hook returns PAM_IGNORE and does nothing else. */
+static bool hook_applies(pam_handle_t *handle, int argc, const char **argv, ModuleArgs *ret_args,
+                         const char **ret_service) {
+        const char *service;
+
+        parse_argv(handle, argc, argv, ret_args);
+
+        service = get_item_string(handle, PAM_SERVICE) ?: "";
+        if (service_in_list(ret_args->skip_services, service)) {
+                pam_debug_syslog(handle, ret_args->debug,
+                                 "Service '%s' is in the skip list, not running session scripts.", service);
+                return false;
+        }
+
+        *ret_service = service;
+        return true;
+}
+
 _public_ int pam_sm_open_session(pam_handle_t *handle, int flags, int argc, const char **argv) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(event_outcome_done) EventOutcome outcome = {};
@@ -832,15 +862,9 @@ _public_ int pam_sm_open_session(pam_handle_t *handle, int flags, int argc, cons
         ModuleArgs args;
         int r;
 
-        start_usec = now_usec();
-        parse_argv(handle, argc, argv, &args);
-
-        service = get_item_string(handle, PAM_SERVICE) ?: "";
-        if (service_in_list(args.skip_services, service)) {
-                pam_debug_syslog(handle, args.debug, "Service '%s' is in the skip list, not running session scripts.",
-                                 service);
+        start_usec = now(CLOCK_MONOTONIC);
+        if (!hook_applies(handle, argc, argv, &args, &service))
                 return PAM_IGNORE;
-        }
 
         user = get_item_string(handle, PAM_USER);
         if (!user || !*user) {
@@ -895,9 +919,16 @@ _public_ int pam_sm_open_session(pam_handle_t *handle, int flags, int argc, cons
                         return PAM_BUF_ERR;
                 wait_usec = published_wait_usec(SESSION_SCRIPTS_EVENT_START);
         } else {
-                r = register_session(handle, &bus, &daemon_pid, "OpenSession", user, service,
-                                     SESSION_SCRIPTS_EVENT_START, start_usec, args.grace_usec, &error, &session_id,
-                                     &wait_usec);
+                r = call_open_session(handle, bus, daemon_pid,
+                                      register_deadline_usec(start_usec, daemon_pid,
+                                                             SESSION_SCRIPTS_EVENT_START, args.grace_usec),
+                                      user, service, &error, &session_id, &wait_usec);
+                if (r < 0) {
+                        r = bus_fall_back_to_system(&bus, &daemon_pid, r, &error);
+                        if (r > 0)
+                                r = call_open_session(handle, bus, 0, now(CLOCK_MONOTONIC) + REGISTER_USEC,
+                                                      user, service, &error, &session_id, &wait_usec);
+                }
                 if (r == -ENOMEM)
                         return PAM_BUF_ERR;
                 if (r < 0) {
@@ -925,7 +956,7 @@ _public_ int pam_sm_open_session(pam_handle_t *handle, int flags, int argc, cons
          * there is nothing to wait for, the answer itself is bounded like the registration. */
         wait_deadline_usec = start_usec + MIN(wait_usec, START_WAIT_USEC_MAX) + args.grace_usec;
         if (wait_usec == 0)
-                wait_deadline_usec = MAX(wait_deadline_usec, now_usec() + REGISTER_USEC);
+                wait_deadline_usec = MAX(wait_deadline_usec, now(CLOCK_MONOTONIC) + REGISTER_USEC);
         r = call_wait_event(bus, session_id, SESSION_SCRIPTS_EVENT_START, wait_deadline_usec, &error, &outcome);
         if (r == -ENOMEM)
                 return PAM_BUF_ERR;
@@ -986,15 +1017,9 @@ _public_ int pam_sm_close_session(pam_handle_t *handle, int flags, int argc, con
         ModuleArgs args;
         int r;
 
-        start_usec = now_usec();
-        parse_argv(handle, argc, argv, &args);
-
-        service = get_item_string(handle, PAM_SERVICE) ?: "";
-        if (service_in_list(args.skip_services, service)) {
-                pam_debug_syslog(handle, args.debug, "Service '%s' is in the skip list, not running session scripts.",
-                                 service);
+        start_usec = now(CLOCK_MONOTONIC);
+        if (!hook_applies(handle, argc, argv, &args, &service))
                 return PAM_IGNORE;
-        }
 
         /* Refused by our open_session: the daemon has forgotten it, there is nothing to close. */
         if (session_was_refused(handle)) {
@@ -1050,8 +1075,16 @@ _public_ int pam_sm_close_session(pam_handle_t *handle, int flags, int argc, con
                 return PAM_SUCCESS;
         }
 
-        r = register_session(handle, &bus, &daemon_pid, "CloseSession", NULL, id, SESSION_SCRIPTS_EVENT_TERMINATION,
-                             start_usec, args.grace_usec, &error, &session_id, &wait_usec);
+        r = call_close_session(handle, bus, daemon_pid,
+                               register_deadline_usec(start_usec, daemon_pid,
+                                                      SESSION_SCRIPTS_EVENT_TERMINATION, args.grace_usec),
+                               id, &error, &session_id, &wait_usec);
+        if (r < 0) {
+                r = bus_fall_back_to_system(&bus, &daemon_pid, r, &error);
+                if (r > 0)
+                        r = call_close_session(handle, bus, 0, now(CLOCK_MONOTONIC) + REGISTER_USEC,
+                                               id, &error, &session_id, &wait_usec);
+        }
         if (r < 0) {
                 if (sd_bus_error_has_name(&error, SESSION_SCRIPTS_ERROR_NO_SUCH_SESSION))
                         pam_debug_syslog(handle, args.debug, "No session-scripts session '%s' to close: %s",

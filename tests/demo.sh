@@ -16,7 +16,7 @@ set -euo pipefail
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${BUILD_DIR:-$src/build}
 
-if [ -z "${BED_REEXEC:-}" ]; then
+if [ -z "${BED_INSIDE_NS:-}" ]; then
         # Only the first pass builds; bed_init re-executes this script in private namespaces.
         bash "$src/tests/install-deps.sh"
         if [ ! -f "$build/build.ninja" ]; then
@@ -28,10 +28,8 @@ fi
 export MESON_BUILD_ROOT=$build MESON_SOURCE_ROOT=$src
 export BED_CACHE_DIR=${BED_CACHE_DIR:-/var/cache/session-scripts-testbed}
 
-# shellcheck source=integration/bed.sh
-source "$src/tests/integration/bed.sh"
-# shellcheck source=integration/lifecycle/lifecycle-lib.sh
-source "$src/tests/integration/lifecycle/lifecycle-lib.sh"
+# shellcheck source=integration/lib.sh
+source "$src/tests/integration/lib.sh"
 
 bed_init
 echo "== booting a Debian 12 container with session-scripts installed"

@@ -12,7 +12,7 @@
 
 /* ---- Paths ------------------------------------------------------------------------------------- */
 
-/* The administrator's config.json (SPEC §2). The daemon setting ConfigFile= overrides it. */
+/* The administrator's config.json (docs/behaviour.md §2). The daemon setting ConfigFile= overrides it. */
 #define SESSION_SCRIPTS_CONFIG_PATH "/opt/appstream/SessionScripts/config.json"
 /* Where `session-scripts install-bundle` unpacks Elastic-fleet bundles. */
 #define SESSION_SCRIPTS_BUNDLE_DIR "/opt/appstream/SessionScripts/SessionScript"
@@ -45,7 +45,7 @@
  * the spool directory is root:SESSION_SCRIPTS_UPLOAD_USER mode 0770, spool files mode 0640. */
 #define SESSION_SCRIPTS_UPLOAD_USER "session-scripts-upload"
 
-/* Home-folder mount status, relative to the user's home directory (SPEC §3). */
+/* Home-folder mount status, relative to the user's home directory (docs/behaviour.md §3). */
 #define SESSION_SCRIPTS_HOME_FOLDER_STATUS_FILE \
         ".config/appstream-home-folder/appstream-home-folder-mount-status"
 #define SESSION_SCRIPTS_HOME_FOLDER_STATUS_KEY "appstream_home_folder_mount_status"
@@ -177,7 +177,7 @@
 #define SESSION_SCRIPTS_MESSAGE_UPLOAD_FAILED "1c15c4c75e664df5a6ffb895fb4b8175"
 #define SESSION_SCRIPTS_MESSAGE_SPOOL_EVICTED "ec4b37213cc24187b5868d6849f26b07"
 
-/* The exact sentence of SPEC §3, journaled and written into the run's log. */
+/* The exact sentence of docs/behaviour.md §3, journaled and written into the run's log. */
 #define SESSION_SCRIPTS_TAMPERED_TEXT                                                                  \
         "The session script was not executed because the executable was modified after the instance " \
         "was provisioned. For security reasons, the execution was skipped."
@@ -189,7 +189,7 @@
  *
  *   RUNID.meta  written first and then on every state change, always atomically (temp file,
  *               fsync, rename()), environment-file style lines KEY=VALUE:
- *                   KEY=<object key without bucket, SPEC §4>
+ *                   KEY=<object key without bucket, docs/behaviour.md §4>
  *                   STATE=running | finished
  *                   SESSION_ID=…  EVENT=…  CONTEXT=…  USER=…
  *   RUNID.log   the run's combined stdout+stderr, byte for byte as written, created after the

@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck shell=bash
 #
-# Helpers shared by the adversarial scenarios (sourced after tests/integration/bed.sh, before or
-# after bed_boot): the lifecycle helpers (ss_install_script, ss_pam_stack, ss_login, …) plus what an
+# Helpers shared by the adversarial scenarios (sourced first, in place of tests/integration/lib.sh):
+# the shared helpers of lib.sh (ss_install_script, ss_pam_stack, ss_login, …) plus what an
 # attack scenario needs to prove that nothing happened: a file's identity, and a listing of the
 # container's persistent file systems to compare before and after.
 
-source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
+# shellcheck source=tests/integration/lib.sh
+source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"
 
 # adv_stat PATH — type, mode, owner, size, inode, ctime (a chmod or chown to the same values still
 # moves it) and SHA-256 of PATH inside the container, on one line.

@@ -10,11 +10,8 @@
 # keeps its mode, owner, inode, ctime and content; no file of the container outside the volatile
 # trees changed (the installed bundle included); no temporary directory is left behind.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
 source "$MESON_SOURCE_ROOT/tests/integration/adversarial/adversarial-lib.sh"
-bed_init
-bed_boot
+scenario_begin
 
 BUNDLE=$SS_DIR/SessionScript
 ZIPS=$BED_TMP/zips

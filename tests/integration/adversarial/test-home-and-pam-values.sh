@@ -13,11 +13,8 @@
 #     pam_env still passes on): left out and logged, the scripts run with the settings' default,
 #     the login succeeds.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
-source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
-bed_init
-bed_boot
+source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"
+scenario_begin
 
 STATUS_DIR=.config/appstream-home-folder
 STATUS_FILE=$STATUS_DIR/appstream-home-folder-mount-status
@@ -27,10 +24,8 @@ ss_install_script start.sh <<'EOF'
 #!/bin/sh
 echo "$AppStream_Session_User status=$AppStream_Home_Folder_Mount_Status stack=$AppStream_Stack_Name" >> /var/tmp/ss-out/start.log
 EOF
-bed_exec sh -c ': > /var/tmp/ss-out/start.log && chmod 0666 /var/tmp/ss-out/start.log'
-ss_install_config <<EOF
-{ "SessionStart": { "executables": [ { "context": "system", "filename": "$SS_DIR/start.sh" } ], "waitingTime": 10 } }
-EOF
+ss_prepare_log start.log
+ss_install_config_system 10 "$SS_DIR/start.sh"
 ss_pam_stack ss-test
 ss_start_daemon
 

@@ -19,11 +19,8 @@
 # And the daemon's side: an executable named with a non-character in config.json does not make
 # ListRuns fail (every string the daemon sends goes through the same validator).
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
 source "$MESON_SOURCE_ROOT/tests/integration/adversarial/adversarial-lib.sh"
-bed_init
-bed_boot
+scenario_begin
 
 ss_prepare_out
 # Fails (exit 7) while $SS_OUT/veto exists; records its run and the metadata it was given.
@@ -38,11 +35,7 @@ if [ -e "$out/veto" ]; then
 fi
 exit 0
 EOF
-ss_install_config <<EOF
-{
-  "SessionStart": { "executables": [ { "context": "system", "filename": "$SS_DIR/start.sh" } ], "waitingTime": 5 }
-}
-EOF
+ss_install_config_system 5 "$SS_DIR/start.sh"
 bed_pam_service ss-veto "session optional pam_systemd.so
 session required pam_session_scripts.so debug require_success"
 ss_start_daemon

@@ -13,11 +13,8 @@
 # RLIMIT_NOFILE soft limit: the drop-in's CORE and STACK reached the scripts (and on a machine
 # whose root may raise hard limits, the unit's LimitNOFILE= was the scripts' hard limit).
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
 source "$MESON_SOURCE_ROOT/tests/integration/adversarial/adversarial-lib.sh"
-bed_init
-bed_boot
+scenario_begin
 
 ss_prepare_out
 ss_install_script start.sh <<EOF2

@@ -14,11 +14,8 @@
 # between a pamtester that only opens it and a later one that only closes it (pam_env sets the id
 # at setcred for the close, as it does at open_session).
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
 source "$MESON_SOURCE_ROOT/tests/integration/adversarial/adversarial-lib.sh"
-bed_init
-bed_boot
+scenario_begin
 
 # Every run appends its session id to a file named after the event and the session's user. When
 # armed for a user, the first start after arming succeeds and every later one fails.
@@ -37,12 +34,7 @@ ss_install_script term.sh <<'EOF2'
 #!/bin/sh
 echo "$AppStream_Session_ID" >> "/var/tmp/ss-out/term-$AppStream_Session_User"
 EOF2
-ss_install_config <<EOF2
-{
-  "SessionStart": { "executables": [ { "context": "system", "filename": "$SS_DIR/start.sh" } ], "waitingTime": 10 },
-  "SessionTermination": { "executables": [ { "context": "system", "filename": "$SS_DIR/term.sh" } ], "waitingTime": 10 }
-}
-EOF2
+ss_install_config_system 10 "$SS_DIR/start.sh" "$SS_DIR/term.sh"
 
 # env_stack SERVICE ID [MODULE-OPTIONS] — a stack whose pam_env sets AppStream_Session_ID=ID (at
 # setcred and at open_session) before our module.

@@ -11,12 +11,9 @@
 # A subscriber that disconnected gets nothing more, and Unsubscribe() ends a subscription (and only
 # the caller's).
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
 source "$MESON_SOURCE_ROOT/tests/integration/adversarial/adversarial-lib.sh"
 source "$MESON_SOURCE_ROOT/tests/integration/policy/policy-lib.sh"
-bed_init
-bed_boot
+scenario_begin
 
 TAB=$'\t'
 SUBSCRIBER=$MESON_BUILD_ROOT/tests/integration/adversarial/ss-subscriber

@@ -12,11 +12,8 @@
 # and the uploader evicts nothing. Without the daemon's bound the spool passed 160 MiB within
 # seconds and the failing uploader evicted bob's finished log to make room.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
 source "$MESON_SOURCE_ROOT/tests/integration/adversarial/adversarial-lib.sh"
-bed_init
-bed_boot
+scenario_begin
 
 SPOOL=/var/lib/session-scripts/spool
 MAX=$((64 * 1024 * 1024))

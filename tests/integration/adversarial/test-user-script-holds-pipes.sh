@@ -8,11 +8,8 @@
 # deadline (RuntimeMaxSec of the script's scope), never printing its last line; bob, logging in at
 # the same time and while the child still holds the pipes, is not delayed.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
 source "$MESON_SOURCE_ROOT/tests/integration/adversarial/adversarial-lib.sh"
-bed_init
-bed_boot
+scenario_begin
 
 WAIT=6          # waitingTime of SessionStart, seconds
 GRACE=3         # the module's default timeout_grace

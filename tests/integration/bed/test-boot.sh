@@ -6,10 +6,8 @@
 # RuntimeMaxSec=2 is stopped after about 2 s and the scope's result is "timeout" — the mechanism
 # the daemon's hard timeouts rely on.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
-bed_init
-bed_boot
+source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"
+scenario_begin
 
 state=$(bed_exec systemctl is-system-running) || true
 [ "$state" = running ] || bed_fail "is-system-running: $state"

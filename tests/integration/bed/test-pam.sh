@@ -6,10 +6,8 @@
 # alice; a test service written with bed_pam_service sees XDG_SESSION_ID from pam_systemd during
 # open_session, and the session is gone once closed.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
-bed_init
-bed_boot
+source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"
+scenario_begin
 
 bed_exec pamtester login alice open_session close_session >/dev/null \
         || bed_fail "pamtester login alice open_session close_session failed"

@@ -7,8 +7,7 @@
 # the good object exists afterwards. s3_stop/s3_pause/s3_resume make the server unreachable and
 # bring it back with the same objects.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
+source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"
 bed_init
 s3_start
 bed_boot

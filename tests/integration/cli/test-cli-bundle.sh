@@ -14,7 +14,7 @@
 
 set -euo pipefail
 source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
-source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
+source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"
 bed_init
 bed_boot
 

@@ -28,11 +28,8 @@
 # BED_MIRROR picks the mirror; by default it is the one the host's apt sources use for trixie, else
 # the one they use for the host's own release.
 
-set -euo pipefail
 BED_SUITE=trixie
 BED_INSTALL=none
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
-source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
 source "$MESON_SOURCE_ROOT/tests/integration/upload/upload-lib.sh"
 bed_init
 

@@ -5,11 +5,8 @@
 # takes 2 s. Sessions are independent, so all logins finish in far less than the 40 s a serialised
 # daemon would need; the daemon answers the bus meanwhile.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
-source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
-bed_init
-bed_boot
+source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"
+scenario_begin
 
 N=20
 LIMIT_MS=15000  # 20 × 2 s = 40 s serialised; independent sessions need a little over 2 s

@@ -9,11 +9,8 @@
 # the session-opened and home-folder entries are journaled; SessionTermination runs exactly once
 # (also when CloseSession is called again); unprivileged ListSessions shows only one's own.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
-source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
-bed_init
-bed_boot
+source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"
+scenario_begin
 
 SID=ctx-session-1
 ss_prepare_out
@@ -97,33 +94,38 @@ uid=$(bed_exec id -u alice)
 gid=$(bed_exec id -g alice)
 groups=$(bed_exec id -G alice | tr ' ' '\n' | sort -n)
 
-# --- user context
-ss_assert_eq "$(ss_file $SS_OUT/user.uid)" "$uid" "user context uid"
-ss_assert_eq "$(ss_file $SS_OUT/user.gid)" "$gid" "user context gid"
-ss_assert_eq "$(ss_file $SS_OUT/user.groups)" "$groups" "user context groups"
-ss_assert_eq "$(ss_file $SS_OUT/user.cwd)" "/home/alice" "user context cwd"
-ss_assert_eq "$(ss_file $SS_OUT/user.argv)" $'--flag\na b\nc d' "user context argv"
-expected_user_env=$(sort <<EOF
-HOME=/home/alice
-USER=alice
-LOGNAME=alice
-SHELL=/bin/bash
+# expected_env CONTEXT HOME USER SHELL [XDG_RUNTIME_DIR] — the environment (sorted) the SessionStart
+# script of CONTEXT must get in alice's session SID: nothing of the daemon's own.
+expected_env() {
+        sort <<EOF
+HOME=$2
+USER=$3
+LOGNAME=$3
+SHELL=$4
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 LANG=en_US.UTF-8
-XDG_RUNTIME_DIR=/run/user/$uid
-AppStream_Session_ID=$SID
+${5:+XDG_RUNTIME_DIR=$5
+}AppStream_Session_ID=$SID
 AppStream_UserName=alice
 AppStream_User_Access_Mode=userpool
 AppStream_Stack_Name=stack-from-pam
 AppStream_Resource_Name=fleet-from-settings
 AppStream_Home_Folder_Mount_Status=True
 AppStream_Session_Event=SessionStart
-AppStream_Session_Context=user
-AppStream_Session_Script=/opt/appstream/SessionScripts/start-user.sh
+AppStream_Session_Context=$1
+AppStream_Session_Script=/opt/appstream/SessionScripts/start-$1.sh
 AppStream_Session_User=alice
 EOF
-)
-ss_assert_eq "$(ss_file $SS_OUT/user.env)" "$expected_user_env" "user context environment"
+}
+
+# --- user context
+ss_assert_eq "$(ss_file $SS_OUT/user.uid)" "$uid" "user context uid"
+ss_assert_eq "$(ss_file $SS_OUT/user.gid)" "$gid" "user context gid"
+ss_assert_eq "$(ss_file $SS_OUT/user.groups)" "$groups" "user context groups"
+ss_assert_eq "$(ss_file $SS_OUT/user.cwd)" "/home/alice" "user context cwd"
+ss_assert_eq "$(ss_file $SS_OUT/user.argv)" $'--flag\na b\nc d' "user context argv"
+ss_assert_eq "$(ss_file $SS_OUT/user.env)" "$(expected_env user /home/alice alice /bin/bash "/run/user/$uid")" \
+        "user context environment"
 
 # --- system context
 ss_assert_eq "$(ss_file $SS_OUT/system.uid)" 0 "system context uid"
@@ -131,26 +133,7 @@ ss_assert_eq "$(ss_file $SS_OUT/system.gid)" 0 "system context gid"
 ss_assert_eq "$(ss_file $SS_OUT/system.groups)" 0 "system context groups"
 ss_assert_eq "$(ss_file $SS_OUT/system.cwd)" / "system context cwd"
 ss_assert_eq "$(ss_file $SS_OUT/system.argv)" "" "system context argv"
-expected_system_env=$(sort <<EOF
-HOME=/root
-USER=root
-LOGNAME=root
-SHELL=/bin/sh
-PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-LANG=en_US.UTF-8
-AppStream_Session_ID=$SID
-AppStream_UserName=alice
-AppStream_User_Access_Mode=userpool
-AppStream_Stack_Name=stack-from-pam
-AppStream_Resource_Name=fleet-from-settings
-AppStream_Home_Folder_Mount_Status=True
-AppStream_Session_Event=SessionStart
-AppStream_Session_Context=system
-AppStream_Session_Script=/opt/appstream/SessionScripts/start-system.sh
-AppStream_Session_User=alice
-EOF
-)
-ss_assert_eq "$(ss_file $SS_OUT/system.env)" "$expected_system_env" "system context environment"
+ss_assert_eq "$(ss_file $SS_OUT/system.env)" "$(expected_env system /root root /bin/sh)" "system context environment"
 
 # --- cgroups: each run in its own transient scope, in the slice of its context; the scope is the
 # unit its journal entries name.

@@ -13,11 +13,8 @@
 # start that leaves a process behind answers its waiter at once but holds the termination until
 # its scope is gone.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
-source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
-bed_init
-bed_boot
+source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"
+scenario_begin
 
 WAIT=3          # waitingTime of both events
 GRACE=2         # timeout_grace= of the module
@@ -158,7 +155,7 @@ main=$(ss_file $SS_OUT/stubborn-1.main.pid)
 start_ms=$(( (t1 - start_begin) / 1000000 ))
 gap_ms=$(( (term_begin - start_begin) / 1000000 ))
 echo "stubborn start: over $start_ms ms after it began, termination began after $gap_ms ms (deadline ${WAIT}s, SIGKILL 2 s later)"
-# The waiter (the PAM module) gets the start's result at the deadline (SPEC: it waits until the
+# The waiter (the PAM module) gets the start's result at the deadline (docs/behaviour.md §3: it waits until the
 # scripts exited or waitingTime passed); the termination waits until the scope is really gone.
 [ "$start_ms" -ge $(( WAIT * 1000 - 300 )) ] && [ "$start_ms" -le $(( (WAIT + 1) * 1000 )) ] ||
         bed_fail "WaitSessionEvent(SessionStart) answered after $start_ms ms, not at the ${WAIT}s deadline"

@@ -10,11 +10,8 @@
 # `systemctl restart session-scripts` while the session is open, before the kill: the restarted
 # daemon follows the session it found in its state and still runs the termination exactly once.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
-source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
-bed_init
-bed_boot
+source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"
+scenario_begin
 
 TERM_WITHIN=5   # seconds from logind's "closing" to the termination scripts' lines
 

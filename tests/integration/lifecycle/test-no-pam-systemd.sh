@@ -11,17 +11,14 @@
 # `systemctl list-jobs` shows it. Each time both contexts of both events must run, with result "success" in
 # their summary entries, and the user-context termination script's output must be there.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
-source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
-bed_init
+source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"
 
 slow_user_stop() {
         mkdir -p "$1/etc/systemd/logind.conf.d" "$1/etc/systemd/system/user@.service.d"
         printf '[Login]\nUserStopDelaySec=0\n' >"$1/etc/systemd/logind.conf.d/ss-test.conf"
         printf '[Service]\nExecStopPost=/bin/sleep 8\n' >"$1/etc/systemd/system/user@.service.d/ss-slow-stop.conf"
 }
-bed_boot slow_user_stop
+scenario_begin slow_user_stop
 
 ss_prepare_out
 ss_install_recording_scripts 30 '$AppStream_Session_ID $(id -un)'

@@ -10,11 +10,8 @@
 # An unprivileged caller still cannot end a session: alice's own CloseSession of a session that
 # is open is refused and the termination does not run before the session really ends.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
-source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
-bed_init
-bed_boot
+source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"
+scenario_begin
 
 ss_prepare_out
 ss_install_recording_scripts 10 '$AppStream_Session_ID $AppStream_UserName $(date +%s%N)'

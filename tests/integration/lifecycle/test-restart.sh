@@ -11,11 +11,8 @@
 # Last: Reload() with an invalid config.json fails with org.sessionscripts.Error.InvalidConfig
 # (`systemctl reload` fails), the unit stays active and the last good config goes on running.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
-source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
-bed_init
-bed_boot
+source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"
+scenario_begin
 
 ss_prepare_out
 ss_install_script start-user.sh <<'EOF'

@@ -10,29 +10,15 @@
 # systemd has no session-scripts scope left. Prints the figures (fresh, peak during the run,
 # after) and the logins per second.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
-source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
-bed_init
-bed_boot
+source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"
+scenario_begin
 
 CYCLES=${SOAK_CYCLES:-2000}
 PARALLEL=${SOAK_PARALLEL:-8}
 FORGET=30
 RSS_SLACK_KIB=2048
 
-ss_install_timer
-ss_install_config <<EOF
-{
-  "SessionStart": { "executables": [
-        { "context": "system", "filename": "/usr/bin/true", "s3LogEnabled": false },
-        { "context": "user", "filename": "/usr/bin/true", "s3LogEnabled": false } ], "waitingTime": 30 },
-  "SessionTermination": { "executables": [
-        { "context": "system", "filename": "/usr/bin/true", "s3LogEnabled": false },
-        { "context": "user", "filename": "/usr/bin/true", "s3LogEnabled": false } ], "waitingTime": 30 }
-}
-EOF
-bed_pam_service ss-soak "session optional pam_session_scripts.so"
+ss_soak_prepare ss-soak
 ss_start_daemon
 pid=$(ss_daemon_pid)
 sleep 1
@@ -41,24 +27,10 @@ fresh_pidfds=$(ss_daemon_pidfds "$pid")
 fresh_rss=$(ss_daemon_rss_kib "$pid")
 echo "fresh daemon (PID $pid): $fresh_fds descriptors ($fresh_pidfds pidfds), VmRSS $fresh_rss KiB"
 
-# The run: PARALLEL streams of pam-session-timer, one user each, while a sampler notes the
-# daemon's descriptors every 0.2 s.
+# The run: PARALLEL streams of pam-session-timer, one user each, while the daemon's descriptors
+# are sampled.
 per=$(( (CYCLES + PARALLEL - 1) / PARALLEL ))
-run=$(bed_exec bash -c '
-        pid=$1 per=$2 par=$3
-        ( while :; do ls /proc/$pid/fd 2>/dev/null | wc -l; sleep 0.2; done > /var/tmp/soak.fds ) &
-        sampler=$!
-        s=$(date +%s%N)
-        for i in $(seq -f "%02g" 1 "$par"); do
-                pam-session-timer "$per" "user$i" ss-soak > /var/tmp/soak.$i 2>&1 &
-        done
-        for j in $(jobs -p); do [ "$j" = "$sampler" ] || wait "$j" || true; done
-        e=$(date +%s%N)
-        kill $sampler
-        ok=$(cat /var/tmp/soak.[0-9]* | grep -c " ok$" || true)
-        peak=$(sort -n /var/tmp/soak.fds | tail -n 1)
-        echo "$ok $(( (e - s) / 1000000 )) $peak"' bash "$pid" "$per" "$PARALLEL")
-read -r ok ms peak_fds <<<"$run"
+read -r ok ms peak_fds < <(ss_soak_cycles ss-soak "$pid" "$per" "$PARALLEL")
 total=$((per * PARALLEL))
 end=$(bed__now)
 rate=$(awk -v n="$total" -v ms="$ms" 'BEGIN { printf "%.1f", n * 1000 / ms }')

@@ -13,10 +13,7 @@
 #
 # Knobs: STORM_N (200), STORM_PAM_SYSTEMD (0).
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
-source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
-bed_init
+source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"
 
 N=${STORM_N:-200}
 PAM_SYSTEMD=${STORM_PAM_SYSTEMD:-0}
@@ -25,24 +22,9 @@ WAIT=60                 # waitingTime of both events (the maximum): 1 s scripts 
 GRACE=3                 # the module's default timeout_grace
 FORGET=30               # MANAGER_FORGET_DELAY_USEC (daemon/manager.h)
 
-storm_setup() {
-        # UserStopDelaySec=0: with pam_systemd, 200 user managers would otherwise linger for 10 s.
-        mkdir -p "$1/etc/systemd/logind.conf.d"
-        printf '[Login]\nUserStopDelaySec=0\n' >"$1/etc/systemd/logind.conf.d/storm.conf"
-}
-bed_boot storm_setup
+scenario_begin ss_storm_pre_boot
 
-ss_add_users storm "$N"
-ss_install_timer
-ss_prepare_out
-ss_install_recording_scripts "$WAIT" '$AppStream_UserName $AppStream_Session_ID' 'sleep 1'
-first=""
-[ "$PAM_SYSTEMD" = 1 ] && first="session required pam_systemd.so"
-bed_pam_service ss-storm-base "${first:-session required pam_permit.so}"
-bed_pam_service ss-storm "${first:+$first
-}session optional pam_session_scripts.so"
-
-ss_install_storm_runner
+ss_storm_prepare "$N" "$WAIT" ss-storm-base ss-storm
 
 # --- The same storm without the module: what the load alone costs ---
 bed_log "storm of $N logins without the module (stack ss-storm-base)"
@@ -96,7 +78,7 @@ limit_ms=$(( (WAIT + GRACE) * 1000 + slack_ms + late_ms ))
 # Every script appends "USER SESSION-ID": exactly one line per user, event and context, and one
 # session id per user across all four files.
 bed_wait_until 10 bed_exec sh -c "[ \$(cat $SS_OUT/term.system.log $SS_OUT/term.user.log | wc -l) -ge $((2 * N)) ]" || true
-lines=$(bed_exec sh -c "cd $SS_OUT && for f in start.system start.user term.system term.user; do sed \"s/^/\$f /\" \$f.log; done")
+lines=$(ss_recorded_lines)
 bad=$(awk -v n="$N" '
         { c[$1 " " $2 " " $3]++; if (!seen[$2 " " $3]++) { k[$2]++; id[$2] = id[$2] " " $3 } }
         END {

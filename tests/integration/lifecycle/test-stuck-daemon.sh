@@ -9,21 +9,16 @@
 #   - busy but making progress: a daemon slowed down (SIGSTOP/SIGCONT in 0.3 s turns, so it keeps
 #     running in between) is waited for and the scripts run — busy is not stuck.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
-source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
-bed_init
-bed_boot
+source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"
+scenario_begin
 
 ss_prepare_out
 ss_install_script start.sh <<'EOF'
 #!/bin/sh
 echo "$AppStream_Session_Context $AppStream_Session_User" >> /var/tmp/ss-out/start.log
 EOF
-bed_exec sh -c ': > /var/tmp/ss-out/start.log && chmod 0666 /var/tmp/ss-out/start.log'
-ss_install_config <<EOF
-{ "SessionStart": { "executables": [ { "context": "system", "filename": "$SS_DIR/start.sh" } ], "waitingTime": 10 } }
-EOF
+ss_prepare_log start.log
+ss_install_config_system 10 "$SS_DIR/start.sh"
 ss_pam_stack ss-test
 ss_start_daemon
 pid=$(bed_exec systemctl show -p MainPID --value session-scripts.service)

@@ -11,9 +11,7 @@
 # Debian's own "login" stack runs its scripts. Removing the package takes the module out of the PAM
 # stack; purging removes the state and keeps the administrator's scripts.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
-source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
+source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"
 bed_init
 
 for tool in dpkg-buildpackage dh git; do

@@ -1,13 +1,13 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck shell=bash
 #
-# Helpers of the session-policy scenarios (issue #7), sourced after tests/integration/bed.sh; they
-# build on the lifecycle helpers (script/config installation, timed pamtester logins, bus calls,
+# Helpers of the session-policy scenarios (issue #7), sourced first, in place of
+# tests/integration/lib.sh; they build on its helpers (script/config installation, timed pamtester logins, bus calls,
 # assertions): PAM stacks with a chosen control flag, a bus monitor recording the daemon's signals,
 # and the session ids a start script recorded.
 
-# shellcheck source=tests/integration/lifecycle/lifecycle-lib.sh
-source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
+# shellcheck source=tests/integration/lib.sh
+source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"
 
 # pol_pam_stack SERVICE CONTROL [MODULE-OPTIONS] — pam_systemd (required), then our module on a
 # CONTROL (required, requisite, optional) line.
@@ -59,6 +59,15 @@ for line in open(sys.argv[1], encoding="utf-8"):
         continue
     print("\t".join([m["member"]] + [str(a) for a in m["payload"]["data"]]))
 EOF
+}
+
+# pol_install_id_recorder NAME — installs the script NAME in SS_DIR, which appends the session id to
+# $SS_OUT/ids.USER (what pol_last_id reads).
+pol_install_id_recorder() {
+        ss_install_script "$1" <<'EOS'
+#!/bin/sh
+echo "$AppStream_Session_ID" >> /var/tmp/ss-out/ids.$AppStream_Session_User
+EOS
 }
 
 # pol_last_id USER — the id of USER's most recent session, as its start script recorded it in

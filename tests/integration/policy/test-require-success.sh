@@ -20,11 +20,8 @@
 #     start still runs forgets the session only once the start has ended; a daemon restarted in
 #     between forgets it too (and never terminates it).
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
 source "$MESON_SOURCE_ROOT/tests/integration/policy/policy-lib.sh"
-bed_init
-bed_boot
+scenario_begin
 
 WAIT=4
 ss_prepare_out
@@ -54,12 +51,7 @@ ss_install_script term-system.sh <<'EOF'
 #!/bin/sh
 echo "$AppStream_Session_ID" >> /var/tmp/ss-out/term.log
 EOF
-ss_install_config <<EOF
-{
-  "SessionStart": { "executables": [ { "context": "system", "filename": "$SS_DIR/start-system.sh" } ], "waitingTime": $WAIT },
-  "SessionTermination": { "executables": [ { "context": "system", "filename": "$SS_DIR/term-system.sh" } ], "waitingTime": $WAIT }
-}
-EOF
+ss_install_config_system "$WAIT" "$SS_DIR/start-system.sh" "$SS_DIR/term-system.sh"
 pol_pam_stack ss-req required require_success
 pol_pam_stack ss-plain required
 pol_pam_stack ss-opt optional require_success

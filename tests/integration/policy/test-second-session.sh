@@ -14,11 +14,8 @@
 #     termination "done" and does not count, so the user's login is allowed;
 #   - once alice's first session is closed (pamtester close_session), she can log in again.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
 source "$MESON_SOURCE_ROOT/tests/integration/policy/policy-lib.sh"
-bed_init
-bed_boot
+scenario_begin
 
 REASON="Please end your other session first."
 ss_prepare_out

@@ -9,18 +9,12 @@
 # sessions' signals interleave (they run concurrently). Units match the journal's summary entries,
 # durations match ListRuns.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
 source "$MESON_SOURCE_ROOT/tests/integration/policy/policy-lib.sh"
-bed_init
-bed_boot
+scenario_begin
 
 ss_prepare_out
 # The user-context start takes 2 s, so both sessions' starts overlap; bob's exits 2.
-ss_install_script start-system.sh <<'EOF'
-#!/bin/sh
-echo "$AppStream_Session_ID" >> /var/tmp/ss-out/ids.$AppStream_Session_User
-EOF
+pol_install_id_recorder start-system.sh
 ss_install_script start-user.sh <<'EOF'
 #!/bin/sh
 sleep 2

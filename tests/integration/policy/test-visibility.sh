@@ -7,20 +7,12 @@
 # bus policy keeps normal users away from the privileged methods (AccessDenied) but lets them
 # introspect.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
 source "$MESON_SOURCE_ROOT/tests/integration/policy/policy-lib.sh"
-bed_init
-bed_boot
+scenario_begin
 
 ss_prepare_out
-ss_install_script start-system.sh <<'EOF'
-#!/bin/sh
-echo "$AppStream_Session_ID" >> /var/tmp/ss-out/ids.$AppStream_Session_User
-EOF
-ss_install_config <<EOF
-{ "SessionStart": { "executables": [ { "context": "system", "filename": "$SS_DIR/start-system.sh" } ], "waitingTime": 10 } }
-EOF
+pol_install_id_recorder start-system.sh
+ss_install_config_system 10 "$SS_DIR/start-system.sh"
 pol_pam_stack ss-vis optional
 ss_start_daemon
 

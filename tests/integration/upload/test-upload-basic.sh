@@ -20,11 +20,8 @@
 #    when the spool starts above the bound; with S3 unreachable the oldest undelivered entries are
 #    evicted with a journal warning, never the newest, which is delivered once S3 is back.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
 source "$MESON_SOURCE_ROOT/tests/integration/upload/upload-lib.sh"
-bed_init
-bed_boot
+scenario_begin
 up_setup
 up_env_keys
 

@@ -11,11 +11,8 @@
 #  - the uploader SIGKILLed in the middle of a 256 MiB upload: systemd restarts it and the object
 #    arrives complete (same SHA-256).
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
 source "$MESON_SOURCE_ROOT/tests/integration/upload/upload-lib.sh"
-bed_init
-bed_boot
+scenario_begin
 up_setup
 
 prefix="stack/fleet/custom/a0bcb1da11f480d9b5b3e90f91243143eac04cfccfbdc777e740fab628a1cd13"

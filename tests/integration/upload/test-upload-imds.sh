@@ -10,11 +10,8 @@
 #    uploader fetches again by itself and delivers, without a restart;
 #  - short-lived credentials are fetched again before they expire.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
 source "$MESON_SOURCE_ROOT/tests/integration/upload/upload-lib.sh"
-bed_init
-bed_boot
+scenario_begin
 up_setup
 
 python=$(command -v python3) || up_fail "python3 is needed on the host for the IMDS fixture"

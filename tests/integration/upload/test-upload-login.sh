@@ -3,7 +3,7 @@
 #
 # End to end (issue #5, first test): a real login and logout (pamtester through pam_systemd +
 # pam_session_scripts) with scripts in both contexts of both events; the daemon spools their output,
-# the uploader (its real unit) delivers it: objects at exactly the SPEC §4 keys — the user id
+# the uploader (its real unit) delivers it: objects at exactly the docs/behaviour.md §4 keys — the user id
 # testuser@mydomain.com from AppStream_UserName in the PAM environment hashes to the seed's test
 # vector — holding exactly the scripts' output; an executable with s3LogEnabled=false produces no
 # object; the spool is empty afterwards. Then a second login whose SessionStart script writes 256 MiB
@@ -12,12 +12,8 @@
 #
 # Guarded: skips (77) while the daemon or the PAM module is not part of the build yet.
 
-set -euo pipefail
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
-source "$MESON_SOURCE_ROOT/tests/integration/lifecycle/lifecycle-lib.sh"
 source "$MESON_SOURCE_ROOT/tests/integration/upload/upload-lib.sh"
-bed_init
-bed_boot
+scenario_begin
 
 if ! bed_exec test -x /usr/libexec/session-scriptsd ||
    ! bed_exec sh -c 'ls /usr/lib/*/security/pam_session_scripts.so /usr/lib/security/pam_session_scripts.so 2>/dev/null | grep -q .'; then

@@ -1,12 +1,15 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# Helpers shared by the uploader scenarios (sourced after tests/integration/bed.sh, bed_init and
-# bed_boot): [S3] settings pointing at the bed's radosgw, credentials in upload.env, spool entries made
-# by hand as the daemon writes them (.meta atomically, root:session-scripts-upload 0640; the daemon
-# writes a running .meta before it creates the .log, scenarios that make a finished entry in one go
-# write the .log first so that the uploader never sees a finished .meta without its .log), starting/
-# stopping the uploader as its real sandboxed unit, waiting for the spool to drain, and object checks
-# through s3_get.
+# Helpers shared by the uploader scenarios and the upload benchmark (sourced first, in place of
+# tests/integration/lib.sh; the up_* functions need the booted bed): [S3] settings pointing at the
+# bed's radosgw, credentials in upload.env, spool entries made by hand as the daemon writes them
+# (.meta atomically, root:session-scripts-upload 0640; the daemon writes a running .meta before it
+# creates the .log, scenarios that make a finished entry in one go write the .log first so that the
+# uploader never sees a finished .meta without its .log), starting/stopping the uploader as its real
+# sandboxed unit, waiting for the spool to drain, and object checks through s3_get.
+
+# shellcheck source=tests/integration/lib.sh
+source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"
 
 UP_SPOOL=/var/lib/session-scripts/spool
 UP_UNIT=session-scripts-upload.service

@@ -1,9 +1,32 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck shell=bash
 #
-# Helpers shared by the lifecycle scenarios (sourced after tests/integration/bed.sh and bed_boot):
+# The start of every integration scenario and benchmark, and the helpers they share:
+#
+#   source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"   # or a suite's own *-lib.sh, which sources it
+#   scenario_begin [PRE-BOOT-FUNCTION]                        # bed_init + bed_boot
+#
+# Sourcing it sets strict mode (set -euo pipefail) and sources the test bed (bed.sh). The helpers:
 # installing scripts and config.json into the booted container with the ownership and modes the
 # security checks demand, a PAM stack with pam_systemd + pam_session_scripts, timed pamtester
-# logins, bus calls, and small assertions that fail through bed_fail (which dumps the journal).
+# logins, bus calls, the daemon's resources (descriptors, RSS, state files, scopes), login storms
+# and soaks, and small assertions that fail through bed_fail (which dumps the journal). Sourcing it
+# twice is harmless (suite libraries each source it).
+
+[ -z "${SS_LIB_SOURCED:-}" ] || return 0
+SS_LIB_SOURCED=1
+
+set -euo pipefail
+# shellcheck source=tests/integration/bed.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bed.sh"
+
+# scenario_begin [PRE-BOOT-FUNCTION] — re-executes the scenario in its private namespaces (what ran
+# before is run again there: only definitions belong before it), then boots the container
+# (bed_init, bed_boot; PRE-BOOT-FUNCTION as bed_boot's).
+scenario_begin() {
+        bed_init
+        bed_boot "$@"
+}
 
 SS_DIR=/opt/appstream/SessionScripts
 SS_OUT=/var/tmp/ss-out
@@ -88,6 +111,73 @@ ss_assert_contains() {
 
 ss_assert_not_contains() {
         ! grep -qF -- "$2" <<<"$1" || bed_fail "${3:-assertion}: '$2' unexpectedly found in: $1"
+}
+
+# ss_call_as USER METHOD [DBUS-SEND-ARGS…] — calls METHOD of the manager as USER (dbus-send, with
+# its typed arguments such as string:alice); prints the reply or the error, returns dbus-send's
+# status.
+ss_call_as() {
+        local user=$1 method=$2
+        shift 2
+        bed_exec_user "$user" dbus-send --system --print-reply --dest=org.sessionscripts.SessionScripts1 \
+                /org/sessionscripts/SessionScripts1 "org.sessionscripts.Manager1.$method" "$@" 2>&1
+}
+
+# ss_assert_refused USER "METHOD ARGS…" WHAT [by-daemon] — USER's call (ss_call_as; the words of the
+# second argument split on blanks) must fail with AccessDenied; with by-daemon the refusal must be
+# the daemon's own ("Only root may call this method."), not the bus policy's ("Rejected send
+# message").
+ss_assert_refused() {
+        local user=$1 call=$2 what=$3 by=${4:-} err rc=0
+        # shellcheck disable=SC2086 # the call's words are meant to be split
+        err=$(ss_call_as "$user" $call) || rc=$?
+        echo "$user → $call: $err"
+        [ "$rc" != 0 ] || bed_fail "$what: $user's $call succeeded: $err"
+        ss_assert_contains "$err" "org.freedesktop.DBus.Error.AccessDenied" "$what"
+        if [ "$by" = by-daemon ]; then
+                ss_assert_contains "$err" "Only root may call this method." "$what: refused by the daemon"
+                ss_assert_not_contains "$err" "Rejected send message" "$what: refused by the daemon"
+        fi
+}
+
+# ss_lax_bus_policy USER on|off — a D-Bus policy that lets USER send anything to the daemon (on), or
+# the installed policy alone again (off); the bus reloads its configuration either way. With it on,
+# only the daemon's own checks stand between USER and the root-only methods.
+ss_lax_bus_policy() {
+        local conf="$BED_ROOT/etc/dbus-1/system.d/zz-ss-lax-$1.conf"
+        if [ "$2" = on ]; then
+                cat > "$conf" <<EOS
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <policy user="$1">
+    <allow send_destination="org.sessionscripts.SessionScripts1"/>
+  </policy>
+</busconfig>
+EOS
+        else
+                rm -f "$conf"
+        fi
+        bed_exec systemctl reload dbus.service
+        sleep 0.5
+}
+
+# ss_install_config_system WAITING_TIME START [TERM] — config.json with one system-context
+# executable: START at SessionStart and, when given, TERM at SessionTermination.
+ss_install_config_system() {
+        local wait=$1 start=$2 term=${3:-} events
+        events="\"SessionStart\": { \"executables\": [ { \"context\": \"system\", \"filename\": \"$start\" } ], \"waitingTime\": $wait }"
+        [ -z "$term" ] ||
+                events+=$',\n'"  \"SessionTermination\": { \"executables\": [ { \"context\": \"system\", \"filename\": \"$term\" } ], \"waitingTime\": $wait }"
+        printf '{\n  %s\n}\n' "$events" | ss_install_config
+}
+
+# ss_prepare_log FILE… — empty files in SS_OUT that the scripts of both contexts may append to.
+ss_prepare_log() {
+        local f
+        for f in "$@"; do
+                bed_exec sh -c ': > "$1" && chmod 0666 "$1"' sh "$SS_OUT/$f"
+        done
 }
 
 # ss_wait_for SECONDS CMD… — polls CMD (inside) every 0.1 s until it succeeds.
@@ -234,10 +324,8 @@ ss_storm_results() {
 # '$AppStream_Session_ID $(date +%s%N)') to $SS_OUT/EVENT.CONTEXT.log (EVENT: start or term),
 # created empty and writable for both contexts. Needs ss_prepare_out first.
 ss_install_recording_scripts() {
-        local wait=$1 fields=$2 prefix=${3:-} f ev
-        for f in start.system start.user term.system term.user; do
-                bed_exec sh -c ": > $SS_OUT/$f.log && chmod 0666 $SS_OUT/$f.log"
-        done
+        local wait=$1 fields=$2 prefix=${3:-} ev
+        ss_prepare_log start.system.log start.user.log term.system.log term.user.log
         for ev in start term; do
                 ss_install_script "$ev.sh" <<EOS
 #!/bin/sh
@@ -245,14 +333,90 @@ $prefix
 echo "$fields" >> $SS_OUT/$ev.\$AppStream_Session_Context.log
 EOS
         done
+        ss_install_config_everywhere "$SS_DIR/start.sh" "$SS_DIR/term.sh" "$wait"
+}
+
+# ss_install_config_everywhere START TERM WAITING_TIME — config.json running the executable START
+# at SessionStart and TERM at SessionTermination, each in both contexts, with waitingTime
+# WAITING_TIME and no S3 upload.
+ss_install_config_everywhere() {
         ss_install_config <<EOS
 {
   "SessionStart": { "executables": [
-        { "context": "system", "filename": "$SS_DIR/start.sh", "s3LogEnabled": false },
-        { "context": "user", "filename": "$SS_DIR/start.sh", "s3LogEnabled": false } ], "waitingTime": $wait },
+        { "context": "system", "filename": "$1", "s3LogEnabled": false },
+        { "context": "user", "filename": "$1", "s3LogEnabled": false } ], "waitingTime": $3 },
   "SessionTermination": { "executables": [
-        { "context": "system", "filename": "$SS_DIR/term.sh", "s3LogEnabled": false },
-        { "context": "user", "filename": "$SS_DIR/term.sh", "s3LogEnabled": false } ], "waitingTime": $wait }
+        { "context": "system", "filename": "$2", "s3LogEnabled": false },
+        { "context": "user", "filename": "$2", "s3LogEnabled": false } ], "waitingTime": $3 }
 }
 EOS
+}
+
+# ss_recorded_lines — the lines the recording scripts wrote, each prefixed with the name of its
+# file: "start.system LINE", "start.user LINE", "term.system LINE", "term.user LINE".
+ss_recorded_lines() {
+        bed_exec sh -c "cd $SS_OUT && for f in start.system start.user term.system term.user; do sed \"s/^/\$f /\" \$f.log; done"
+}
+
+# ---- Storms and soaks (lifecycle scenarios and their benchmarks) ----
+
+# ss_storm_pre_boot OVERLAY-ROOT — the pre-boot function of a login storm (scenario_begin
+# ss_storm_pre_boot): logind stops a user's manager as soon as its last session ends
+# (UserStopDelaySec=0), or with pam_systemd in the stack 200 user managers would linger for 10 s.
+ss_storm_pre_boot() {
+        mkdir -p "$1/etc/systemd/logind.conf.d"
+        printf '[Login]\nUserStopDelaySec=0\n' >"$1/etc/systemd/logind.conf.d/storm.conf"
+}
+
+# ss_storm_prepare N WAITING_TIME BASE-SERVICE SERVICE — everything a storm of N logins needs: the
+# users storm001 … stormNNN, pam-session-timer and ss-storm-run, recording scripts that sleep 1 s
+# and then write "USER SESSION-ID" (ss_install_recording_scripts), and two PAM stacks:
+# BASE-SERVICE without the module (pam_permit) and SERVICE with it; with STORM_PAM_SYSTEMD=1 both
+# start with pam_systemd.
+ss_storm_prepare() {
+        local n=$1 wait=$2 base=$3 service=$4 first=""
+        ss_add_users storm "$n"
+        ss_install_timer
+        ss_install_storm_runner
+        ss_prepare_out
+        ss_install_recording_scripts "$wait" '$AppStream_UserName $AppStream_Session_ID' 'sleep 1'
+        [ "${STORM_PAM_SYSTEMD:-0}" = 1 ] && first="session required pam_systemd.so"
+        bed_pam_service "$base" "${first:-session required pam_permit.so}"
+        bed_pam_service "$service" "${first:+$first
+}session optional pam_session_scripts.so"
+}
+
+# ss_soak_prepare SERVICE [BASE-SERVICE] — a soak's setup: pam-session-timer, /usr/bin/true in both
+# contexts of both events (waitingTime 30, no upload), the PAM stack SERVICE with the module alone
+# and, when given, BASE-SERVICE with pam_permit alone.
+ss_soak_prepare() {
+        ss_install_timer
+        ss_install_config_everywhere /usr/bin/true /usr/bin/true 30
+        bed_pam_service "$1" "session optional pam_session_scripts.so"
+        [ -z "${2:-}" ] || bed_pam_service "$2" "session required pam_permit.so"
+}
+
+# ss_soak_cycles SERVICE PID PER PARALLEL — PARALLEL streams of PER login/logout cycles each
+# (pam-session-timer; stream i logs in userII), while the descriptors of process PID (the daemon;
+# 0: none) are sampled every 0.2 s. Prints "OK MS PEAK_FDS": the cycles that succeeded, the wall
+# time, the most descriptors seen (0 without sampling).
+ss_soak_cycles() {
+        bed_exec bash -c '
+                service=$1 pid=$2 per=$3 par=$4 pids=
+                : > /var/tmp/soak.fds
+                if [ "$pid" != 0 ]; then
+                        ( while :; do ls /proc/$pid/fd 2>/dev/null | wc -l; sleep 0.2; done > /var/tmp/soak.fds ) &
+                        sampler=$!
+                fi
+                s=$(date +%s%N)
+                for i in $(seq -f "%02g" 1 "$par"); do
+                        pam-session-timer "$per" "user$i" "$service" > /var/tmp/soak.$i 2>&1 &
+                        pids="$pids $!"
+                done
+                for j in $pids; do wait "$j" || true; done
+                e=$(date +%s%N)
+                [ -n "${sampler:-}" ] && kill "$sampler"
+                ok=$(cat /var/tmp/soak.[0-9]* | grep -c " ok$" || true)
+                peak=$(sort -n /var/tmp/soak.fds | tail -n 1)
+                echo "$ok $(( (e - s) / 1000000 )) ${peak:-0}"' bash "$@"
 }
