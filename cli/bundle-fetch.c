@@ -20,6 +20,7 @@
 #include "credential-provider.h"
 #include "fileio.h"
 #include "s3.h"
+#include "string-util.h"
 
 /* SHA-256 of the empty body: a GET's payload hash (SigV4 needs x-amz-content-sha256). */
 #define EMPTY_PAYLOAD_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -38,9 +39,8 @@ int s3_url_parse(const char *url, char **ret_bucket, char **ret_key) {
         for (const char *c = b; c < slash; c++)
                 if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '.' || *c == '-'))
                         return -EINVAL;
-        for (const unsigned char *c = (const unsigned char *) slash + 1; *c; c++)
-                if (*c < 0x20 || *c == 0x7f)
-                        return -EINVAL;
+        if (string_has_cc(slash + 1))
+                return -EINVAL;
         bucket = strndup(b, (size_t) (slash - b));
         key = strdup(slash + 1);
         if (!bucket || !key) {

@@ -25,6 +25,7 @@
 #include "fileio.h"
 #include "regular-file.h"
 #include "format.h"
+#include "string-util.h"
 
 #define COPY_BUFFER_SIZE (64U * 1024U)
 /* Bound on the recursion of the tree removal (an old bundle made by hand may be deeper than what
@@ -40,9 +41,8 @@ int bundle_path_split(const char *path, char **ret_buf, const char *ret_componen
 
         if (!path || !path[0] || path[0] == '/' || strlen(path) > BUNDLE_MAX_PATH)
                 return -EINVAL;
-        for (const unsigned char *c = (const unsigned char *) path; *c; c++)
-                if (*c < 0x20 || *c == 0x7f || *c == '\\')
-                        return -EINVAL;
+        if (string_has_cc(path) || strchr(path, '\\'))
+                return -EINVAL;
 
         buf = strdup(path);
         if (!buf)

@@ -23,6 +23,7 @@
 
 #include "cleanup.h"
 #include "config-check.h"
+#include "file-type.h"
 #include "fileio.h"
 #include "regular-file.h"
 #include "format.h"
@@ -140,11 +141,7 @@ static int validate_fail_read(bool json, const char *path, int r) {
                 const char *type = "of another kind";
 
                 if (stat(path, &st) >= 0)
-                        type = S_ISDIR(st.st_mode) ? "a directory" :
-                               S_ISFIFO(st.st_mode) ? "a FIFO" :
-                               S_ISCHR(st.st_mode) ? "a character device" :
-                               S_ISBLK(st.st_mode) ? "a block device" :
-                               S_ISSOCK(st.st_mode) ? "a socket" : type;
+                        type = file_type_name(st.st_mode) ?: type;
                 return validate_fail(json, path, path, "cannot read %s: it is not a regular file (it is %s)",
                                      path, type);
         }

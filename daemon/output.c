@@ -52,6 +52,7 @@
 #include "output.h"
 #include "session-scripts/session-scripts.h"
 #include "spool-format.h"
+#include "string-util.h"
 #include "time-util.h"
 #include "utf8.h"
 
@@ -168,7 +169,7 @@ bool last_line_update(char ret[static OUTPUT_LAST_LINE_MAX + 1], const char *lin
 
         /* Only the first bytes can make it into the bound; but skip leading controls first, so that
          * a line that starts with many of them still yields its text. */
-        while (len > 0 && ((unsigned char) *line < 0x20 || *line == 0x7f)) {
+        while (len > 0 && char_is_cc(*line)) {
                 line++;
                 len--;
         }

@@ -13,6 +13,7 @@
 #include "macro.h"
 #include "run-capture.h"
 #include "session-scripts/session-scripts.h"
+#include "string-util.h"
 
 /* Read in 64 KiB chunks, at most 16 per wakeup so that one very chatty script does not starve the
  * bus and other runs. */
@@ -233,10 +234,6 @@ void run_capture_note(RunCapture *c, const char *line) {
 
 /* ---- Pipes --------------------------------------------------------------------------------------- */
 
-static bool is_control(char ch) {
-        return (unsigned char) ch < 0x20 || ch == 0x7f;
-}
-
 static void on_line(const char *line, size_t len, void *userdata) {
         RunStream *s = userdata;
         RunCapture *c = s->capture;
@@ -246,7 +243,7 @@ static void on_line(const char *line, size_t len, void *userdata) {
                 size_t n = len;
 
                 /* Usually the first byte already shows the line is not empty. */
-                while (n > 0 && is_control(*p)) {
+                while (n > 0 && char_is_cc(*p)) {
                         p++;
                         n--;
                 }

@@ -20,6 +20,7 @@
 #include "alloc-util.h"
 #include "cleanup.h"
 #include "fileio.h"
+#include "hexdecoct.h"
 #include "output.h"
 #include "session.h"
 
@@ -188,16 +189,6 @@ static int escape_value(FILE *f, const char *v) {
         return 0;
 }
 
-static int unhex(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -EINVAL;
-}
-
 /* Reverses escape_value() on s[0..len). Returns 0 and a new string, -EBADMSG, -ENOMEM. */
 static int unescape_value(const char *s, size_t len, char **ret) {
         _cleanup_(freep) char *out = malloc(len + 1);
@@ -218,7 +209,7 @@ static int unescape_value(const char *s, size_t len, char **ret) {
                 else if (s[i] == 'n')
                         out[j++] = '\n';
                 else if (s[i] == 'x' && i + 2 < len) {
-                        int a = unhex(s[i + 1]), b = unhex(s[i + 2]);
+                        int a = unhexchar(s[i + 1]), b = unhexchar(s[i + 2]);
                         if (a < 0 || b < 0 || (a == 0 && b == 0))
                                 return -EBADMSG;
                         out[j++] = (char) (a << 4 | b);

@@ -17,6 +17,7 @@
 
 #include "cleanup.h"
 #include "fileio.h"
+#include "hexdecoct.h"
 #include "tamper.h"
 
 /* The baseline file holds a line per config.json and executable (at most 1 + 2 × 2 of them);
@@ -245,14 +246,6 @@ static int parse_number(const char *s, uint64_t max, uint64_t *ret) {
         return 0;
 }
 
-static int unhex_digit(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        return -1;
-}
-
 /* One "HEX DEV INO SIZE MS MNS CS CNS PATH" or "MISSING PATH" line into rec. Returns 0, -EBADMSG,
  * -ENOMEM. */
 static int parse_record(char *line, TamperRecord *rec) {
@@ -278,7 +271,7 @@ static int parse_record(char *line, TamperRecord *rec) {
 
         *rec = (TamperRecord) {};
         for (size_t i = 0; i < SHA256_DIGEST_SIZE; i++) {
-                int hi = unhex_digit(fields[0][2 * i]), lo = unhex_digit(fields[0][2 * i + 1]);
+                int hi = unhexchar(fields[0][2 * i]), lo = unhexchar(fields[0][2 * i + 1]);
                 if (hi < 0 || lo < 0)
                         return -EBADMSG;
                 rec->sha256[i] = (uint8_t) (hi << 4 | lo);

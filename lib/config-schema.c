@@ -25,6 +25,7 @@
 #include "json-util.h"
 #include "json-walk.h"
 #include "script-config.h"
+#include "string-util.h"
 
 /* What the parsers of one document share. */
 typedef struct ConfigParse {
@@ -47,13 +48,6 @@ static size_t utf8_count_chars(const char *s, size_t n) {
                 if ((((unsigned char) s[i]) & 0xC0) != 0x80)
                         chars++;
         return chars;
-}
-
-static bool has_control_chars(const char *s, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                if ((unsigned char) s[i] < 0x20 || s[i] == 0x7f)
-                        return true;
-        return false;
 }
 
 /*
@@ -144,7 +138,7 @@ static int parse_filename(JsonWalker *w, const JsonField *f, const JsonNode *n, 
         sl = (size_t) json_object_get_string_len(j);
         if (sl == 0)
                 return 0;
-        if (has_control_chars(s, sl)) {
+        if (memory_has_cc(s, sl)) {
                 json_walk_report(w, FINDING_ERROR, n->pos, path,
                                  "\"filename\" contains a control character (such as a NUL byte, tab or "
                                  "newline), which a file name here must not contain");

@@ -10,6 +10,7 @@
 
 #include "object-key.h"
 #include "sha256.h"
+#include "string-util.h"
 
 /* A key component must be non-empty, must not contain '/', and must not be "." or ".." (some S3
  * clients and proxies normalise such segments away) nor contain control characters. */
@@ -18,9 +19,8 @@ static int component_check(const char *s) {
                 return -EINVAL;
         if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
                 return -EINVAL;
-        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-                if (*p == '/' || *p < 0x20 || *p == 0x7f)
-                        return -EINVAL;
+        if (strchr(s, '/') || string_has_cc(s))
+                return -EINVAL;
         return 0;
 }
 

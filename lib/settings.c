@@ -19,6 +19,7 @@
 #include "regular-file.h"
 #include "session-scripts/session-scripts.h"
 #include "settings.h"
+#include "string-util.h"
 
 /* Hard limits on what an administrator controls. */
 #define SETTINGS_MAX_FILE_SIZE (256U * 1024U)   /* per file */
@@ -75,13 +76,6 @@ static int set_string(char **field, const char *value) {
         free(*field);
         *field = copy;
         return 0;
-}
-
-static bool has_control_chars(const char *s) {
-        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-                if (*p < 0x20 || *p == 0x7f)
-                        return true;
-        return false;
 }
 
 /* Parses yes/no/true/false/on/off/1/0 (case-insensitive) like systemd's parse_boolean(). */
@@ -149,7 +143,7 @@ static int parse_size(const char *v, uint64_t *ret) {
 
 /* A key component of the S3 object key (stack, fleet): no '/', no control characters, not "."/"..". */
 static bool name_is_valid(const char *v) {
-        return *v && !strchr(v, '/') && !has_control_chars(v) && strcmp(v, ".") != 0 &&
+        return *v && !strchr(v, '/') && !string_has_cc(v) && strcmp(v, ".") != 0 &&
                 strcmp(v, "..") != 0 && strlen(v) <= 255;
 }
 
@@ -193,11 +187,11 @@ static bool endpoint_is_valid(const char *v) {
                 host = v + 7;
         else
                 return false;
-        return *host && *host != '/' && !has_control_chars(v) && !strchr(v, ' ');
+        return *host && *host != '/' && !string_has_cc(v) && !strchr(v, ' ');
 }
 
 static bool profile_is_valid(const char *v) {
-        return *v && strlen(v) <= 128 && !has_control_chars(v) && !strchr(v, '[') && !strchr(v, ']');
+        return *v && strlen(v) <= 128 && !string_has_cc(v) && !strchr(v, '[') && !strchr(v, ']');
 }
 
 static bool access_mode_is_valid(const char *v) {
@@ -205,7 +199,7 @@ static bool access_mode_is_valid(const char *v) {
 }
 
 static bool config_file_is_valid(const char *v) {
-        return v[0] == '/' && !has_control_chars(v) && strlen(v) < PATH_MAX;
+        return v[0] == '/' && !string_has_cc(v) && strlen(v) < PATH_MAX;
 }
 
 typedef struct SettingsItem SettingsItem;

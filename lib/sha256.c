@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "cleanup.h"
+#include "fileio.h"
 #include "sha256.h"
 
 DEFINE_POINTER_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free, evp_md_ctx_freep);
@@ -99,12 +100,9 @@ int sha256_fd(int fd, uint8_t ret[SHA256_DIGEST_SIZE]) {
         for (;;) {
                 ssize_t n;
 
-                n = pread(fd, buf, sizeof(buf), offset);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
+                n = loop_pread(fd, buf, sizeof(buf), offset);
+                if (n < 0)
+                        return (int) n;
                 if (n == 0)
                         break;
                 if (EVP_DigestUpdate(ctx, buf, (size_t) n) != 1)

@@ -14,13 +14,10 @@
 #include "macro.h"
 #include "regular-file.h"
 #include "spool-format.h"
+#include "string-util.h"
 
 #define STATE_STRING(finished) \
         ((finished) ? SESSION_SCRIPTS_SPOOL_STATE_FINISHED : SESSION_SCRIPTS_SPOOL_STATE_RUNNING)
-
-static bool char_is_control(char c) {
-        return (unsigned char) c < 0x20 || c == 0x7f;
-}
 
 static bool run_id_is_valid_n(const char *s, size_t len) {
         if (len != SPOOL_RUN_ID_LEN)
@@ -121,7 +118,7 @@ bool spool_key_is_valid(const char *key) {
                 return false;
 
         for (const char *p = key; *p; p++)
-                if (char_is_control(*p))
+                if (char_is_cc(*p))
                         return false;
 
         /* Each component between slashes: not empty, not "." or "..". */
@@ -143,7 +140,7 @@ static void meta_append(FILE *f, const char *name, const char *value) {
         fputs(name, f);
         fputc('=', f);
         for (const char *p = value ?: ""; *p; p++)
-                fputc(char_is_control(*p) ? '_' : *p, f);
+                fputc(char_is_cc(*p) ? '_' : *p, f);
         fputc('\n', f);
 }
 

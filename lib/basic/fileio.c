@@ -8,11 +8,13 @@
 #include "cleanup.h"
 #include "fileio.h"
 
-ssize_t loop_read(int fd, void *buf, size_t size) {
+/* read() until size bytes are in or the end of the file; with pread() from offset when offset ≥ 0. */
+static ssize_t loop_read_at(int fd, void *buf, size_t size, off_t offset) {
         size_t have = 0;
 
         while (have < size) {
-                ssize_t n = read(fd, (char *) buf + have, size - have);
+                ssize_t n = offset < 0 ? read(fd, (char *) buf + have, size - have)
+                                       : pread(fd, (char *) buf + have, size - have, offset + (off_t) have);
 
                 if (n < 0) {
                         if (errno == EINTR)
@@ -24,6 +26,16 @@ ssize_t loop_read(int fd, void *buf, size_t size) {
                 have += (size_t) n;
         }
         return (ssize_t) have;
+}
+
+ssize_t loop_read(int fd, void *buf, size_t size) {
+        return loop_read_at(fd, buf, size, -1);
+}
+
+ssize_t loop_pread(int fd, void *buf, size_t size, off_t offset) {
+        if (offset < 0)
+                return -EINVAL;
+        return loop_read_at(fd, buf, size, offset);
 }
 
 int read_fd_bounded(int fd, size_t max, char **ret, size_t *ret_len) {

@@ -13,6 +13,10 @@
  * buf holds what was read before the error). */
 ssize_t loop_read(int fd, void *buf, size_t size);
 
+/* Like loop_read(), but from offset on with pread(): the descriptor's own file offset does not move.
+ * Returns the number of bytes read (less than size only at the end of the file) or -errno. */
+ssize_t loop_pread(int fd, void *buf, size_t size, off_t offset);
+
 /* Reads all of fd, at most max bytes, into a new NUL-terminated buffer (owned by the caller) and
  * its length. Returns 0, -EFBIG when fd holds more than max bytes, -ENOMEM or -errno; the
  * out-parameters are set only on success. */
