@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# Benchmark (issues #4, #10): open_session latency with /usr/bin/true in both contexts, through
+# Benchmark: open_session latency with /usr/bin/true in both contexts, through
 # pam_session_scripts, vs. the same stack without it (pam_systemd alone: what the module adds), vs.
 # pam_exec running the same two commands (as root, and as the user via setpriv), in the same booted
 # test bed, logins interleaved. All three stacks start with pam_systemd. Prints p50/p99 of

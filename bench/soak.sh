@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# Benchmark (issue #10): the daemon over CYCLES (10,000) login/logout cycles, PARALLEL (8) at a
+# Benchmark: the daemon over CYCLES (10,000) login/logout cycles, PARALLEL (8) at a
 # time, /usr/bin/true in both contexts of both events (pam_permit + pam_session_scripts, timed by
 # pam-session-timer). First a baseline in the same run: the same cycles through the stack without
 # the module (cycles/s), and the freshly started daemon's descriptors, RSS and wakeups during a

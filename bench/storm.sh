@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# Benchmark (issue #10): a login storm. N (200) users open a session at the same instant, through
+# Benchmark: a login storm. N (200) users open a session at the same instant, through
 # a stack without the module and then through the same stack with pam_session_scripts (1 s
 # scripts in both contexts of both events), in one booted test bed. Prints for both: the time
 # from the release until every open_session had returned and until every login had ended, their

@@ -2,7 +2,7 @@
 /*
  * The public contract of session-scripts: file system paths, D-Bus names,
  * environment variables handed to scripts, journal fields and catalog
- * message IDs, and the spool format shared by the daemon and the uploader.
+ * message IDs, and the names of the spool files shared by the daemon and the uploader.
  *
  * Other programs (and the acceptance tests, and administrators' scripts)
  * rely on every name in this file. Change nothing here without a new
@@ -184,26 +184,10 @@
 
 /* ---- Spool (daemon → uploader) ----------------------------------------------------------------- */
 
-/*
- * One run = two files in SESSION_SCRIPTS_SPOOL_DIR, named by a run id (32 lowercase hex digits):
- *
- *   RUNID.meta  written first and then on every state change, always atomically (temp file,
- *               fsync, rename()), environment-file style lines KEY=VALUE:
- *                   KEY=<object key without bucket, docs/behaviour.md §4>
- *                   STATE=running | finished
- *                   SESSION_ID=…  EVENT=…  CONTEXT=…  USER=…
- *   RUNID.log   the run's combined stdout+stderr, byte for byte as written, created after the
- *               first .meta (mode 0640, group SESSION_SCRIPTS_UPLOAD_USER) and appended while the
- *               run goes on; cut where it would exceed MaxSpoolSize= (or 512 MiB), then ending with
- *               one "session-scripts: output truncated: …" line.
- *
- * The daemon never deletes spool entries (except both files when creating the .log fails); the
- * uploader deletes RUNID.log and then RUNID.meta only after S3 answered 2xx for the complete
- * (STATE=finished) log. A STATE=finished .meta whose .log is gone is a completed upload and may be
- * removed; a STATE=running .meta without its .log is a run being created. Leftovers of a crash (a
- * .log without .meta, or a running .meta without .log, unchanged for 10 minutes) are swept by the
- * uploader.
- */
+/* One run = RUNID.meta (KEY=VALUE lines: KEY, STATE, SESSION_ID, EVENT, CONTEXT, USER) and RUNID.log
+ * (the run's output, byte for byte) in SESSION_SCRIPTS_SPOOL_DIR. The format, who writes what in
+ * which order, and what the reader tolerates are stated in lib/spool-format.h, the one module that
+ * writes (daemon) and reads (uploader) it. */
 #define SESSION_SCRIPTS_SPOOL_LOG_SUFFIX ".log"
 #define SESSION_SCRIPTS_SPOOL_META_SUFFIX ".meta"
 #define SESSION_SCRIPTS_SPOOL_STATE_RUNNING "running"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# The Debian package end to end (issue #6): builds the .deb from a clean copy of the tree
+# The Debian package end to end: builds the .deb from a clean copy of the tree
 # (packaging/build-deb.sh, unit tests skipped: they ran in this suite already), boots a container
 # *without* the meson install layer, installs the package with dpkg, and checks what a fresh image
 # gets: both units enabled and running, the PAM module added to common-session after pam_systemd by

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck shell=bash
 #
-# Helpers of the session-policy scenarios (issue #7), sourced first, in place of
+# Helpers of the session-policy scenarios, sourced first, in place of
 # tests/integration/lib.sh; they build on its helpers (script/config installation, timed pamtester logins, bus calls,
 # assertions): PAM stacks with a chosen control flag, a bus monitor recording the daemon's signals,
 # and the session ids a start script recorded.

@@ -18,11 +18,8 @@
 #   the spool log
 #   spool: 10 MiB of random bytes plus a long line without newline, byte-exact in RUNID.log
 #   20 runs of a 2 s script at once in one event loop finish in ~2 s
-set -euo pipefail
-
-source "$MESON_SOURCE_ROOT/tests/integration/bed.sh"
-bed_init
-bed_boot
+source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"
+scenario_begin
 
 install -D -m 0755 -o root -g root "$MESON_BUILD_ROOT/tests/integration/runner/runner-driver" \
         "$BED_ROOT/usr/local/bin/runner-driver"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# Nothing is lost, whatever goes wrong (issue #5, "Durability"):
+# Nothing is lost, whatever goes wrong ("Durability"):
 #  - a wrong secret: nothing is deleted, the journal says why (S3's error code, catalog MESSAGE_ID,
 #    once — not per retry) and never shows a secret; fixing upload.env and restarting delivers
 #    everything; a wrong secret in the shared credentials file is picked up when the file is fixed,

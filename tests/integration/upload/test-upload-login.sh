@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# End to end (issue #5, first test): a real login and logout (pamtester through pam_systemd +
+# End to end (first test): a real login and logout (pamtester through pam_systemd +
 # pam_session_scripts) with scripts in both contexts of both events; the daemon spools their output,
 # the uploader (its real unit) delivers it: objects at exactly the docs/behaviour.md §4 keys — the user id
 # testuser@mydomain.com from AppStream_UserName in the PAM environment hashes to the seed's test
