@@ -19,9 +19,6 @@
 #include "utf8.h"
 #include "verbs.h"
 
-#define USEC_PER_MIN (UINT64_C(60) * USEC_PER_SEC)
-#define USEC_PER_HOUR (UINT64_C(60) * USEC_PER_MIN)
-#define USEC_PER_DAY (UINT64_C(24) * USEC_PER_HOUR)
 
 /* Room for a session id on screen (the daemon bounds ids to 64 characters). */
 #define SESSION_ID_TEXT_MAX 256
@@ -183,15 +180,15 @@ void progress_end(Progress *p) {
 char *format_duration(char *buf, size_t size, uint64_t usec) {
         if (usec < USEC_PER_SEC)
                 snprintf(buf, size, "%" PRIu64 "ms", usec / USEC_PER_MSEC);
-        else if (usec < USEC_PER_MIN)
+        else if (usec < USEC_PER_MINUTE)
                 snprintf(buf, size, "%" PRIu64 ".%02" PRIu64 "s", usec / USEC_PER_SEC,
                          (usec % USEC_PER_SEC) / (10 * USEC_PER_MSEC));
         else if (usec < USEC_PER_HOUR)
-                snprintf(buf, size, "%" PRIu64 "min %" PRIu64 "s", usec / USEC_PER_MIN,
-                         (usec % USEC_PER_MIN) / USEC_PER_SEC);
+                snprintf(buf, size, "%" PRIu64 "min %" PRIu64 "s", usec / USEC_PER_MINUTE,
+                         (usec % USEC_PER_MINUTE) / USEC_PER_SEC);
         else if (usec < USEC_PER_DAY)
                 snprintf(buf, size, "%" PRIu64 "h %" PRIu64 "min", usec / USEC_PER_HOUR,
-                         (usec % USEC_PER_HOUR) / USEC_PER_MIN);
+                         (usec % USEC_PER_HOUR) / USEC_PER_MINUTE);
         else
                 snprintf(buf, size, "%" PRIu64 "d %" PRIu64 "h", usec / USEC_PER_DAY,
                          (usec % USEC_PER_DAY) / USEC_PER_HOUR);

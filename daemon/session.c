@@ -22,6 +22,7 @@
 #include "fileio.h"
 #include "hexdecoct.h"
 #include "output.h"
+#include "regular-file.h"
 #include "session.h"
 
 /* A state file is a few short lines; anything bigger is not ours. */
@@ -531,25 +532,15 @@ int session_state_remove(const char *id, const char *dir) {
 
 int session_state_load(const char *dir, const char *name, Session **ret) {
         _cleanup_(freep) char *path = NULL, *buf = NULL;
-        _cleanup_(closep) int fd = -EBADF;
-        struct stat st;
         size_t n;
         int r;
 
         if (asprintf(&path, "%s/%s", dir, name) < 0)
                 return -ENOMEM;
 
-        fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EBADMSG;
-        if (st.st_size > (off_t) SESSION_STATE_FILE_MAX)
-                return -EFBIG;
-
-        r = read_fd_bounded(fd, SESSION_STATE_FILE_MAX - 1, &buf, &n);
+        r = read_regular_file_at(AT_FDCWD, path, O_NOFOLLOW, SESSION_STATE_FILE_MAX - 1, &buf, &n);
+        if (r == -EBADFD || r == -EISDIR)
+                return -EBADMSG;        /* not a state file */
         if (r < 0)
                 return r;
 

@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 #include <systemd/sd-daemon.h>
 
+#include "alloc-util.h"
 #include "cleanup.h"
 #include "credential-provider.h"
 #include "curl-glue.h"
@@ -1248,15 +1249,6 @@ Uploader *uploader_free(Uploader *u) {
         return NULL;
 }
 
-static int strdup_or_null(const char *s, char **ret) {
-        if (!s) {
-                *ret = NULL;
-                return 0;
-        }
-        *ret = strdup(s);
-        return *ret ? 0 : -ENOMEM;
-}
-
 int uploader_new(sd_event *event, const UploaderConfig *config, Uploader **ret) {
         _cleanup_(uploader_freep) Uploader *u = NULL;
         int r;
@@ -1273,8 +1265,12 @@ int uploader_new(sd_event *event, const UploaderConfig *config, Uploader **ret) 
         u->max_spool_size = config->max_spool_size;
         u->exit_when_empty = config->exit_when_empty;
 
-        if (strdup_or_null(config->spool_dir, &u->spool_dir) < 0 || strdup_or_null(config->bucket, &u->bucket) < 0 ||
-            strdup_or_null(config->region, &u->region) < 0 || strdup_or_null(config->endpoint, &u->endpoint) < 0)
+        u->spool_dir = strdup_or_null(config->spool_dir);
+        u->bucket = strdup_or_null(config->bucket);
+        u->region = strdup_or_null(config->region);
+        u->endpoint = strdup_or_null(config->endpoint);
+        if ((config->spool_dir && !u->spool_dir) || (config->bucket && !u->bucket) ||
+            (config->region && !u->region) || (config->endpoint && !u->endpoint))
                 return log_oom();
 
         u->io_buffer = malloc(IO_BUFFER_SIZE);
