@@ -13,7 +13,8 @@
 /*
  * Reads path (a regular file of at most SCRIPT_CONFIG_MAX_FILE_SIZE bytes, opened without
  * following a symlink in its last component) and returns its bytes. Returns 0 or -errno (-EFBIG when
- * too large, -EBADFD when not a regular file).
+ * too large, -EISDIR for a directory, -EBADFD for anything else that is not a
+ * regular file).
  */
 int config_read(const char *path, char **ret, size_t *ret_len);
 

@@ -167,8 +167,9 @@ int spool_meta_parse(const char *text, size_t len, SpoolMeta *ret);
 /*
  * Reads and parses RUNID.meta in the directory dir_fd: not through a symlink, regular files only,
  * at most SPOOL_META_SIZE_MAX bytes, never blocking on a FIFO. Returns 0 and *ret (as
- * spool_meta_parse()), -ENOENT when there is no such file, -EBADFD when it is no regular file,
- * -EINVAL when run_id is no run id, or what spool_meta_parse() returns.
+ * spool_meta_parse()), -ENOENT when there is no such file, -ELOOP for a symlink, -EISDIR for a
+ * directory, -EBADFD for anything else that is no regular file, -EINVAL when run_id is no run id,
+ * or what spool_meta_parse() returns.
  */
 int spool_meta_load(int dir_fd, const char *run_id, SpoolMeta *ret);
 

@@ -115,6 +115,7 @@ int main(int argc, char *argv[]) {
                 return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 
         /* Under systemd (JOURNAL_STREAM set) only to the journal; from a shell also to stderr. */
+        log_identifier = "session-scripts-upload";
         log_to_stderr = !getenv("JOURNAL_STREAM");
 
         r = settings_load(arg_config, &settings, on_settings_report, NULL);

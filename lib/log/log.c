@@ -21,6 +21,7 @@
 #define MESSAGE_PREFIX_LEN (sizeof MESSAGE_PREFIX - 1)
 
 bool log_to_stderr = false;
+const char *log_identifier = NULL;
 
 static struct iovec iovec_from_string(const char *s) {
         return (struct iovec) { .iov_base = (char *) s, .iov_len = strlen(s) };
@@ -31,8 +32,8 @@ int log_internalv(int priority, int error, const char *file, int line, const cha
         /* The MESSAGE= field; the text is formatted in place after the prefix. */
         char message[MESSAGE_PREFIX_LEN + LOG_MESSAGE_MAX] = MESSAGE_PREFIX;
         char *text = message + MESSAGE_PREFIX_LEN;
-        char prio[32], errno_field[32], code_file[1024], code_line[32];
-        struct iovec iov[3 + LOG_FIELDS_MAX];
+        char prio[32], errno_field[32], code_file[1024], code_line[32], ident[256];
+        struct iovec iov[4 + LOG_FIELDS_MAX];
         size_t n = 0;
 
         error = abs(error);
@@ -50,6 +51,10 @@ int log_internalv(int priority, int error, const char *file, int line, const cha
         if (error > 0) {
                 (void) snprintf(errno_field, sizeof errno_field, "ERRNO=%i", error);
                 iov[n++] = iovec_from_string(errno_field);
+        }
+        if (log_identifier) {
+                (void) snprintf(ident, sizeof ident, "SYSLOG_IDENTIFIER=%s", log_identifier);
+                iov[n++] = iovec_from_string(ident);
         }
         for (size_t i = 0; i < n_fields && n < ELEMENTSOF(iov); i++)
                 if (fields[i])

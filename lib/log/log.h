@@ -33,6 +33,10 @@
 /* Whether messages are copied to stderr (set once by main(), e.g. when stderr is a terminal). */
 extern bool log_to_stderr;
 
+/* SYSLOG_IDENTIFIER= of every message (set once by main(); NULL: none). journald does not fill it
+ * in for messages sent over its native protocol, and `journalctl -t NAME` matches it. */
+extern const char *log_identifier;
+
 /* Logs a message at priority (LOG_ERR, …) with n_fields extra journal fields ("NAME=value", NULL
  * entries skipped; fields may be NULL when n_fields is 0). error is 0 or an errno value (sign
  * ignored) that "%m" refers to. Sets errno to abs(error) and returns -abs(error). */

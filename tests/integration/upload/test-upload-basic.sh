@@ -108,6 +108,9 @@ up_meta "$id_c" "$key_c" finished
 up_wait_empty 20
 up_assert_eq "$(up_object "$key_c")" "$(printf 'part 1\npart 2\npart 3')" "finished entry's final content"
 bed_journal -u "$UP_UNIT" | grep -qF "Uploaded s3://$S3_BUCKET/$key_c" || up_fail "delivery not journaled"
+# The uploader's own messages carry its identifier (journald does not add one to native messages).
+bed_journal -t session-scripts-upload | grep -qF "Uploaded s3://$S3_BUCKET/$key_c" ||
+        up_fail "the uploader's messages lack SYSLOG_IDENTIFIER=session-scripts-upload"
 
 # ---- 256 MiB ----------------------------------------------------------------------------------------
 key_big="stack/fleet/custom/$hash/sess-big/SessionScriptsLogs/SessionStart/system.log"
