@@ -682,19 +682,21 @@ int manager_open_session(Manager *m, const SessionRequest *req, Session **ret, u
                 first = SCRIPT_EVENT_TERMINATION;
         }
         /* The home-folder status is read off the event loop, as the user, bounded (home-probe.h).
-         * The first event's runs start first, so that systemd sets up their scopes meanwhile; they
-         * execute their scripts once the status is known, with it in their environment
-         * (RunParams.hold, released by on_home_probe_done()). */
+         * Its reader starts first and the first event's runs right after, so that the reader runs
+         * while systemd sets up the runs' scopes; the runs execute their scripts once the status is
+         * known, with it in their environment (RunParams.hold, released by on_home_probe_done(),
+         * which is never called from within home_probe_start()). */
         t->probe_event = first;
         t->probe_pending = true;
+        int probe_r = home_probe_start(m->event, t->home, t->uid, t->gid, t->groups, t->n_groups,
+                                       on_home_probe_done, t, &t->home_probe);
+
         r = session_event_start(t, first);
         if (r < 0)
                 log_warning_errno(r, "Starting the scripts of session %s failed partly: %m", t->id);
 
-        r = home_probe_start(m->event, t->home, t->uid, t->gid, t->groups, t->n_groups, on_home_probe_done, t,
-                             &t->home_probe);
-        if (r < 0) {
-                log_warning_errno(r, "Failed to start reading the home-folder status of user %s, assuming Unknown: %m",
+        if (probe_r < 0) {
+                log_warning_errno(probe_r, "Failed to start reading the home-folder status of user %s, assuming Unknown: %m",
                                   t->user);
                 on_home_probe_done(HOME_FOLDER_STATUS_UNKNOWN, t);
         }
