@@ -254,49 +254,60 @@ bed__cache_key() {
                 | sha256sum | cut -c1-16
 }
 
-# bed__rootfs: prints the cached rootfs directory, building it first when missing. Built in a
-# temporary directory and renamed into place, under an exclusive lock, so parallel runs neither
-# race nor see a half-built tree.
-bed__rootfs() {
-        local key dir tmp mirror start fd
-        key=$(bed__cache_key)
-        dir=$BED_CACHE_DIR/rootfs-$key
-        if [ -f "$dir/.bed-complete" ]; then
+# bed_cached_tree KIND DIR MARKER BUILD-FUNCTION: prints DIR, a cached tree, building it first when
+# DIR/MARKER is missing. BUILD-FUNCTION TMP builds the tree in TMP/root (TMP is a fresh directory in
+# BED_CACHE_DIR; failing, it returns non-zero and the cache is left as it was); the tree then gets
+# MARKER and is renamed into place. Under an exclusive lock per KIND, so parallel runs neither race
+# nor see a half-built tree; leftovers of an interrupted build of the same KIND are removed first.
+bed_cached_tree() {
+        local kind=$1 dir=$2 marker=$3 build=$4 tmp fd start
+        if [ -f "$dir/$marker" ]; then
                 echo "$dir"
                 return 0
         fi
         mkdir -p "$BED_CACHE_DIR" && chmod 0755 "$BED_CACHE_DIR" || return 1
-        exec {fd}>"$BED_CACHE_DIR/.lock"
+        exec {fd}>"$BED_CACHE_DIR/.lock-$kind"
         flock "$fd"
-        if [ ! -f "$dir/.bed-complete" ]; then
-                # Leftovers of an interrupted build: nobody else builds while we hold the lock.
-                rm -rf --one-file-system "$BED_CACHE_DIR"/.tmp-*
-                mirror=$(bed__mirror) || { bed_log "no Debian mirror found in the apt sources (set BED_MIRROR)"; return 1; }
-                tmp=$BED_CACHE_DIR/.tmp-$key-$$
+        if [ ! -f "$dir/$marker" ]; then
+                # Nobody else builds this KIND while we hold the lock.
+                rm -rf --one-file-system "$BED_CACHE_DIR/.tmp-$kind-"*
+                tmp=$BED_CACHE_DIR/.tmp-$kind-$$
                 mkdir -p "$tmp"
                 start=$(bed__now)
-                bed_log "building the rootfs (debootstrap $BED_SUITE from $mirror) in $dir"
-                if ! timeout "$BED_BUILD_TIMEOUT" debootstrap --variant=minbase \
-                        --include="$(echo $BED_PACKAGES | tr ' ' ,)" "$BED_SUITE" "$tmp/root" "$mirror" \
-                        >"$tmp/debootstrap.log" 2>&1; then
-                        tail -n 30 "$tmp/debootstrap.log" >&2
-                        bed_log "debootstrap failed"
-                        return 1
-                fi
-                # Debootstrap leaves /proc and /sys mounted only in our private mount namespace.
-                if ! chroot "$tmp/root" /bin/bash -c "$(declare -f bed__configure_rootfs); bed__configure_rootfs" \
-                        >"$tmp/configure.log" 2>&1; then
-                        cat "$tmp/configure.log" >&2
-                        bed_log "configuring the rootfs failed"
-                        return 1
-                fi
-                touch "$tmp/root/.bed-complete"
+                "$build" "$tmp" || { exec {fd}>&-; return 1; }
+                touch "$tmp/root/$marker"
                 mv -T "$tmp/root" "$dir"
                 rm -rf "$tmp"
-                bed_log "rootfs built in $(bed__elapsed "$start") s"
+                bed_log "$kind built in $(bed__elapsed "$start") s"
         fi
         exec {fd}>&-
         echo "$dir"
+}
+
+# bed__build_rootfs TMP: debootstrap of BED_SUITE with BED_PACKAGES into TMP/root, configured.
+bed__build_rootfs() {
+        local tmp=$1 mirror
+        mirror=$(bed__mirror) || { bed_log "no Debian mirror found in the apt sources (set BED_MIRROR)"; return 1; }
+        bed_log "building the rootfs (debootstrap $BED_SUITE from $mirror)"
+        if ! timeout "$BED_BUILD_TIMEOUT" debootstrap --variant=minbase \
+                --include="$(echo $BED_PACKAGES | tr ' ' ,)" "$BED_SUITE" "$tmp/root" "$mirror" \
+                >"$tmp/debootstrap.log" 2>&1; then
+                tail -n 30 "$tmp/debootstrap.log" >&2
+                bed_log "debootstrap failed"
+                return 1
+        fi
+        # Debootstrap leaves /proc and /sys mounted only in our private mount namespace.
+        if ! chroot "$tmp/root" /bin/bash -c "$(declare -f bed__configure_rootfs); bed__configure_rootfs" \
+                >"$tmp/configure.log" 2>&1; then
+                cat "$tmp/configure.log" >&2
+                bed_log "configuring the rootfs failed"
+                return 1
+        fi
+}
+
+# bed__rootfs: prints the cached rootfs directory, building it first when missing.
+bed__rootfs() {
+        bed_cached_tree rootfs "$BED_CACHE_DIR/rootfs-$(bed__cache_key)" .bed-complete bed__build_rootfs
 }
 
 # ---- Booting -------------------------------------------------------------------------------------
@@ -317,6 +328,13 @@ bed__install_build() {
                 cat "$BED_TMP/install.log" >&2
                 return 1
         fi
+        bed_fold_merged_usr "$layer"
+}
+
+# bed_fold_merged_usr LAYER: moves a top-level bin, sbin, lib or lib64 of the install tree LAYER into
+# LAYER/usr: the container is merged-/usr, and a real directory there would hide its symlinks.
+bed_fold_merged_usr() {
+        local layer=$1 d
         for d in bin sbin lib lib64; do
                 if [ -d "$layer/$d" ] && [ ! -L "$layer/$d" ]; then
                         mkdir -p "$layer/usr/$d"

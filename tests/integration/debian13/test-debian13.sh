@@ -69,51 +69,36 @@ d13__umount() {
         umount "$1/proc" 2>/dev/null || true
 }
 
-# Prints the cached build root, building it first when missing (under a lock of its own, built
-# in a temporary directory and renamed into place, like the bed's rootfs).
+# d13__build_buildroot TMP: debootstrap of BED_SUITE into TMP/root with the build dependencies.
+d13__build_buildroot() {
+        local tmp=$1
+        bed_log "building the $BED_SUITE build root (debootstrap from $BED_MIRROR)"
+        if ! timeout "$D13_BUILD_TIMEOUT" debootstrap --variant=minbase "$BED_SUITE" "$tmp/root" \
+                "$BED_MIRROR" >"$tmp/debootstrap.log" 2>&1; then
+                tail -n 30 "$tmp/debootstrap.log" >&2
+                bed_log "debootstrap failed"
+                return 1
+        fi
+        cat /etc/resolv.conf >"$tmp/root/etc/resolv.conf"
+        d13__mount "$tmp/root"
+        cp "$MESON_SOURCE_ROOT/tests/install-deps.sh" "$tmp/root/tmp/install-deps.sh"
+        if ! timeout "$D13_BUILD_TIMEOUT" chroot "$tmp/root" /bin/bash -c \
+                "$(declare -f d13__configure_buildroot); d13__configure_buildroot" \
+                >"$tmp/configure.log" 2>&1; then
+                d13__umount "$tmp/root"
+                tail -n 40 "$tmp/configure.log" >&2
+                bed_log "installing the build dependencies in the build root failed"
+                return 1
+        fi
+        d13__umount "$tmp/root"
+}
+
+# Prints the cached build root, building it first when missing (bed_cached_tree).
 d13_buildroot() {
-        local key dir tmp fd start
+        local key
         key=$({ echo "buildroot 1 $BED_SUITE"; cat "$MESON_SOURCE_ROOT/tests/install-deps.sh";
                 declare -f d13__configure_buildroot; } | sha256sum | cut -c1-16)
-        dir=$BED_CACHE_DIR/buildroot-$BED_SUITE-$key
-        if [ -f "$dir/.d13-complete" ]; then
-                echo "$dir"
-                return 0
-        fi
-        mkdir -p "$BED_CACHE_DIR" && chmod 0755 "$BED_CACHE_DIR" || return 1
-        exec {fd}>"$BED_CACHE_DIR/.lock-buildroot"
-        flock "$fd"
-        if [ ! -f "$dir/.d13-complete" ]; then
-                rm -rf --one-file-system "$BED_CACHE_DIR"/.tmp-buildroot-*
-                tmp=$BED_CACHE_DIR/.tmp-buildroot-$key-$$
-                mkdir -p "$tmp"
-                start=$(bed__now)
-                bed_log "building the $BED_SUITE build root (debootstrap from $BED_MIRROR) in $dir"
-                if ! timeout "$D13_BUILD_TIMEOUT" debootstrap --variant=minbase "$BED_SUITE" "$tmp/root" \
-                        "$BED_MIRROR" >"$tmp/debootstrap.log" 2>&1; then
-                        tail -n 30 "$tmp/debootstrap.log" >&2
-                        bed_log "debootstrap failed"
-                        return 1
-                fi
-                cat /etc/resolv.conf >"$tmp/root/etc/resolv.conf"
-                d13__mount "$tmp/root"
-                cp "$MESON_SOURCE_ROOT/tests/install-deps.sh" "$tmp/root/tmp/install-deps.sh"
-                if ! timeout "$D13_BUILD_TIMEOUT" chroot "$tmp/root" /bin/bash -c \
-                        "$(declare -f d13__configure_buildroot); d13__configure_buildroot" \
-                        >"$tmp/configure.log" 2>&1; then
-                        d13__umount "$tmp/root"
-                        tail -n 40 "$tmp/configure.log" >&2
-                        bed_log "installing the build dependencies in the build root failed"
-                        return 1
-                fi
-                d13__umount "$tmp/root"
-                touch "$tmp/root/.d13-complete"
-                mv -T "$tmp/root" "$dir"
-                rm -rf "$tmp"
-                bed_log "$BED_SUITE build root built in $(bed__elapsed "$start") s"
-        fi
-        exec {fd}>&-
-        echo "$dir"
+        bed_cached_tree buildroot "$BED_CACHE_DIR/buildroot-$BED_SUITE-$key" .d13-complete d13__build_buildroot
 }
 
 # The source tree as git would commit it (tracked and untracked-but-not-ignored files), else
@@ -180,17 +165,10 @@ d13__umount "$broot"
 umount "$broot" || umount -l "$broot"
 
 # ---- 3. boot trixie with that build installed, and log in
-# The container is merged-/usr: a top-level bin/sbin/lib in the install tree would hide the
-# rootfs' symlinks, so they are folded into usr/ (as the bed does for its own install layer).
+# The container is merged-/usr: the install tree is folded into usr/ as the bed does its own.
 d13_install() {
-        local layer=$BED_TMP/d13/install d
-        for d in bin sbin lib lib64; do
-                if [ -d "$layer/$d" ] && [ ! -L "$layer/$d" ]; then
-                        mkdir -p "$layer/usr/$d"
-                        cp -a "$layer/$d/." "$layer/usr/$d/"
-                        rm -rf "${layer:?}/$d"
-                fi
-        done
+        local layer=$BED_TMP/d13/install
+        bed_fold_merged_usr "$layer"
         cp -a "$layer/." "$1/"
 }
 t=$(bed__now)
