@@ -6,7 +6,9 @@
 # pam_exec running the same two commands (as root, and as the user via setpriv), in the same booted
 # test bed, logins interleaved. All three stacks start with pam_systemd. Prints p50/p99 of
 # open_session (and close_session) for each and the differences; asserts nothing (figures only;
-# target: p50 at most 8 ms over the stack without the module).
+# target: p50 at most 8 ms over the stack without the module). Next to them, the floor: what
+# systemd and the kernel alone take for the two scopes and two processes of an open
+# (bench/scope-floor, no daemon), and so what the module itself adds over it.
 #
 # Usage: meson test --benchmark -C BUILD open-session-latency  (or run with MESON_SOURCE_ROOT,
 # MESON_BUILD_ROOT set, as root). ITERATIONS (default 200) logins per stack.
@@ -18,6 +20,9 @@ scenario_begin
 timer=${PAM_SESSION_TIMER:-$MESON_BUILD_ROOT/bench/pam-session-timer}
 [ -x "$timer" ] || bed_fail "$timer not built"
 install -m 0755 "$timer" "$BED_ROOT/usr/local/bin/pam-session-timer"
+floor=${SCOPE_FLOOR:-$MESON_BUILD_ROOT/bench/scope-floor}
+[ -x "$floor" ] || bed_fail "$floor not built"
+install -m 0755 "$floor" "$BED_ROOT/usr/local/bin/scope-floor"
 
 dir=/opt/appstream/SessionScripts
 mkdir -p "$BED_ROOT$dir"
@@ -54,9 +59,17 @@ bed_exec systemctl start session-scripts.service
 # Warm-up (page cache, first activation of user@.service and slices), not counted.
 bed_exec pam-session-timer 5 alice bench-ss bench-base bench-exec > /dev/null
 
-bed_exec pam-session-timer "$ITERATIONS" alice bench-ss bench-base bench-exec > "${TMPDIR:-/tmp}/open-session-latency.$$" ||
-        echo "warning: some logins failed" >&2
 data="${TMPDIR:-/tmp}/open-session-latency.$$"
+bed_exec pam-session-timer "$ITERATIONS" alice bench-ss bench-base bench-exec > "$data" ||
+        echo "warning: some logins failed" >&2
+
+# The floor: what systemd and the kernel alone take for the two scopes and two processes of an
+# open (bench/scope-floor.c), with alice's slice up as pam_systemd's session keeps it during a login.
+bed_exec systemd-run --quiet --unit=floor-hold --slice="user-$(bed_exec id -u alice).slice" sleep 3600
+bed_exec scope-floor latency 5 alice > /dev/null
+bed_exec scope-floor latency "$ITERATIONS" alice >> "$data" ||
+        echo "warning: the floor measurement failed" >&2
+bed_exec systemctl stop floor-hold.service
 failed=$(grep -c ' failed$' "$data" || true)
 
 # percentile FILE-OF-NUMBERS P → the value at rank ceil(P/100 × n) (nearest rank).
@@ -71,6 +84,7 @@ summary() {
 read -r ss50 ss99 < <(summary bench-ss 2)
 read -r ba50 ba99 < <(summary bench-base 2)
 read -r ex50 ex99 < <(summary bench-exec 2)
+read -r fl50 fl99 < <(summary floor 2)
 read -r ssc50 ssc99 < <(summary bench-ss 3)
 read -r bac50 bac99 < <(summary bench-base 3)
 read -r exc50 exc99 < <(summary bench-exec 3)
@@ -79,9 +93,13 @@ echo "open_session latency over $ITERATIONS logins each (ms), /usr/bin/true in b
 printf '  %-40s p50 %8s   p99 %8s\n' "pam_systemd + pam_session_scripts" "$ss50" "$ss99"
 printf '  %-40s p50 %8s   p99 %8s\n' "pam_systemd alone (without the module)" "$ba50" "$ba99"
 printf '  %-40s p50 %8s   p99 %8s\n' "pam_systemd + 2 pam_exec (root, setpriv)" "$ex50" "$ex99"
+printf '  %-40s p50 %8s   p99 %8s\n' "floor: 2 scopes + 2 execs, no daemon" "$fl50" "$fl99"
 awk -v a="$ss50" -v b="$ba50" -v c="$ss99" -v d="$ba99" 'BEGIN {
         printf "  module vs without it: p50 %+.2f ms (ratio %.2f), p99 %+.2f ms; target: p50 at most +8 ms\n",
                 a - b, (b > 0 ? a / b : 0), c - d }'
+awk -v a="$ss50" -v b="$ba50" -v f="$fl50" 'BEGIN {
+        printf "  of the p50 difference, systemd and the kernel alone (floor) take %.2f ms; the module itself %+.2f ms\n",
+                f, a - b - f }'
 awk -v a="$ss50" -v b="$ex50" -v c="$ss99" -v d="$ex99" 'BEGIN {
         printf "  module vs 2 pam_exec:  p50 %+.2f ms (ratio %.2f), p99 %+.2f ms\n",
                 a - b, (b > 0 ? a / b : 0), c - d }'
@@ -95,6 +113,8 @@ echo "BENCH open_p50_without_module $ba50 ms"
 echo "BENCH open_p99_without_module $ba99 ms"
 echo "BENCH open_p50_pam_exec $ex50 ms"
 echo "BENCH open_p99_pam_exec $ex99 ms"
+echo "BENCH open_p50_floor $fl50 ms"
+echo "BENCH open_p99_floor $fl99 ms"
 echo "BENCH open_p50_module_overhead $(awk -v a="$ss50" -v b="$ba50" 'BEGIN { printf "%.2f", a - b }') ms"
 [ "$failed" = 0 ] || echo "  ($failed logins reported a failure)"
 rm -f "$data" "$data".*
