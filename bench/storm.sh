@@ -7,7 +7,10 @@
 # from the release until every open_session had returned and until every login had ended, their
 # ratio and difference (goal: every open_session back within +2.5 s of the run without the
 # module), open_session p50/p99/max, and the sessions whose start or termination scripts did not
-# run in both contexts, and the module's fail-open messages (goal: 0). Asserts nothing.
+# run in both contexts, and the module's fail-open messages (goal: 0). Next to them, the floor: the
+# same start scripts of all N sessions run in their scopes at once by bench/scope-floor, without
+# logins and without session-scripts; what session-scripts adds is the difference to it.
+# Asserts nothing.
 #
 # Run: meson test -C BUILD --benchmark storm -v (root, like the integration suite).
 # Knobs: STORM_N (200), STORM_PAM_SYSTEMD=1 (pam_systemd first in both stacks).
@@ -40,6 +43,19 @@ storm() {
 
 bed_log "storm of $N logins without the module"
 read -r b_open b_wall b_p50 b_p99 b_max b_failed < <(storm bench-storm-base /var/tmp/storm-base)
+
+# The floor, before the daemon starts: the N sessions' start scripts (both contexts) in their
+# scopes, all at once, with nothing of session-scripts (bench/scope-floor.c). They report into
+# start.floor-*.log, not into the logs counted below.
+install -m 0755 "${SCOPE_FLOOR:-$MESON_BUILD_ROOT/bench/scope-floor}" "$BED_ROOT/usr/local/bin/scope-floor"
+ss_prepare_log start.floor-system.log start.floor-user.log
+bed_log "floor: the start scripts of $N sessions in their scopes, without session-scripts"
+read -r _ f_usec f_ok < <(bed_exec scope-floor storm "$N" storm "$SS_DIR/start.sh")
+f_open=$((f_usec / 1000))
+f_lines=$(bed_exec cat "$SS_OUT/start.floor-system.log" "$SS_OUT/start.floor-user.log" | grep -c . || true)
+[ "$f_ok" = ok ] && [ "$f_lines" = $((2 * N)) ] ||
+        echo "  warning: the floor run failed ($f_ok, $f_lines of $((2 * N)) scripts reported)" >&2
+
 ss_start_daemon
 cursor=$(ss_journal_mark)
 bed_log "storm of $N logins with the module"
@@ -59,12 +75,15 @@ echo "login storm: $N sessions released at once ($([ "$PAM_SYSTEMD" = 1 ] && ech
 printf '  %-22s %12s %12s %10s %10s %10s %7s\n' "" "opens done" "all ended" "open p50" "open p99" "open max" "failed"
 printf '  %-22s %9s ms %9s ms %7s ms %7s ms %7s ms %7s\n' "without the module" "$b_open" "$b_wall" "$b_p50" "$b_p99" "$b_max" "$b_failed"
 printf '  %-22s %9s ms %9s ms %7s ms %7s ms %7s ms %7s\n' "with the module" "$m_open" "$m_wall" "$m_p50" "$m_p99" "$m_max" "$m_failed"
+printf '  %-22s %9s ms\n' "floor (no daemon)" "$f_open"
 awk -v a="$m_open" -v b="$b_open" 'BEGIN { printf "  every open_session back: %+.2f s over the run without the module (ratio %.2f; goal: within +2.5 s)\n", (a - b) / 1000, (b > 0 ? a / b : 0) }'
+awk -v a="$m_open" -v b="$b_open" -v f="$f_open" 'BEGIN { printf "  of that, the start scripts in their scopes alone (floor, %.2f s) take %+.2f s; session-scripts itself %+.2f s\n", f / 1000, (f - b) / 1000, (a - f) / 1000 }'
 echo "  sessions whose start scripts did not run once in both contexts: $no_start; termination: $no_term (goal: 0)"
 echo "  fail-open messages (\"not running session scripts\"): $failopen (goal: 0)"
 echo "BENCH storm_sessions $N sessions"
 echo "BENCH storm_opens_done_without_module $b_open ms"
 echo "BENCH storm_opens_done_with_module $m_open ms"
+echo "BENCH storm_floor $f_open ms"
 echo "BENCH storm_opens_done_delta $((m_open - b_open)) ms"
 echo "BENCH storm_all_ended_without_module $b_wall ms"
 echo "BENCH storm_all_ended_with_module $m_wall ms"
