@@ -17,12 +17,8 @@ ITERATIONS=${ITERATIONS:-200}
 source "$MESON_SOURCE_ROOT/tests/integration/lib.sh"
 scenario_begin
 
-timer=${PAM_SESSION_TIMER:-$MESON_BUILD_ROOT/bench/pam-session-timer}
-[ -x "$timer" ] || bed_fail "$timer not built"
-install -m 0755 "$timer" "$BED_ROOT/usr/local/bin/pam-session-timer"
-floor=${SCOPE_FLOOR:-$MESON_BUILD_ROOT/bench/scope-floor}
-[ -x "$floor" ] || bed_fail "$floor not built"
-install -m 0755 "$floor" "$BED_ROOT/usr/local/bin/scope-floor"
+ss_install_timer
+ss_install_floor
 
 dir=/opt/appstream/SessionScripts
 mkdir -p "$BED_ROOT$dir"

@@ -47,9 +47,7 @@ read -r b_open b_wall b_p50 b_p99 b_max b_failed < <(storm bench-storm-base /var
 # The floor, before the daemon starts: the N sessions' start scripts (both contexts) in their
 # scopes, all at once, with nothing of session-scripts (bench/scope-floor.c). They report into
 # start.floor-*.log, not into the logs counted below.
-floor=${SCOPE_FLOOR:-$MESON_BUILD_ROOT/bench/scope-floor}
-[ -x "$floor" ] || bed_fail "$floor not built"
-install -m 0755 "$floor" "$BED_ROOT/usr/local/bin/scope-floor"
+ss_install_floor
 ss_prepare_log start.floor-system.log start.floor-user.log
 bed_log "floor: the start scripts of $N sessions in their scopes, without session-scripts"
 read -r _ f_usec f_ok < <(bed_exec scope-floor storm "$N" storm "$SS_DIR/start.sh" || true) || true

@@ -235,6 +235,15 @@ ss_install_timer() {
         install -m 0755 "$timer" "$BED_ROOT/usr/local/bin/pam-session-timer"
 }
 
+# ss_install_floor — copies bench/scope-floor (what systemd and the kernel alone take for a
+# session's scopes and processes, see bench/README.md) into the container as
+# /usr/local/bin/scope-floor.
+ss_install_floor() {
+        local floor=${SCOPE_FLOOR:-$MESON_BUILD_ROOT/bench/scope-floor}
+        [ -x "$floor" ] || bed_fail "$floor is not built (meson compile -C $MESON_BUILD_ROOT)"
+        install -m 0755 "$floor" "$BED_ROOT/usr/local/bin/scope-floor"
+}
+
 # ss_daemon_pid — the daemon's main PID inside the container (0 when it is not running).
 ss_daemon_pid() {
         bed_exec systemctl show -P MainPID session-scripts.service
