@@ -307,10 +307,6 @@ static int settings_assign(Settings *s, const ParseState *st, const char *sectio
                 return 0;
         }
 
-        /* An unknown section was reported once when it was opened. */
-        if (!section_is_known(section))
-                return 0;
-
         for (size_t k = 0; k < ELEMENTSOF(settings_table); k++) {
                 const SettingsItem *i = &settings_table[k];
 
@@ -379,15 +375,13 @@ static int settings_parse_text(Settings *s, char *text, const char *file, Settin
 
                         if (l[n - 1] != ']' || n < 3 || n - 2 >= sizeof(section)) {
                                 report(&st, "Invalid section header '%s', ignoring the section.", l);
-                                section[0] = 0;
                                 section_known = false;
                                 strcpy(section, "?");
                                 continue;
                         }
                         memcpy(section, l + 1, n - 2);
                         section[n - 2] = 0;
-                        section_known = strcasecmp(section, "Session") == 0 ||
-                                        strcasecmp(section, "S3") == 0;
+                        section_known = section_is_known(section);
                         if (!section_known)
                                 report(&st, "Unknown section [%s], ignoring.", section);
                         continue;
@@ -438,16 +432,13 @@ static int settings_parse_text(Settings *s, char *text, const char *file, Settin
 /* Reads one file. Returns 0 when it was parsed, 0 when it does not exist, -errno otherwise. */
 static int settings_load_file(Settings *s, int dir_fd, const char *name, const char *display,
                               SettingsReportFn rep, void *userdata) {
-        _cleanup_(closep) int fd = -EBADF;
         _cleanup_(freep) char *text = NULL;
         size_t n;
         int r;
 
-        fd = openat(dir_fd, name, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-        if (fd < 0)
-                return errno == ENOENT ? 0 : -errno;
-
-        r = read_regular_fd(fd, SETTINGS_MAX_FILE_SIZE, &text, &n);
+        r = read_regular_file_at(dir_fd, name, 0, SETTINGS_MAX_FILE_SIZE, &text, &n);
+        if (r == -ENOENT)
+                return 0;
         if (r < 0)
                 return r;
         if (memchr(text, 0, n))
