@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "alloc-util.h"
 #include "cleanup.h"
 #include "macro.h"
 #include "regular-file.h"
@@ -188,21 +189,18 @@ void spool_meta_done(SpoolMeta *m) {
         *m = (SpoolMeta) {};
 }
 
-static int strdup_or_null(const char *s, const char **ret) {
-        if (!s) {
-                *ret = NULL;
-                return 0;
-        }
-        *ret = strdup(s);
-        return *ret ? 0 : -ENOMEM;
-}
-
 int spool_meta_copy(const SpoolMeta *m, SpoolMeta *ret) {
-        _cleanup_(spool_meta_done) SpoolMeta c = { .finished = m->finished };
+        _cleanup_(spool_meta_done) SpoolMeta c = {
+                .key = strdup_or_null(m->key),
+                .session_id = strdup_or_null(m->session_id),
+                .event = strdup_or_null(m->event),
+                .context = strdup_or_null(m->context),
+                .user = strdup_or_null(m->user),
+                .finished = m->finished,
+        };
 
-        if (strdup_or_null(m->key, &c.key) < 0 || strdup_or_null(m->session_id, &c.session_id) < 0 ||
-            strdup_or_null(m->event, &c.event) < 0 || strdup_or_null(m->context, &c.context) < 0 ||
-            strdup_or_null(m->user, &c.user) < 0)
+        if ((m->key && !c.key) || (m->session_id && !c.session_id) || (m->event && !c.event) ||
+            (m->context && !c.context) || (m->user && !c.user))
                 return -ENOMEM;
 
         *ret = c;
