@@ -14,6 +14,7 @@
 #include "hexdecoct.h"
 #include "json-scan.h"
 #include "script-config.h"
+#include "string-util.h"
 #include "utf8.h"
 
 /* Members/elements per indexed container, i.e. one the walker reads (the format needs ≤ 5; more is
@@ -64,7 +65,7 @@ char *json_excerpt(const char *s, size_t n, bool decoded) {
                 }
 
                 l = utf8_decode((const char *) u, n - i, NULL);
-                if (l == 0 || *u < 0x20 || *u == 0x7f) {
+                if (l == 0 || char_is_cc((char) *u)) {
                         o += (size_t) snprintf(out + o, 5, "\\x%02x", *u);
                         i++;
                 } else if (decoded && (*u == '"' || *u == '\\')) {
@@ -215,7 +216,7 @@ static const char *scanner_describe_here(const Scanner *s, char buf[static 32]) 
                 snprintf(buf, 32, "'%c'", *u);
                 return buf;
         }
-        if (*u < 0x20 || *u == 0x7f) {
+        if (char_is_cc((char) *u)) {
                 snprintf(buf, 32, "the control character 0x%02x", *u);
                 return buf;
         }
@@ -729,12 +730,16 @@ JsonPos json_string_position(const char *text, const JsonNode *n, size_t decoded
                         char e = text[i + 1];
 
                         if (e == 'u') {
-                                unsigned cp = 0;
+                                unsigned cp = 0, lo = 0;
 
                                 for (size_t k = 2; k < 6; k++)
                                         cp = cp * 16 + (unsigned) unhexchar(text[i + k]);
                                 if (cp >= 0xD800 && cp <= 0xDBFF && i + 12 <= n->end - 1 &&
-                                    text[i + 6] == '\\' && text[i + 7] == 'u') {
+                                    text[i + 6] == '\\' && text[i + 7] == 'u')
+                                        for (size_t k = 8; k < 12; k++)
+                                                lo = lo * 16 + (unsigned) unhexchar(text[i + k]);
+                                /* Paired only with a low surrogate, as scan_string() decodes it. */
+                                if (lo >= 0xDC00 && lo <= 0xDFFF) {
                                         d += 4;
                                         i += 12;
                                 } else {
