@@ -17,7 +17,6 @@ typedef uint64_t usec_t;
 #define USEC_PER_MINUTE (60 * USEC_PER_SEC)
 #define USEC_PER_HOUR (60 * USEC_PER_MINUTE)
 #define USEC_PER_DAY (24 * USEC_PER_HOUR)
-#define MSEC_PER_SEC 1000ULL
 
 /* The time of the given clock in microseconds (CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_BOOTTIME…).
  * A clock that cannot be read (an unknown clock id) gives 0. */

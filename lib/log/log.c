@@ -27,8 +27,8 @@ static struct iovec iovec_from_string(const char *s) {
         return (struct iovec) { .iov_base = (char *) s, .iov_len = strlen(s) };
 }
 
-int log_internalv(int priority, int error, const char *file, int line, const char *func,
-                  const char * const *fields, size_t n_fields, const char *format, va_list ap) {
+static int log_internalv(int priority, int error, const char *file, int line, const char *func,
+                         const char * const *fields, size_t n_fields, const char *format, va_list ap) {
         /* The MESSAGE= field; the text is formatted in place after the prefix. */
         char message[MESSAGE_PREFIX_LEN + LOG_MESSAGE_MAX] = MESSAGE_PREFIX;
         char *text = message + MESSAGE_PREFIX_LEN;

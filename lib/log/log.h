@@ -16,9 +16,9 @@
  *                    LOG_FIELDS(LOG_MESSAGE_ID(SESSION_SCRIPTS_MESSAGE_SPOOL_EVICTED), key_field),
  *                    "Evicted %s.", run_id);
  *
- * or, with a field array built at run time, LOG_FIELDS_ARRAY(array, n). Not for programs that are not
- * daemons (the CLI prints to its terminal), nor for libraries (they return errors and let the caller
- * log).
+ * (a field array built at run time goes straight to log_internal(), as run_log() does). Not for
+ * programs that are not daemons (the CLI prints to its terminal), nor for libraries (they return
+ * errors and let the caller log).
  */
 #pragma once
 
@@ -44,16 +44,10 @@ int log_internal(int priority, int error, const char *file, int line, const char
                  const char * const *fields, size_t n_fields, const char *format, ...)
         __attribute__((format(printf, 8, 9)));
 
-/* The same with the arguments as a va_list, for wrappers with a printf-like signature of their own. */
-int log_internalv(int priority, int error, const char *file, int line, const char *func,
-                  const char * const *fields, size_t n_fields, const char *format, va_list ap)
-        __attribute__((format(printf, 8, 0)));
-
-/* The extra fields of a structured message: a list of "NAME=value" expressions, or an array. */
+/* The extra fields of a structured message: a list of "NAME=value" expressions. */
 #define LOG_FIELDS(...)                                                 \
         ((const char * const[]) { __VA_ARGS__ }),                       \
         ELEMENTSOF(((const char * const[]) { __VA_ARGS__ }))
-#define LOG_FIELDS_ARRAY(array, n) (array), (n)
 #define LOG_NO_FIELDS NULL, 0
 /* The MESSAGE_ID= field of a catalog message, from an id given as a string literal. */
 #define LOG_MESSAGE_ID(id) ("MESSAGE_ID=" id)
