@@ -382,15 +382,11 @@ static int bundle_unpack(int archive_fd, int root, const BundleLimits *limits, B
 /* Reads root/config.json (a regular file), from the descriptor that was checked. */
 static int read_config_at(int root, char **ret, size_t *ret_len) {
         _cleanup_(closep) int fd = -EBADF;
-        int r;
 
         fd = bundle_open_beneath(root, "config.json", O_RDONLY | O_NONBLOCK | O_NOCTTY);
         if (fd < 0)
                 return fd;
-        r = fd_check_regular_bounded(fd, SCRIPT_CONFIG_MAX_FILE_SIZE, NULL);
-        if (r < 0)
-                return r;
-        return read_fd_bounded(fd, SCRIPT_CONFIG_MAX_FILE_SIZE, ret, ret_len);
+        return read_regular_fd(fd, SCRIPT_CONFIG_MAX_FILE_SIZE, ret, ret_len);
 }
 
 /* Makes the executable exe (a path below root) 0755, on the descriptor opened beneath root and

@@ -24,10 +24,10 @@ int config_read(const char *path, char **ret, size_t *ret_len);
  * findings) returns 0 and, when ret_config is non-NULL and the config parsed, the config (else
  * NULL). Returns -ENOMEM.
  */
+int config_check_buffer(const char *buf, size_t len, const char *config_path, bool file_checks,
+                        FindingList *findings, ScriptConfig **ret_config);
+
 /* A SettingsReportFn (lib/settings.h) that appends each problem of the settings to the FindingList
  * userdata as an error: each is an assignment (or line, or section) the daemon and the uploader
  * ignore. Out of memory, it still counts the error, so that the verdict stays right. */
 void settings_collect_findings(const char *file, unsigned line, const char *message, void *userdata);
-
-int config_check_buffer(const char *buf, size_t len, const char *config_path, bool file_checks,
-                        FindingList *findings, ScriptConfig **ret_config);

@@ -121,10 +121,6 @@ bool colors_enabled(void) {
         return colors_enabled_for(stdout);
 }
 
-const char *color(const char *ansi) {
-        return color_for(stdout, ansi);
-}
-
 bool progress_enabled(void) {
         static int cached = -1;
 
@@ -634,9 +630,9 @@ struct json_object *settings_findings_to_json(const char *path, const FindingLis
                 return NULL;
         }
         json_object_object_add(up, "configured", json_object_new_boolean(s->bucket != NULL));
-        json_object_object_add(up, "bucket", s->bucket ? json_object_new_string(s->bucket) : NULL);
+        json_object_object_add(up, "bucket", json_string_or_null(s->bucket));
         json_object_object_add(up, "region", json_object_new_string(s->region));
-        json_object_object_add(up, "endpoint", s->endpoint ? json_object_new_string(s->endpoint) : NULL);
+        json_object_object_add(up, "endpoint", json_string_or_null(s->endpoint));
         json_object_object_add(doc, "uploads", up);
         return TAKE_PTR(doc);
 }

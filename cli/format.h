@@ -65,7 +65,6 @@ const char *color_for(FILE *f, const char *ansi);
 
 /* The same for stdout, where most output goes. */
 bool colors_enabled(void);
-const char *color(const char *ansi);
 
 /* True when stderr is a terminal and $TERM is not "dumb" (progress lines go there, and only then). */
 bool progress_enabled(void);

@@ -20,6 +20,7 @@
 #include "format.h"
 #include "journal-read.h"
 #include "json-util.h"
+#include "session-id.h"
 #include "session-scripts/session-scripts.h"
 #include "verbs.h"
 
@@ -109,7 +110,7 @@ static int logs_parse_argv(int argc, char *argv[], LogsOptions *ret) {
                 return cli_usage_error("logs", "too many arguments; expected at most one SESSION.");
         if (optind < argc) {
                 o.session = argv[optind];
-                if (!o.session[0] || strlen(o.session) > SESSION_SCRIPTS_SESSION_ID_MAX)
+                if (!session_id_is_valid(o.session))
                         return cli_usage_error("logs", "invalid session id.");
         }
 

@@ -5,7 +5,8 @@
  * with getopt_long into its own XxxOptions struct (a static xxx_parse_argv(): 1 go on, 0 --help
  * was shown, -EINVAL a usage error already said with cli_usage_error(); validate keeps its usage
  * errors for the verb, which says them in its --json document too), then acts; everything it
- * prints is rendered by format.c (format-status.c for `status`), messages on stderr go through
+ * prints is rendered by format.c (format-status.c for `status`, format-install.c for
+ * `install-bundle`), messages on stderr go through
  * cli_error()/cli_warn()/cli_notice(). main.c dispatches through the table in verb_table[].
  */
 #pragma once
