@@ -37,13 +37,14 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <systemd/sd-bus.h>
 
-#define SESSION_TIMEOUT_USEC (120ULL * 1000000ULL)
-#define SETTLE_TIMEOUT_USEC (5ULL * 1000000ULL)
+#include "time-util.h"
+
+#define SESSION_TIMEOUT_USEC (120 * USEC_PER_SEC)
+#define SETTLE_TIMEOUT_USEC (5 * USEC_PER_SEC)
 
 typedef struct User {
         char *name;
@@ -64,13 +65,6 @@ typedef struct Scope {
 
 static Scope *scopes;
 static size_t n_scopes, n_done, n_removed;
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
 
 /* The scope's start is over: its process runs the script (ok) or is killed. */
 static void scope_started(Scope *s, bool ok) {
@@ -198,7 +192,7 @@ static bool bus_run_until(sd_bus *bus, const size_t *counter, size_t target, uin
                         continue;
                 if (deadline == 0 || *counter >= target)
                         return true;
-                n = now_usec();
+                n = now(CLOCK_MONOTONIC);
                 if (n >= deadline || sd_bus_wait(bus, deadline - n) < 0)
                         return false;
         }
@@ -208,7 +202,7 @@ static bool bus_run_until(sd_bus *bus, const size_t *counter, size_t target, uin
  * says whether every scope started and every process exited with 0. */
 static uint64_t run_sessions(sd_bus *bus, User *const *users, size_t n, const char *executable, bool *ret_ok) {
         static unsigned long serial;
-        uint64_t t0 = now_usec(), t;
+        uint64_t t0 = now(CLOCK_MONOTONIC), t;
         bool failed = false;
 
         n_scopes = 2 * n;
@@ -254,7 +248,7 @@ static uint64_t run_sessions(sd_bus *bus, User *const *users, size_t n, const ch
                         failed = true;
                 failed = failed || scopes[i].failed;
         }
-        t = now_usec() - t0;
+        t = now(CLOCK_MONOTONIC) - t0;
         *ret_ok = !failed;
         return t;
 }
@@ -351,7 +345,7 @@ int main(int argc, char *argv[]) {
                 all_ok = all_ok && ok;
                 /* Not timed: systemd removes this session's scopes before the next one starts. */
                 if (!storm)
-                        (void) bus_run_until(bus, &n_removed, n_scopes, now_usec() + SETTLE_TIMEOUT_USEC);
+                        (void) bus_run_until(bus, &n_removed, n_scopes, now(CLOCK_MONOTONIC) + SETTLE_TIMEOUT_USEC);
         }
 
         sd_bus_flush_close_unref(bus);
