@@ -28,7 +28,7 @@
  * is done by one worker thread (spool_sync_start()), never on the event loop. Its only shared state
  * is the queue below; the entries it gets are copies with descriptors of their own. The daemon
  * starts script children while this thread may hold the queue's lock or be inside malloc(): that is
- * fine because it starts them with posix_spawn() of session-scripts-exec (daemon/spawn.c), so no
+ * fine because it starts them with posix_spawn() of session-scripts-exec (daemon/exec-spawn.c), so no
  * code of the daemon runs in the child.
  */
 

@@ -166,8 +166,9 @@ static bool capture_ratelimit(RunCapture *c) {
 /* ---- Spool --------------------------------------------------------------------------------------- */
 
 static void capture_spool_append(RunCapture *c, const void *data, size_t len) {
-        static const char note[] = "\n[session-scripts: output truncated, the log of one run is limited to "
-                                   "512 MiB]\n";
+        /* The uploader and readers of the log find the cut by SPOOL_MARKER_TEXT (spool-format.h). */
+        static const char note[] = "\n[" SPOOL_MARKER_TEXT ", the log of one run is limited to "
+                                   STRINGIFY(RUN_SPOOL_LOG_MAX_MIB) " MiB]\n";
         uint64_t size;
         size_t n;
         int r;

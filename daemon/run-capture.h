@@ -30,7 +30,8 @@
 #define RUN_JOURNAL_INTERVAL_USEC (30 * USEC_PER_SEC)
 
 /* Upper bound of one run's spool log: 60 s at full speed could fill a disk otherwise. */
-#define RUN_SPOOL_LOG_MAX (UINT64_C(512) * 1024 * 1024)
+#define RUN_SPOOL_LOG_MAX_MIB 512
+#define RUN_SPOOL_LOG_MAX ((uint64_t) RUN_SPOOL_LOG_MAX_MIB * 1024 * 1024)
 
 /* Output pipes are enlarged to this (fewer wakeups at high throughput; best effort). */
 #define RUN_PIPE_SIZE (1024 * 1024)

@@ -952,13 +952,19 @@ int run_start(RunnerContext *context, const RunParams *params, RunFinishedFn cal
                 r = run_report_later(run, RUN_RESULT_FAILED);
         } else {
                 r = run_spawn(run, exe_fd);
-                if (r == -ENOMEM && !run->error)
-                        return r;
-                if (r < 0)
+                if (r < 0 && !(r == -ENOMEM && !run->error))
                         r = run_report_later(run, RUN_RESULT_FAILED);
         }
-        if (r < 0)
+        if (r < 0) {
+                /* Out of memory, so nothing is left to watch the process: it still waits for the
+                 * go message (it ran nothing), kill and reap it here. */
+                if (!run->reaped && run->pid > 0) {
+                        (void) kill(run->pid, SIGKILL);
+                        (void) waitpid(run->pid, NULL, 0);
+                        run->reaped = true;
+                }
                 return r;
+        }
 
         /* The run keeps itself alive until it is over, whatever the caller does with its ref. */
         run->self_ref = true;

@@ -25,7 +25,7 @@
  *                     SPOOL_META_SIZE_MAX bytes.
  *   RUNID.log         The run's stdout and stderr, byte for byte as the script wrote them. A log
  *                     cut because the spool reached its bound (MaxSpoolSize=) ends with the line of
- *                     spool_marker_format(); one cut at the limit of a single run (daemon/runner.c)
+ *                     spool_marker_format(); one cut at the limit of a single run (daemon/run-capture.c)
  *                     ends with a line that contains SPOOL_MARKER_TEXT too.
  *   .RUNID.meta.tmp   The writer's temporary file while it replaces RUNID.meta; not part of an
  *                     entry, never read by the uploader.

@@ -49,3 +49,7 @@ static inline const char *startswith(const char *s, const char *prefix) {
 
         return strncmp(s, prefix, n) == 0 ? s + n : NULL;
 }
+
+/* A macro's value as a string literal: STRINGIFY(512) is "512". */
+#define XSTRINGIFY(x) #x
+#define STRINGIFY(x) XSTRINGIFY(x)
